@@ -1,0 +1,89 @@
+"""Connector types from entry points, connector instances from config.
+
+Types are found in the entry-point group ``borgersag.connectors`` — the built-in ones
+are declared in this project's own pyproject exactly as a third-party package declares
+its own, so both load the same way.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from .config import Config, SourceConfig
+from .connector import Connector
+from .errors import ConfigError
+from .http import SourceSession
+
+__all__ = ["ENTRY_POINT_GROUP", "build_source", "build_sources", "connector_types"]
+
+ENTRY_POINT_GROUP = "borgersag.connectors"
+
+
+def connector_types() -> dict[str, type[Connector]]:
+    """Every installed connector type by name.
+
+    A type whose entry point fails to import is left out here and reported when a
+    configured source asks for it (see :func:`build_source`).
+    """
+    types: dict[str, type[Connector]] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            cls = ep.load()
+        except Exception:  # noqa: S112 - reported by build_source with the real cause
+            continue
+        if isinstance(cls, type) and issubclass(cls, Connector):
+            types[ep.name] = cls
+    return types
+
+
+def _load_type(source: SourceConfig) -> type[Connector]:
+    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == source.type]
+    key = f"sources.{source.name}.type"
+    if not matches:
+        installed = ", ".join(sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)))
+        raise ConfigError(
+            source.file,
+            key,
+            f"an installed connector type (got {source.type!r}; installed: {installed or 'none'})",
+        )
+    try:
+        cls = matches[0].load()
+    except Exception as exc:
+        raise ConfigError(
+            source.file,
+            key,
+            f"connector {source.type!r} to import, but it failed: {type(exc).__name__}: {exc}",
+        ) from None
+    if not (isinstance(cls, type) and issubclass(cls, Connector)):
+        raise ConfigError(source.file, key, f"{source.type!r} to name a Connector subclass")
+    return cls
+
+
+def build_source(source: SourceConfig, *, pool_size: int = 10) -> Connector:
+    """Create one connector instance: validate its settings, give it its HTTP session."""
+    cls = _load_type(source)
+    settings = cls.validate_settings(source.settings, source.file, f"sources.{source.name}.")
+    base_url = settings.get("base_url", "")
+    session = SourceSession(
+        base_url or "http://invalid.localhost/",
+        source=source.title,
+        timeout=source.timeout_seconds,
+        pool_size=pool_size,
+    )
+    try:
+        session.auth = cls.make_auth(settings)
+    except ConfigError:
+        raise
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ConfigError(
+            source.file, f"sources.{source.name}", f"valid auth settings ({exc})"
+        ) from None
+    connector = cls(source.name, settings, session)
+    connector.display_name = source.title
+    return connector
+
+
+def build_sources(config: Config) -> dict[str, Connector]:
+    """Every configured source instance (enabled or not), in config order."""
+    pool = max(4, int(config.portal["max_workers"]))
+    return {source.name: build_source(source, pool_size=pool) for source in config.sources}

@@ -1,0 +1,83 @@
+"""Small in-process connectors for engine tests: no network, behaviour set per test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+from borgersag.connector import Connector, Setting
+from borgersag.errors import FatalError, RetriableError
+from borgersag.http import SourceSession
+from borgersag.keys import KeyKind, Matrikel
+from borgersag.model import Case, Progress, ProgressStep, Relation
+
+
+class FakeSource(Connector):
+    """Answers from a dict key -> list of case titles; can be slow, hang or fail."""
+
+    type_name = "fake"
+    title = "Fake"
+    key_kinds = frozenset({KeyKind.CPR})
+    settings_schema = (Setting("base_url", str, default="http://fake.invalid/"),)
+
+    def __init__(self, name, *, kinds=(KeyKind.CPR,), cases=None, delay=0.0, fail=None,
+                 join_keys=None):  # fmt: skip
+        super().__init__(name, {}, SourceSession("http://fake.invalid/", source=name))
+        self.key_kinds = frozenset(kinds)
+        self.cases = cases or {}
+        self.delay = delay
+        self.fail = fail  # None | "retriable" | "fatal" | "bug" | "hang"
+        self.join_keys = join_keys or {}
+        self.calls = 0
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+
+    def search(self, key):
+        with self._lock:
+            self.calls += 1
+        if self.delay:
+            time.sleep(self.delay)
+        if self.fail == "hang":
+            self.release.wait(30)
+        elif self.fail == "retriable":
+            raise RetriableError(f"{self.name} svarede med fejl 503.", status_code=503)
+        elif self.fail == "fatal":
+            raise FatalError(f"{self.name} sendte et svar, der ikke er gyldig JSON.")
+        elif self.fail == "bug":
+            raise KeyError("Results")
+        return [self.make_case(n, title) for n, title in enumerate(self.cases.get(key.value, []))]
+
+    def make_case(self, n, title):
+        opened = dt.date(2024, 1, 1) + dt.timedelta(days=n)
+        return Case(
+            id=self.case_id(f"{title}-{n}"),
+            sagsnummer=f"{self.name.upper()}-{n}",
+            title=title,
+            provenance=self.provenance(),
+            area="Byggeri" if "byg" in title.lower() else "Beskæftigelse",
+            opened=opened,
+            progress=Progress.OPLYST,
+            progress_history=(ProgressStep(Progress.OPSTAAET, opened),),
+            join_keys=frozenset(self.join_keys.get(title, ())),
+        )
+
+
+class FakeOwnership(Connector):
+    """Relation source: CPR -> parcels."""
+
+    type_name = "fake-ejer"
+    relation_kinds = frozenset({KeyKind.CPR})
+    settings_schema = ()
+
+    def __init__(self, name, parcels, *, fail=None):
+        super().__init__(name, {}, SourceSession("http://fake.invalid/", source=name))
+        self.parcels = parcels
+        self.fail = fail
+
+    def relations(self, key):
+        if self.fail:
+            raise RetriableError(f"{self.name} kunne ikke kontaktes.")
+        return [
+            Relation(Matrikel.parse(p), f"ejer af matrikel {p}") for p in self.parcels.get(key.value, [])
+        ]
