@@ -1,0 +1,102 @@
+"""Config: validated at start-up; a mistake stops it with one line naming file, key, expectation."""
+
+import subprocess
+import sys
+
+import pytest
+
+from borgersag.config import Config, load_config
+from borgersag.errors import ConfigError
+from borgersag.registry import build_sources, connector_types
+
+SANDBOX = {"sandbox": {}}
+
+
+def write(tmp_path, name, text):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_shipped_demo_config_is_valid_and_builds_every_source():
+    config = load_config()
+    sources = build_sources(config)
+    assert {"sbsys", "ejerfortegnelse", "byggesag"} <= {s.type for s in config.sources}
+    assert set(sources) == {s.name for s in config.sources}
+
+
+def test_builtin_connectors_load_through_entry_points():
+    types = connector_types()
+    assert {"sbsys", "ejerfortegnelse", "byggesag"} <= set(types)
+    assert types["sbsys"].__module__ == "connectors.sbsys"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected"),
+    [
+        ("[portal]\ndeadline_seconds = 'fast'\n", "portal.deadline_seconds", "expected a number"),
+        ("[portal]\ndeadline_second = 4\n", "portal.deadline_second", "unknown setting"),
+        ("[portal]\nmax_workers = -1\n", "portal.max_workers", "0 or more"),
+        ("[auth]\nmode = 'none'\n", "auth.mode", "one of sandbox"),
+        ("[sources.esdh]\ntitle = 'x'\n", "sources.esdh.type", "missing"),
+        ("[sources.esdh]\ntype = 'nosuch'\n", "sources.esdh.type", "installed connector type"),
+        ("[sources.Esdh]\ntype = 'sbsys'\n", "sources.Esdh", "lowercase"),
+        ("[sources.esdh]\ntype = 'sbsys'\nbase_url = 7\n", "sources.esdh.base_url", "expected a string"),
+        ("[sources.esdh]\ntype = 'sbsys'\nnosuch = 1\n", "sources.esdh.nosuch", "unknown setting"),
+        ("[portl]\n", "portl", "unknown table"),
+        ("[portal\n", "-", "valid TOML"),
+    ],
+)
+def test_wrong_config_names_file_key_and_expectation(tmp_path, text, key, expected):
+    write(tmp_path, "a.toml", "[sandbox]\n" if "sandbox" not in text else "")
+    write(tmp_path, "b.toml", text)
+    with pytest.raises(ConfigError) as caught:
+        build_sources(load_config(tmp_path))
+    error = caught.value
+    assert error.key == key
+    assert expected in error.expected
+    line = str(error)
+    assert "\n" not in line and line.startswith(str(tmp_path)) and key in line
+
+
+def test_sandbox_sign_in_needs_the_sandbox(tmp_path):
+    write(tmp_path, "portal.toml", "[auth]\nmode = 'sandbox'\n")
+    with pytest.raises(ConfigError, match=r"auth\.mode: 'sandbox' sign-in is only allowed"):
+        load_config(tmp_path)
+
+
+def test_same_table_in_two_files_is_an_error(tmp_path):
+    write(tmp_path, "a.toml", "[sandbox]\n[portal]\n")
+    write(tmp_path, "b.toml", "[portal]\n")
+    with pytest.raises(ConfigError, match="defined only once"):
+        load_config(tmp_path)
+
+
+def test_secret_from_environment(monkeypatch):
+    monkeypatch.setenv("SBSYS_SECRET", "from-env")
+    config = Config.from_mapping(
+        {**SANDBOX, "sources": {"esdh": {"type": "sbsys", "client_secret": "${SBSYS_SECRET}"}}}
+    )
+    assert config.source("esdh").settings["client_secret"] == "from-env"
+
+
+def test_missing_environment_variable_is_named(monkeypatch):
+    monkeypatch.delenv("NOPE_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="environment variable NOPE_SECRET to be set"):
+        Config.from_mapping({**SANDBOX, "portal": {"secret_key": "${NOPE_SECRET}"}})
+
+
+def test_secret_values_are_not_repeated_in_errors():
+    with pytest.raises(ConfigError) as caught:
+        Config.from_mapping({**SANDBOX, "portal": {"secret_key": 12345}})
+    assert "12345" not in str(caught.value)
+
+
+def test_cli_stops_with_one_line_on_bad_config(tmp_path):
+    write(tmp_path, "portal.toml", "[sandbox]\n[portal]\ndeadline_seconds = 'soon'\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "borgersag.cli", "check-config", "--config", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "portal.toml: portal.deadline_seconds: expected a number" in result.stderr
