@@ -206,8 +206,10 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
     if auth["mode"] not in AUTH_MODES:
         raise ConfigError(origin("auth"), "auth.mode", f"one of {', '.join(AUTH_MODES)}")
     sandbox = data.get("sandbox")
-    if sandbox is not None and not isinstance(sandbox, dict):
-        raise ConfigError(origin("sandbox"), "sandbox", "a table")
+    if sandbox is not None:
+        from .sandbox.runner import validate_sandbox_settings
+
+        sandbox = validate_sandbox_settings(sandbox, origin("sandbox"))
     if auth["mode"] == "sandbox" and sandbox is None:
         raise ConfigError(
             origin("auth"),

@@ -1,0 +1,159 @@
+"""Benchmark: the engine's fan-out against N sandbox sources with set latencies.
+
+For N = 3, 10 and 30 SBSYS-style sandbox services (each a real HTTP server on loopback
+with its own added latency, talked to by the real sbsys connector with OAuth2), it
+prints p50 and p95 of the overview time next to the ideal bound (the slowest source's
+latency) and the overhead as a ratio. Then it times the heavy citizen (500+ cases):
+fetch, join and HTML render.
+
+Figures are wall-clock on a shared machine: compare the ratios within one run, not
+absolute times across runs.
+
+    .venv/bin/python bench/fanout.py [--lookups 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from contextlib import ExitStack
+
+from werkzeug.serving import make_server
+
+from borgersag.cache import ResultCache
+from borgersag.config import Config
+from borgersag.engine import Engine
+from borgersag.join import join_cases
+from borgersag.keys import parse_key
+from borgersag.registry import build_sources
+from borgersag.sandbox.data import generate
+from borgersag.sandbox.faults import Faults
+from borgersag.sandbox.runner import SERVICES, _QuietHandler
+from borgersag.sandbox.service import API_KEY, API_KEY_HEADER  # noqa: F401 - documents shape
+
+LATENCIES_MS = (20, 35, 50, 65, 80)  # cycled over the N sources; slowest = 80 ms
+
+
+def start_esdh(stack: ExitStack, municipality, latency_ms: int) -> str:
+    """One SBSYS-style sandbox service with a fixed added latency; returns its URL."""
+    app = SERVICES["esdh"](municipality, Faults({"latency_ms": latency_ms}))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)  # fmt: skip
+    thread.start()
+    stack.callback(server.server_close)
+    stack.callback(server.shutdown)
+    return f"http://127.0.0.1:{server.port}/"
+
+
+def sources_config(urls: list[str]) -> Config:
+    from borgersag.sandbox.esdh import CREDENTIALS
+
+    sources = {
+        f"esdh{i}": {"type": "sbsys", "title": f"ESDH {i}", "base_url": url,
+                     "token_url": url + "connect/token", **CREDENTIALS}  # fmt: skip
+        for i, url in enumerate(urls)
+    }
+    return Config.from_mapping(
+        {"sandbox": {}, "portal": {"deadline_seconds": 10.0, "max_workers": 64},
+         "sources": sources}  # fmt: skip
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def bench_fanout(municipality, n: int, lookups: int) -> dict[str, float]:
+    latencies = [LATENCIES_MS[i % len(LATENCIES_MS)] for i in range(n)]
+    with ExitStack() as stack:
+        urls = [start_esdh(stack, municipality, ms) for ms in latencies]
+        config = sources_config(urls)
+        sources = build_sources(config)
+        engine = Engine(sources, deadline=10.0, cache=ResultCache(ttl=0), max_workers=64)
+        stack.callback(engine.close)
+        citizens = [c.cpr for c in municipality.citizens if c.cpr != municipality.demo.heavy]
+        engine.overview(parse_key("cpr", citizens[0]))  # warm up: tokens, connections
+        times = []
+        for i in range(lookups):
+            key = parse_key("cpr", citizens[(i + 1) % len(citizens)])
+            started = time.perf_counter()
+            overview = engine.overview(key)
+            times.append(time.perf_counter() - started)
+            bad = [r for r in overview.sources if not r.status.answered]
+            if bad:
+                raise SystemExit(f"N={n}: source {bad[0].source} did not answer: {bad[0].message}")
+    ideal = max(latencies) / 1000
+    p50, p95 = statistics.median(times), percentile(times, 0.95)
+    return {"n": n, "ideal": ideal, "p50": p50, "p95": p95}
+
+
+def bench_heavy(municipality) -> dict[str, float]:
+    from borgersag.sandbox.runner import start_sandbox
+    from borgersag.web import create_app
+
+    with start_sandbox({"seed": municipality.seed}, municipality=municipality) as sandbox:
+        config = Config.from_mapping(
+            {"sandbox": {}, "portal": {"deadline_seconds": 30.0, "cache_ttl_seconds": 0.0},
+             "sources": sandbox.source_config()}  # fmt: skip
+        )
+        app = create_app(config)
+        portal = app.extensions["borgersag"]
+        key = parse_key("cpr", municipality.demo.heavy)
+        portal.lookup(key)  # warm up
+        started = time.perf_counter()
+        overview = portal.lookup(key)
+        fetch = time.perf_counter() - started
+        flat = [c for c in overview.cases]
+        started = time.perf_counter()
+        for _ in range(10):
+            join_cases(flat)
+        join = (time.perf_counter() - started) / 10
+        render = render_overview(app, overview)
+        portal.close()
+    return {"cases": len(overview.cases), "fetch": fetch, "join": join, "render": render}
+
+
+def render_overview(app, overview) -> float:
+    """Time rendering the overview page's HTML for an overview already fetched."""
+    from flask import render_template
+
+    from borgersag.web.present import overview_context
+
+    with app.test_request_context("/"):
+        context = overview_context(overview, token="bench")
+        render_template("overview.html", **context)  # warm the template cache
+        started = time.perf_counter()
+        for _ in range(5):
+            html = render_template("overview.html", **context)
+        elapsed = (time.perf_counter() - started) / 5
+    assert len(html) > 10_000
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lookups", type=int, default=30, help="lookups per N (default 30)")
+    parser.add_argument("--sizes", default="3,10,30", help="comma-separated N values")
+    args = parser.parse_args(argv)
+    municipality = generate(2026)
+    print("fan-out: overview time vs the ideal bound (slowest source), "
+          f"{args.lookups} lookups each, no cache")  # fmt: skip
+    print(f"{'N':>4} {'ideal ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'p50/ideal':>10} {'p95/ideal':>10}")
+    for n in (int(x) for x in args.sizes.split(",")):
+        r = bench_fanout(municipality, n, args.lookups)
+        print(f"{n:>4} {r['ideal'] * 1000:>9.0f} {r['p50'] * 1000:>8.1f} {r['p95'] * 1000:>8.1f}"
+              f" {r['p50'] / r['ideal']:>10.2f} {r['p95'] / r['ideal']:>10.2f}")  # fmt: skip
+    heavy = bench_heavy(municipality)
+    print(f"heavy citizen: {heavy['cases']} cases; fetch {heavy['fetch'] * 1000:.0f} ms,"
+          f" join {heavy['join'] * 1000:.1f} ms, render {heavy['render'] * 1000:.0f} ms")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
