@@ -1,0 +1,54 @@
+"""Docs stay true: every documented config key exists, every setting in code is documented."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from borgersag.config import AUTH_SETTINGS, PORTAL_SETTINGS, SOURCE_SETTINGS
+from borgersag.registry import connector_types
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DOC = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+SANDBOX_KEYS = {"seed", "host", "services.<name>.port", "services.<name>.latency_ms",
+                "services.<name>.hang", "services.<name>.fail", "services.<name>.fail_rate"}  # fmt: skip
+
+
+def documented(heading: str) -> set[str]:
+    """Keys in the first column of the table under the heading that starts with ``heading``."""
+    section = re.split(r"\n#{2,3} ", "\n" + CONFIG_DOC)
+    body = next(s for s in section if s.startswith(heading))
+    return set(re.findall(r"^\| `([^`]+)` \|", body, flags=re.M))
+
+
+@pytest.mark.parametrize(
+    ("heading", "settings"),
+    [("`[portal]`", PORTAL_SETTINGS), ("`[auth]`", AUTH_SETTINGS),
+     ("`[sources.<name>]`", SOURCE_SETTINGS)],  # fmt: skip
+)
+def test_core_settings_documented_exactly(heading, settings):
+    assert documented(heading) == {s.name for s in settings}
+
+
+def test_sandbox_settings_documented_exactly():
+    assert documented("`[sandbox]`") == SANDBOX_KEYS
+
+
+@pytest.mark.parametrize("type_name", ["sbsys", "ejerfortegnelse", "byggesag"])
+def test_connector_settings_documented_exactly(type_name):
+    cls = connector_types()[type_name]
+    in_code = {s.name for s in cls.settings_schema} - {s.name for s in SOURCE_SETTINGS}
+    assert documented(f"type `{type_name}`") == in_code
+
+
+def test_sandbox_keys_are_the_ones_the_validator_knows():
+    from borgersag.sandbox.runner import validate_sandbox_settings
+
+    service = validate_sandbox_settings({})["services"]["esdh"]
+    assert {f"services.<name>.{k}" for k in service} | {"seed", "host"} == SANDBOX_KEYS
+
+
+def test_readme_names_the_two_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "scripts/demo" in readme and "scripts/test" in readme
+    assert "scripts/test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
