@@ -56,9 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
         sub.set_defaults(handler=handler)
         sub.add_argument(
-            "--config", type=Path, default=None,
+            "--config",
+            type=Path,
+            default=None,
             help="directory of *.toml files (default: the shipped demo config)",
-        )  # fmt: skip
+        )
         return sub
 
     demo = add("demo", _demo, "Run the sandbox municipality and the portal on loopback.")
@@ -67,8 +69,10 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = add("serve", _serve, "Serve the portal with gunicorn (gthread workers).")
     serve.add_argument("--bind", default="127.0.0.1:8000", help="host:port to listen on")
-    serve.add_argument("--workers", type=int, default=2, help="worker processes")
-    serve.add_argument("--threads", type=int, default=8, help="threads per worker")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (see docs/architecture.md, Scale)"
+    )
+    serve.add_argument("--threads", type=int, default=16, help="threads per worker")
 
     add("sandbox", _sandbox, "Run only the sandbox municipality's services.")
 
@@ -137,7 +141,9 @@ def _print_demo_banner(url: str, sandbox, config: Config) -> None:
     lines.append("  Sandbox services:")
     for service in ("esdh", "ejerfortegnelse", "byggesag"):
         lines.append(f"    {service:<16} {sandbox.url(service)}")
-    lines.append("  Make a service hang:  borgersag sandbox-fault esdh --hang   (--no-hang to undo)")
+    lines.append(
+        "  Make a service hang:  borgersag sandbox-fault esdh --hang   (--no-hang to undo)"
+    )
     lines.append("  Stop with Ctrl-C.")
     print("\n".join(lines), flush=True)
 
@@ -215,9 +221,13 @@ def _sandbox_fault(args) -> int:
         change["fail"] = None if args.fail == "none" else args.fail
     url = f"http://{settings['host']}:{service['port']}/_sandbox/faults"
     try:
-        response = requests.put(url, json=change, timeout=3) if change else requests.get(url, timeout=3)
+        response = (
+            requests.put(url, json=change, timeout=3) if change else requests.get(url, timeout=3)
+        )
     except requests.ConnectionError:
-        print(f"borgersag: no sandbox service answers at {url}; is the demo running?", file=sys.stderr)
+        print(
+            f"borgersag: no sandbox service answers at {url}; is the demo running?", file=sys.stderr
+        )
         return 1
     print(json.dumps(response.json(), indent=2, ensure_ascii=False))
     return 0 if response.ok else 1

@@ -21,8 +21,9 @@ class FakeSource(Connector):
     key_kinds = frozenset({KeyKind.CPR})
     settings_schema = (Setting("base_url", str, default="http://fake.invalid/"),)
 
-    def __init__(self, name, *, kinds=(KeyKind.CPR,), cases=None, delay=0.0, fail=None,
-                 join_keys=None):  # fmt: skip
+    def __init__(
+        self, name, *, kinds=(KeyKind.CPR,), cases=None, delay=0.0, fail=None, join_keys=None
+    ):
         super().__init__(name, {}, SourceSession("http://fake.invalid/", source=name))
         self.key_kinds = frozenset(kinds)
         self.cases = cases or {}
@@ -79,5 +80,6 @@ class FakeOwnership(Connector):
         if self.fail:
             raise RetriableError(f"{self.name} kunne ikke kontaktes.")
         return [
-            Relation(Matrikel.parse(p), f"ejer af matrikel {p}") for p in self.parcels.get(key.value, [])
+            Relation(Matrikel.parse(p), f"ejer af matrikel {p}")
+            for p in self.parcels.get(key.value, [])
         ]

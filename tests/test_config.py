@@ -40,7 +40,11 @@ def test_builtin_connectors_load_through_entry_points():
         ("[sources.esdh]\ntitle = 'x'\n", "sources.esdh.type", "missing"),
         ("[sources.esdh]\ntype = 'nosuch'\n", "sources.esdh.type", "installed connector type"),
         ("[sources.Esdh]\ntype = 'sbsys'\n", "sources.Esdh", "lowercase"),
-        ("[sources.esdh]\ntype = 'sbsys'\nbase_url = 7\n", "sources.esdh.base_url", "expected a string"),
+        (
+            "[sources.esdh]\ntype = 'sbsys'\nbase_url = 7\n",
+            "sources.esdh.base_url",
+            "expected a string",
+        ),
         ("[sources.esdh]\ntype = 'sbsys'\nnosuch = 1\n", "sources.esdh.nosuch", "unknown setting"),
         ("[portl]\n", "portl", "unknown table"),
         ("[portal\n", "-", "valid TOML"),
@@ -95,8 +99,10 @@ def test_cli_stops_with_one_line_on_bad_config(tmp_path):
     write(tmp_path, "portal.toml", "[sandbox]\n[portal]\ndeadline_seconds = 'soon'\n")
     result = subprocess.run(
         [sys.executable, "-m", "borgersag.cli", "check-config", "--config", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "portal.toml: portal.deadline_seconds: expected a number" in result.stderr

@@ -10,8 +10,15 @@ from borgersag.registry import connector_types
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DOC = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
-SANDBOX_KEYS = {"seed", "host", "services.<name>.port", "services.<name>.latency_ms",
-                "services.<name>.hang", "services.<name>.fail", "services.<name>.fail_rate"}  # fmt: skip
+SANDBOX_KEYS = {
+    "seed",
+    "host",
+    "services.<name>.port",
+    "services.<name>.latency_ms",
+    "services.<name>.hang",
+    "services.<name>.fail",
+    "services.<name>.fail_rate",
+}
 
 
 def documented(heading: str) -> set[str]:
@@ -23,8 +30,11 @@ def documented(heading: str) -> set[str]:
 
 @pytest.mark.parametrize(
     ("heading", "settings"),
-    [("`[portal]`", PORTAL_SETTINGS), ("`[auth]`", AUTH_SETTINGS),
-     ("`[sources.<name>]`", SOURCE_SETTINGS)],  # fmt: skip
+    [
+        ("`[portal]`", PORTAL_SETTINGS),
+        ("`[auth]`", AUTH_SETTINGS),
+        ("`[sources.<name>]`", SOURCE_SETTINGS),
+    ],
 )
 def test_core_settings_documented_exactly(heading, settings):
     assert documented(heading) == {s.name for s in settings}

@@ -81,7 +81,9 @@ def test_sources_are_asked_in_parallel(engines):
 def test_cpr_expands_to_owned_parcels_with_the_reason(engines):
     owner = FakeOwnership("ejer", {CPR.value: ["2000351-12a"]})
     esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
-    permits = FakeSource("byg", kinds=(KeyKind.MATRIKEL,), cases={"2000351-12a": ["Byggesag carport"]})
+    permits = FakeSource(
+        "byg", kinds=(KeyKind.MATRIKEL,), cases={"2000351-12a": ["Byggesag carport"]}
+    )
     overview = engines([owner, esdh, permits]).overview(CPR)
     assert [(e.key.value, e.reason, e.via) for e in overview.expansions] == [
         ("2000351-12a", "ejer af matrikel 2000351-12a", "ejer")
@@ -113,10 +115,17 @@ def test_failed_relation_source_is_reported_and_direct_cases_still_shown(engines
 
 def test_same_matter_in_two_systems_is_shown_once_with_both_sources(engines):
     owner = FakeOwnership("ejer", {CPR.value: ["2000351-12a"]})
-    esdh = FakeSource("esdh", cases={CPR.value: ["Byggesag journal"]},
-                      join_keys={"Byggesag journal": ["byggesag:BYG-1"]})  # fmt: skip
-    permits = FakeSource("byg", kinds=(KeyKind.MATRIKEL,), cases={"2000351-12a": ["Byggesag carport"]},
-                         join_keys={"Byggesag carport": ["byggesag:BYG-1"]})  # fmt: skip
+    esdh = FakeSource(
+        "esdh",
+        cases={CPR.value: ["Byggesag journal"]},
+        join_keys={"Byggesag journal": ["byggesag:BYG-1"]},
+    )
+    permits = FakeSource(
+        "byg",
+        kinds=(KeyKind.MATRIKEL,),
+        cases={"2000351-12a": ["Byggesag carport"]},
+        join_keys={"Byggesag carport": ["byggesag:BYG-1"]},
+    )
     overview = engines([owner, esdh, permits]).overview(CPR)
     assert len(overview.cases) == 1
     joined = overview.cases[0]

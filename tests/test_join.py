@@ -8,20 +8,32 @@ from borgersag.model import Case, Document, DocumentType, Progress, ProgressStep
 T = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-def case(source, native, keys=(), *, changed=dt.date(2025, 1, 1), docs=(), progress=Progress.OPLYST):
+def case(
+    source, native, keys=(), *, changed=dt.date(2025, 1, 1), docs=(), progress=Progress.OPLYST
+):
     return Case(
-        id=f"{source}/{native}", sagsnummer=native, title=f"{source} {native}",
-        provenance=Provenance(source, T), join_keys=frozenset(keys), progress=progress,
+        id=f"{source}/{native}",
+        sagsnummer=native,
+        title=f"{source} {native}",
+        provenance=Provenance(source, T),
+        join_keys=frozenset(keys),
+        progress=progress,
         progress_history=(ProgressStep(progress, changed),),
         documents=tuple(Document(d, d, DocumentType.ANDET, None, source=source) for d in docs),
         opened=dt.date(2024, 5, 1) if source == "byg" else dt.date(2024, 6, 1),
-    )  # fmt: skip
+    )
 
 
 def test_cases_sharing_a_join_key_become_one():
     esdh = case("esdh", "1", ["byggesag:B1"], docs=["d1"], changed=dt.date(2025, 1, 1))
-    byg = case("byg", "B1", ["byggesag:B1"], docs=["d2"], changed=dt.date(2025, 3, 1),
-               progress=Progress.AFGJORT)  # fmt: skip
+    byg = case(
+        "byg",
+        "B1",
+        ["byggesag:B1"],
+        docs=["d2"],
+        changed=dt.date(2025, 3, 1),
+        progress=Progress.AFGJORT,
+    )
     other = case("esdh", "2")
     joined = join_cases([esdh, other, byg])
     assert [c.id for c in joined] == ["byg/B1", "esdh/2"]

@@ -121,14 +121,18 @@ def test_matrikel_with_letters(typed, ejerlav, nr):
     assert key.format() == f"{ejerlav}-{nr}"
 
 
-@pytest.mark.parametrize("typed", ["12a", "2000351", "2000351-a12", "abc-12", "2000351-012", "0-12"])
+@pytest.mark.parametrize(
+    "typed", ["12a", "2000351", "2000351-a12", "abc-12", "2000351-012", "0-12"]
+)
 def test_invalid_matrikel_explains_the_format(typed):
     with pytest.raises(InvalidKey) as caught:
         parse_key("matrikel", typed)
     assert "matrikel" in caught.value.message.lower()
 
 
-@pytest.mark.parametrize(("typed", "value"), [("100123456", "100123456"), ("100.123.456", "100123456")])
+@pytest.mark.parametrize(
+    ("typed", "value"), [("100123456", "100123456"), ("100.123.456", "100123456")]
+)
 def test_bfe(typed, value):
     assert parse_key("bfe", typed) == BFE(KeyKind.BFE, value)
 

@@ -1,0 +1,237 @@
+"""Start the sandbox municipality: three HTTP services on loopback, each in its own thread.
+
+>>> with start_sandbox({"services": {"esdh": {"latency_ms": 50}}}) as sandbox:
+...     sandbox.url("esdh")          # 'http://127.0.0.1:54321/'
+...     sandbox.faults("esdh").update(fail="500")
+...     sandbox.source_config()      # the [sources] tables for the built-in connectors
+
+Settings come from the ``[sandbox]`` TOML table and are validated by
+:func:`validate_sandbox_settings`, which raises :class:`~borgersag.errors.ConfigError`
+with one line naming the key.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from ..errors import ConfigError
+from . import byggesag, ejerfortegnelse, esdh
+from .data import Municipality, generate
+from .faults import FaultError, Faults, parse_fault_settings
+from .service import API_KEY, API_KEY_HEADER
+
+__all__ = ["SERVICES", "Sandbox", "start_sandbox", "validate_sandbox_settings"]
+
+SERVICES: dict[str, Callable[[Municipality, Faults], Flask]] = {
+    "esdh": esdh.create_app,
+    "ejerfortegnelse": ejerfortegnelse.create_app,
+    "byggesag": byggesag.create_app,
+}
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+DEFAULT_SEED = 2026
+
+
+def validate_sandbox_settings(raw: Mapping[str, Any] | None, file: str = "<config>") -> dict:
+    """Check the ``[sandbox]`` table and fill in defaults.
+
+    Returns ``{"seed", "host", "services": {name: {"port", "latency_ms", "hang", "fail",
+    "fail_rate"}}}``. Port 0 (the default) picks a free port.
+    """
+    raw = raw or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(file, "sandbox", "expected a table")
+    for name in raw:
+        if name not in ("seed", "host", "services"):
+            raise ConfigError(
+                file, f"sandbox.{name}", "unknown setting (known: host, seed, services)"
+            )
+    seed = raw.get("seed", DEFAULT_SEED)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(file, "sandbox.seed", "expected an integer")
+    host = raw.get("host", "127.0.0.1")
+    if host not in LOOPBACK:
+        raise ConfigError(
+            file, "sandbox.host", "expected a loopback address (127.0.0.1, ::1 or localhost)"
+        )
+    services_raw = raw.get("services", {})
+    if not isinstance(services_raw, Mapping):
+        raise ConfigError(file, "sandbox.services", "expected a table of services")
+    for name in services_raw:
+        if name not in SERVICES:
+            raise ConfigError(
+                file, f"sandbox.services.{name}", f"unknown service (known: {', '.join(SERVICES)})"
+            )
+    services = {}
+    for name in SERVICES:
+        services[name] = _service_settings(
+            services_raw.get(name, {}), file, f"sandbox.services.{name}"
+        )
+    return {"seed": seed, "host": host, "services": services}
+
+
+def _service_settings(raw: Any, file: str, prefix: str) -> dict:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(file, prefix, "expected a table")
+    knobs = {k: v for k, v in raw.items() if k != "port"}
+    port = raw.get("port", 0)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigError(file, f"{prefix}.port", "expected an integer 0-65535")
+    try:
+        faults = parse_fault_settings(knobs)
+    except FaultError as exc:
+        raise ConfigError(file, f"{prefix}.{exc.field}", exc.expected) from None
+    return {"port": port, **faults.as_dict()}
+
+
+def _listen(host: str, port: int, app: Flask, file: str, key: str) -> BaseWSGIServer:
+    """A threaded server on ``host:port``; a busy port is a :class:`ConfigError`.
+
+    Werkzeug prints and exits on a busy port, so the port is tried with a plain socket
+    first (and the exit caught, for the rare race).
+    """
+    if port:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise ConfigError(file, key, f"a free port ({exc.strerror or exc})") from None
+    try:
+        return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    except (OSError, SystemExit):
+        raise ConfigError(file, key, f"a free port ({port} is in use)") from None
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No per-request access log: the sandbox should not fill the demo's console."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@dataclass
+class _Running:
+    server: BaseWSGIServer
+    thread: threading.Thread
+    faults: Faults
+    url: str
+
+
+class Sandbox:
+    """The running sandbox services. Use as a context manager or call :meth:`stop`."""
+
+    def __init__(self, municipality: Municipality, services: dict[str, _Running], host: str):
+        self.municipality = municipality
+        self._services = services
+        self._host = host
+        self._stopped = False
+
+    def url(self, service: str) -> str:
+        """Base URL of a service, ending in ``/``."""
+        return self._get(service).url
+
+    def faults(self, service: str) -> Faults:
+        """The live fault knobs of a service."""
+        return self._get(service).faults
+
+    def reset_faults(self) -> None:
+        """Make every service healthy again (releases hanging requests)."""
+        for running in self._services.values():
+            running.faults.reset()
+
+    def source_config(self) -> dict[str, dict[str, Any]]:
+        """``[sources]`` tables pointing the built-in connectors at this sandbox.
+
+        Keys are source names; each value has ``type`` plus that connector's settings,
+        credentials included.
+        """
+        esdh_url = self.url("esdh")
+        return {
+            "sbsys": {
+                "type": "sbsys",
+                "title": "SBSYS (sandkasse)",
+                "base_url": esdh_url,
+                "token_url": esdh_url + "connect/token",
+                **esdh.CREDENTIALS,
+            },
+            "ejerfortegnelse": {
+                "type": "ejerfortegnelse",
+                "title": "Ejerfortegnelsen (sandkasse)",
+                "base_url": self.url("ejerfortegnelse"),
+                "api_key": API_KEY,
+                "api_key_header": API_KEY_HEADER,
+            },
+            "byggesag": {
+                "type": "byggesag",
+                "title": "Byggesager (sandkasse)",
+                "base_url": self.url("byggesag"),
+                "api_key": API_KEY,
+                "api_key_header": API_KEY_HEADER,
+            },
+        }
+
+    def stop(self) -> None:
+        """Stop every service; hanging requests are released first. Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for running in self._services.values():
+            running.faults.close()
+        for running in self._services.values():
+            running.server.shutdown()
+            running.server.server_close()
+            running.thread.join(timeout=5)
+
+    def _get(self, service: str) -> _Running:
+        try:
+            return self._services[service]
+        except KeyError:
+            raise KeyError(
+                f"no sandbox service {service!r} (known: {', '.join(SERVICES)})"
+            ) from None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_sandbox(
+    settings: Mapping[str, Any] | None = None,
+    *,
+    municipality: Municipality | None = None,
+    file: str = "<sandbox settings>",
+) -> Sandbox:
+    """Generate the municipality (unless given) and start the three services."""
+    config = validate_sandbox_settings(settings, file)
+    municipality = municipality or generate(config["seed"])
+    host = config["host"]
+    started: dict[str, _Running] = {}
+    try:
+        for name, factory in SERVICES.items():
+            knobs = dict(config["services"][name])
+            port = knobs.pop("port")
+            faults = Faults(knobs, seed=config["seed"])
+            app = factory(municipality, faults)
+            server = _listen(host, port, app, file, f"sandbox.services.{name}.port")
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"sandbox-{name}",
+                daemon=True,
+            )
+            thread.start()
+            shown = f"[{host}]" if ":" in host else host
+            started[name] = _Running(server, thread, faults, f"http://{shown}:{server.port}/")
+    except BaseException:
+        Sandbox(municipality, started, host).stop()
+        raise
+    return Sandbox(municipality, started, host)

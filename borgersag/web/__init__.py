@@ -1,0 +1,142 @@
+"""The caseworker web front end: Flask + Jinja2 in the look of Det Fælles Designsystem.
+
+:func:`create_app` builds the app; nothing happens at import time. Each part wires
+itself in with ``init_app(app)``. The app keeps the
+:class:`~borgersag.portal.Portal` in ``app.extensions["borgersag"]`` and the overview
+store in ``app.extensions["borgersag.overviews"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flask import Flask, Response, g, request
+
+from ..config import Config, load_config
+from ..http import request_id
+from . import api, auth, csrf, errors, present, views
+from .store import OverviewStore
+
+if TYPE_CHECKING:
+    from ..portal import Portal
+
+__all__ = ["create_app", "static_dir", "templates_dir"]
+
+log = logging.getLogger(__name__)
+
+VENDOR_CSS = "vendor/dkfds/css/dkfds-borgerdk.min.css"
+VENDOR_JS = "vendor/dkfds/js/dkfds.min.js"
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+# No inline scripts or styles anywhere, so the policy can be this strict.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+class BorgersagFlask(Flask):
+    """Flask, but unhandled exceptions are logged without personal data."""
+
+    def log_exception(self, exc_info) -> None:  # type: ignore[override]
+        """See :func:`borgersag.web.errors.log_exception`."""
+        errors.log_exception(exc_info)
+
+
+def templates_dir() -> Path:
+    """The templates: shipped inside the wheel, or ``<repo>/templates`` in a checkout."""
+    installed = resources.files("borgersag") / "templates"
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def static_dir() -> Path:
+    """The package's static files (own CSS/JS, and the vendored DKFDS assets)."""
+    return Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(config: Config | None = None, *, portal: Portal | None = None) -> Flask:
+    """Build the web app for ``config`` (default: the shipped config).
+
+    ``portal`` lets tests pass a fake; by default it is built from the config. When only a
+    portal is given, its own config is used.
+    """
+    if config is None:
+        config = portal.config if portal is not None else load_config()
+    if portal is None:
+        from ..portal import Portal
+
+        portal = Portal.from_config(config)
+
+    app = BorgersagFlask(
+        "borgersag.web",
+        template_folder=str(templates_dir()),
+        static_folder=str(static_dir()),
+        static_url_path="/static",
+    )
+    app.config.update(
+        SECRET_KEY=config.portal["secret_key"],
+        SESSION_COOKIE_NAME="borgersag_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=64 * 1024,
+        BORGERSAG_VENDOR_ASSETS=_vendor_assets_present(),
+    )
+    app.extensions["borgersag"] = portal
+    app.extensions["borgersag.overviews"] = OverviewStore(config.portal["overview_ttl_seconds"])
+    app.jinja_env.globals.update(
+        municipality=config.portal["municipality"],
+        vendor_css=VENDOR_CSS,
+        vendor_js=VENDOR_JS,
+    )
+
+    app.before_request(_start_request)
+    app.after_request(_secure_headers)
+    app.teardown_request(_end_request)
+    for part in (errors, present, csrf, auth, views, api):
+        part.init_app(app)
+    return app
+
+
+def _vendor_assets_present() -> bool:
+    present_ = all((static_dir() / p).is_file() for p in (VENDOR_CSS, VENDOR_JS))
+    if not present_:
+        log.warning(
+            "Det Fælles Designsystem is missing from %s; pages will be unstyled."
+            " Run scripts/setup to install it.",
+            static_dir() / "vendor" / "dkfds",
+        )
+    return present_
+
+
+def _start_request() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
+    g.request_id_token = request_id.set(g.request_id)
+
+
+def _end_request(_exc: BaseException | None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        request_id.reset(token)
+
+
+def _secure_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Request-ID", g.get("request_id", ""))
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if not request.path.startswith("/static/"):
+        # Pages hold personal data: keep them out of browser and proxy caches.
+        headers["Cache-Control"] = "no-store"
+    return response

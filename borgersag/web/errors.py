@@ -1,0 +1,101 @@
+"""Error pages and JSON errors: Danish, no stack trace, no personal data, a request id.
+
+Every response carries the request id (``X-Request-ID``); error pages show it so
+support can find the log line. The text comes from a fixed table, never from the
+exception, so nothing a back end or a URL contained can leak into the page.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+__all__ = ["init_app"]
+
+log = logging.getLogger(__name__)
+
+MESSAGES: dict[int, tuple[str, str]] = {
+    400: (
+        "Forespørgslen kunne ikke behandles",
+        "Siden fik noget, den ikke kunne bruge. Gå tilbage og prøv igen.",
+    ),
+    401: ("Du er ikke logget ind", "Log ind for at se siden."),
+    403: ("Du har ikke adgang", "Din rolle giver ikke adgang til denne side."),
+    404: (
+        "Siden findes ikke",
+        "Adressen er forkert, eller siden findes ikke længere. Tjek adressen, eller"
+        " gå til forsiden.",
+    ),
+    405: (
+        "Handlingen er ikke tilladt",
+        "Siden kan ikke bruges på den måde. Gå til forsiden og prøv igen.",
+    ),
+    413: ("Forespørgslen er for stor", "Indtastningen var for stor. Prøv igen med mindre."),
+    415: ("Forkert dataformat", "API'et modtager kun JSON (Content-Type: application/json)."),
+    500: (
+        "Der opstod en fejl hos os",
+        "Det er ikke din skyld. Prøv igen om lidt. Hvis fejlen bliver ved, så kontakt"
+        " support og oplys fejl-id'et nedenfor.",
+    ),
+    502: (
+        "Kildesystemet svarede ikke",
+        "Et af kommunens systemer svarede ikke. Prøv igen om lidt.",
+    ),
+}
+
+CSRF_MESSAGE = (
+    "Formularen er udløbet",
+    "Siden har været åben for længe, eller du er logget ud imens. Hent siden igen og prøv igen.",
+)
+
+
+def error_response(code: int, title: str | None = None, text: str | None = None) -> Any:
+    """An error page (HTML) or ``{"error": ...}`` (under /api/) with status ``code``."""
+    default_title, default_text = MESSAGES.get(code, MESSAGES[500])
+    title, text = title or default_title, text or default_text
+    if request.path.startswith("/api/"):
+        body = {"error": {"field": None, "message": text, "request_id": g.get("request_id")}}
+        return jsonify(body), code
+    return render_template("error.html", code=code, title=title, text=text), code
+
+
+def _http_error(exc: HTTPException) -> Any:
+    code = exc.code or 500
+    if code >= 500:
+        return _server_error(exc)
+    if code == 400 and exc.description == "csrf":
+        return error_response(400, *CSRF_MESSAGE)
+    return error_response(code)
+
+
+def _server_error(_exc: Exception) -> Any:
+    # Logged by log_exception (called by Flask for unhandled exceptions).
+    return error_response(500)
+
+
+def log_exception(exc_info: tuple[type[BaseException], BaseException, Any]) -> None:
+    """Log an unhandled exception without its message or the URL.
+
+    Both may hold personal data (a CPR number typed into a form, say), so the log line
+    has the class, the frames and the request id only. Replaces Flask's own logging.
+    """
+    exc_type, exc, tb = exc_info
+    frames = "".join(traceback.format_tb(tb or exc.__traceback__))
+    log.error(
+        "unhandled %s in %s %s [request %s]\n%s",
+        exc_type.__name__,
+        request.method,
+        request.url_rule or "-",
+        g.get("request_id"),
+        frames,
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers for every HTTP error and for unhandled exceptions."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(InternalServerError, _server_error)

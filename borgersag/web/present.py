@@ -1,0 +1,230 @@
+"""How model values are shown: Danish dates, status texts and badge colours.
+
+Template filters and small helpers, kept out of the templates so the templates hold only
+loops and conditionals (and so the wording can be tested and translated in one place).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+
+from ..model import (
+    Case,
+    Overview,
+    Progress,
+    ProgressStep,
+    Sensitivity,
+    SourceResult,
+    SourceStatus,
+)
+
+__all__ = [
+    "case_source_titles",
+    "init_app",
+    "source_explanation",
+    "source_titles",
+    "source_variant",
+]
+
+try:
+    LOCAL_TZ: dt.tzinfo = ZoneInfo("Europe/Copenhagen")
+except ZoneInfoNotFoundError:  # a system without tz data: show UTC and say so
+    LOCAL_TZ = dt.UTC
+
+_SOURCE_VARIANTS = {
+    SourceStatus.OK: "success",
+    SourceStatus.EMPTY: "info",
+    SourceStatus.STALE: "warning",
+    SourceStatus.FAILED: "error",
+    SourceStatus.TIMEOUT: "error",
+    SourceStatus.CIRCUIT_OPEN: "error",
+    SourceStatus.FORBIDDEN: "error",
+    SourceStatus.NOT_APPLICABLE: "",
+    SourceStatus.DISABLED: "",
+}
+
+_MISSING = "Kunne ikke svare — sagerne herfra mangler i oversigten."
+_SOURCE_TEXTS = {
+    SourceStatus.OK: "Svarede.",
+    SourceStatus.EMPTY: "Ingen sager. Kilden svarede, og den har ingen sager på nøglen.",
+    SourceStatus.FAILED: _MISSING,
+    SourceStatus.TIMEOUT: "Svarede ikke i tide — sagerne herfra mangler i oversigten.",
+    SourceStatus.CIRCUIT_OPEN: "Midlertidigt afbrudt efter gentagne fejl — sagerne herfra"
+    " mangler i oversigten.",
+    SourceStatus.FORBIDDEN: "Afviste adgang — sagerne herfra mangler i oversigten.",
+    SourceStatus.NOT_APPLICABLE: "Søger ikke på denne nøgletype.",
+    SourceStatus.DISABLED: "Slået fra i opsætningen.",
+}
+
+_PROGRESS_VARIANTS = {
+    Progress.OPSTAAET: "info",
+    Progress.OPLYST: "warning",
+    Progress.AFGJORT: "success",
+    Progress.AFSLUTTET: "",
+}
+
+
+def source_variant(result: SourceResult) -> str:
+    """The DKFDS badge variant for a source's status (``success``, ``error``, …)."""
+    return _SOURCE_VARIANTS.get(result.status, "")
+
+
+def source_explanation(result: SourceResult) -> str:
+    """What a source's status means for the overview, in a sentence."""
+    if result.status is SourceStatus.STALE:
+        age = age_text(result.age_seconds)
+        if not age:
+            return "Kilden svarede ikke; viser et gemt svar."
+        return f"Kilden svarede ikke; viser det gemte svar fra {age}."
+    return _SOURCE_TEXTS.get(result.status, _MISSING)
+
+
+def age_text(seconds: float | None) -> str:
+    """``"for 5 minutter siden"`` and the like; empty when unknown."""
+    if seconds is None:
+        return ""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return "under et minut siden"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"for {minutes} minut{'ter' if minutes != 1 else ''} siden"
+    hours = minutes // 60
+    return f"for {hours} time{'r' if hours != 1 else ''} siden"
+
+
+def date_da(value: dt.date | None) -> str:
+    """``24.12.2025``; a dash for no date."""
+    if value is None:
+        return "–"
+    if isinstance(value, dt.datetime):
+        value = _local(value).date()
+    return value.strftime("%d.%m.%Y")
+
+
+def datetime_da(value: dt.datetime | None) -> str:
+    """``24.12.2025 kl. 14.05`` in Danish local time."""
+    if value is None:
+        return "–"
+    return _local(value).strftime("%d.%m.%Y kl. %H.%M")
+
+
+def latency_da(ms: float | None) -> str:
+    """Latency as people read it: ``120 ms`` or ``2,4 s``."""
+    if ms is None:
+        return "–"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s".replace(".", ",")
+
+
+def progress_variant(progress: Progress) -> str:
+    """The DKFDS badge variant for a progress stage."""
+    return _PROGRESS_VARIANTS.get(progress, "")
+
+
+def sensitivity_variant(sensitivity: Sensitivity) -> str:
+    """Warn visibly about sensitive cases."""
+    return "warning" if sensitivity >= Sensitivity.FOELSOMME_PERSONOPLYSNINGER else ""
+
+
+def source_titles(overview: Overview) -> dict[str, str]:
+    """Source instance name → the title people know it by, from the source panel."""
+    return {r.source: r.title or r.source for r in overview.sources}
+
+
+def case_source_titles(case: Case, titles: dict[str, str]) -> list[str]:
+    """The titles of every source holding ``case``, without repeats, in order."""
+    return _unique(titles.get(p.source, p.source) for p in case.all_sources)
+
+
+def join_da(items: Iterable[str]) -> str:
+    """``"A, B og C"``."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} og {items[-1]}"
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is http(s); ``None`` otherwise (a back end's ``javascript:`` link)."""
+    if url and urlsplit(url.strip()).scheme.lower() in ("http", "https"):
+        return url.strip()
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One of the four progress stages of a case, as shown on the case page."""
+
+    progress: Progress
+    reached: bool
+    current: bool
+    date: dt.date | None
+    status_text: str | None
+
+
+def progress_stages(case: Case) -> list[Stage]:
+    """Opstået → Oplyst → Afgjort → Afsluttet, each with whether and when it was reached."""
+    first: dict[Progress, ProgressStep] = {}
+    for step in sorted(case.progress_history, key=lambda s: s.date):
+        first.setdefault(step.progress, step)
+    stages = []
+    for progress in Progress:
+        step = first.get(progress)
+        stages.append(
+            Stage(
+                progress=progress,
+                reached=progress.step <= case.progress.step,
+                current=progress is case.progress,
+                date=step.date if step else None,
+                status_text=step.status_text if step else None,
+            )
+        )
+    return stages
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """``"1 sag"`` / ``"3 sager"``."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in items:
+        seen.setdefault(item, None)
+    return list(seen)
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(LOCAL_TZ)
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and helpers with Jinja."""
+    app.jinja_env.filters.update(
+        date_da=date_da,
+        datetime_da=datetime_da,
+        latency_da=latency_da,
+        age_text=age_text,
+        join_da=join_da,
+    )
+    app.jinja_env.globals.update(
+        source_variant=source_variant,
+        source_explanation=source_explanation,
+        progress_variant=progress_variant,
+        sensitivity_variant=sensitivity_variant,
+        case_source_titles=case_source_titles,
+        plural=plural,
+        progress_stages=progress_stages,
+        safe_url=safe_url,
+        Progress=Progress,
+    )

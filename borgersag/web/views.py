@@ -1,0 +1,255 @@
+"""The caseworker pages: lookup, overview, case, document download, accessibility.
+
+Views are thin: parse input, call the portal, render. The lookup is a POST so a key never
+enters a URL; the overview lives server-side under an opaque token (see
+:mod:`borgersag.web.store`), and case and document pages are reachable only for cases in
+that overview.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from ..errors import NotFound, SourceError
+from ..keys import InvalidKey, KeyKind, parse_key
+from ..model import Case, Document, Overview
+from .auth import current_user, login_required
+from .errors import error_response
+from .present import source_titles
+from .store import OverviewStore
+
+__all__ = ["LOOKUP_KINDS", "find_case", "init_app"]
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("web", __name__)
+
+LOOKUP_KINDS = (KeyKind.CPR, KeyKind.CVR, KeyKind.MATRIKEL, KeyKind.BFE)
+HINTS = {
+    KeyKind.CPR: "10 cifre, fx 010190-1234",
+    KeyKind.CVR: "8 cifre, fx 29189846",
+    KeyKind.MATRIKEL: "Ejerlavskode og matrikelnummer, fx 2000351-12a",
+    KeyKind.BFE: "Et tal, fx 100123456",
+}
+
+
+def portal() -> Any:
+    """The app's :class:`~borgersag.portal.Portal`."""
+    return current_app.extensions["borgersag"]
+
+
+def overview_store() -> OverviewStore:
+    """The app's store of overviews."""
+    return current_app.extensions["borgersag.overviews"]
+
+
+def find_case(overview: Overview, case_id: str) -> Case | None:
+    """The case in ``overview`` with ``case_id`` (its own id or a joined source's id)."""
+    for case in overview.cases:
+        if case.id == case_id or case_id in case.also_known_as:
+            return case
+    return None
+
+
+@bp.get("/")
+@login_required
+def lookup() -> Any:
+    """The lookup form."""
+    return _lookup_page(KeyKind.CPR.value, "", {})
+
+
+@bp.post("/")
+@login_required
+def lookup_post() -> Any:
+    """Validate the key, ask every source, keep the overview, redirect to it."""
+    kind = request.form.get("kind", "")
+    value = request.form.get("value", "")
+    if kind not in {k.value for k in LOOKUP_KINDS}:
+        return _lookup_page(kind, value, {"kind": "Vælg, hvad du vil søge på."}, 400)
+    try:
+        key = parse_key(kind, value)
+    except InvalidKey as exc:
+        return _lookup_page(kind, value, {"value": exc.message}, 400)
+    result = portal().lookup(key)
+    token = overview_store().put(current_user().id, result)
+    return redirect(url_for("web.overview", token=token), code=303)
+
+
+def _lookup_page(kind: str, value: str, errors: dict[str, str], status: int = 200) -> Any:
+    return (
+        render_template(
+            "lookup.html",
+            kinds=LOOKUP_KINDS,
+            hints=HINTS,
+            kind=kind,
+            value=value,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@bp.get("/oversigt/<token>")
+@login_required
+def overview(token: str) -> Any:
+    """The joined overview: source panel, expanded keys, cases by area."""
+    found = overview_store().get(token, current_user().id)
+    if found is None:
+        return _expired()
+    groups = found.by_area()
+    return render_template(
+        "overview.html",
+        overview=found,
+        token=token,
+        groups=groups,
+        titles=source_titles(found),
+        open_count=sum(1 for c in found.cases if c.is_open),
+        collapse_groups=len(found.cases) > 40,
+    )
+
+
+@bp.get("/oversigt/<token>/sag/<path:case_id>")
+@login_required
+def case(token: str, case_id: str) -> Any:
+    """One case in full, from its source; the overview's copy if the source fails."""
+    found = overview_store().get(token, current_user().id)
+    if found is None:
+        return _expired()
+    summary = find_case(found, case_id)
+    if summary is None:
+        return error_response(
+            404,
+            "Sagen findes ikke i oversigten",
+            "Sagen er ikke en del af dette opslag. Gå tilbage til oversigten.",
+        )
+    detail, problem = _detail(summary)
+    return render_template(
+        "case.html",
+        overview=found,
+        token=token,
+        case=detail,
+        problem=problem,
+        titles=source_titles(found),
+    )
+
+
+@bp.get("/oversigt/<token>/sag/<path:case_id>/dokument/<document_id>")
+@login_required
+def document(token: str, case_id: str, document_id: str) -> Any:
+    """Download a document of a case in the overview, as an attachment."""
+    found = overview_store().get(token, current_user().id)
+    if found is None:
+        return _expired()
+    summary = find_case(found, case_id)
+    doc = _find_document(summary, document_id) if summary else None
+    if summary is None or doc is None:
+        return error_response(
+            404,
+            "Dokumentet findes ikke",
+            "Dokumentet hører ikke til en sag i dette opslag. Gå tilbage til sagen.",
+        )
+    try:
+        content = portal().get_document(_owning_case_id(summary, doc), doc.id)
+    except NotFound:
+        return error_response(
+            404,
+            "Dokumentet findes ikke længere",
+            "Kildesystemet kender ikke dokumentet længere. Det kan være flyttet eller slettet.",
+        )
+    except SourceError as exc:
+        log.warning("document from %s unavailable: %s", summary.source, type(exc).__name__)
+        return error_response(
+            502,
+            "Dokumentet kunne ikke hentes",
+            "Kildesystemet svarede ikke, da vi bad om dokumentet. Prøv igen om lidt.",
+        )
+    response = send_file(
+        io.BytesIO(content.content),
+        mimetype=content.media_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=content.filename or f"dokument-{doc.id}",
+    )
+    return response
+
+
+@bp.get("/tilgaengelighed")
+def accessibility() -> Any:
+    """The accessibility statement (public, linked from every footer)."""
+    return render_template("accessibility.html")
+
+
+def _expired() -> Any:
+    return (
+        render_template("expired.html", ttl_minutes=_ttl_minutes()),
+        404,
+    )
+
+
+def _ttl_minutes() -> int:
+    return max(1, round(overview_store().ttl / 60))
+
+
+def _detail(summary: Case) -> tuple[Case, str | None]:
+    """The full case from its source(s), or the overview's copy and a note why."""
+    try:
+        if summary.also_known_as:
+            detail = portal().get_case(summary.id, also_known_as=summary.also_known_as)
+        else:
+            detail = portal().get_case(summary.id)
+    except NotFound:
+        return summary, "Kildesystemet kan ikke vise flere detaljer om sagen."
+    except SourceError as exc:
+        log.warning("case details from %s unavailable: %s", summary.source, type(exc).__name__)
+        return summary, "Kildesystemet svarede ikke, da vi hentede sagens detaljer."
+    except Exception:
+        # A connector is third-party code: its bug must not cost the caseworker the page.
+        log.exception("case details from %s failed", summary.source)
+        return summary, "Sagens detaljer kunne ikke hentes på grund af en fejl."
+    # Keep what the overview knows and the source's single view does not.
+    more_sources = len(detail.all_sources) >= len(summary.all_sources)
+    merged = dataclasses.replace(
+        detail,
+        reason=detail.reason or summary.reason,
+        sources=detail.sources if more_sources else summary.sources,
+        also_known_as=detail.also_known_as or summary.also_known_as,
+    )
+    return merged, None
+
+
+def _find_document(summary: Case, document_id: str) -> Document | None:
+    for doc in summary.documents:
+        if doc.id == document_id:
+            return doc
+    detail, _problem = _detail(summary)
+    for doc in detail.documents:
+        if doc.id == document_id:
+            return doc
+    return None
+
+
+def _owning_case_id(case: Case, doc: Document) -> str:
+    """The id of the joined view whose source holds ``doc``."""
+    if doc.source:
+        for cid in (case.id, *case.also_known_as):
+            if cid.split("/", 1)[0] == doc.source:
+                return cid
+    return case.id
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages."""
+    app.register_blueprint(bp)

@@ -1,0 +1,250 @@
+"""Building-permit system connector: building cases on a parcel (matrikel) or property (BFE).
+
+Every case carries the join key ``byggesag:<sagsnummer>``; the ESDH connector puts the
+same key on the journalised copy (its external reference), so the engine's join shows the
+two as one matter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from borgersag.connector import Connector, DocumentContent, Setting
+from borgersag.errors import FatalError, NotFound
+from borgersag.http import ApiKeyAuth
+from borgersag.keys import BFE, InvalidKey, Key, KeyKind, Matrikel
+from borgersag.model import (
+    Case,
+    Caseworker,
+    Document,
+    DocumentStatus,
+    DocumentType,
+    Progress,
+    ProgressStep,
+    Sensitivity,
+)
+
+from ._shape import Reader, check_range, check_url
+
+__all__ = ["ByggesagConnector"]
+
+STATUS_PROGRESS = {
+    "modtaget": Progress.OPSTAAET,
+    "afventer dokumentation": Progress.OPSTAAET,
+    "under behandling": Progress.OPLYST,
+    "tilladelse meddelt": Progress.AFGJORT,
+    "afslag": Progress.AFGJORT,
+    "afsluttet": Progress.AFSLUTTET,
+}
+DOCUMENT_TYPES = {
+    "ansøgning": DocumentType.BREV_INDGAAENDE,
+    "tegning": DocumentType.BREV_INDGAAENDE,
+    "indgående brev": DocumentType.BREV_INDGAAENDE,
+    "udgående brev": DocumentType.BREV_UDGAAENDE,
+    "afgørelse": DocumentType.BREV_UDGAAENDE,
+    "notat": DocumentType.INTERNT_NOTAT,
+}
+_SAGSNUMMER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
+JOIN_PREFIX = "byggesag:"
+
+
+class ByggesagConnector(Connector):
+    """Building cases by matrikel or BFE number, with history and documents."""
+
+    type_name = "byggesag"
+    title = "Byggesager"
+    key_kinds = frozenset({KeyKind.MATRIKEL, KeyKind.BFE})
+    settings_schema = (
+        Setting("base_url", str, "root URL of the API, ending in /"),
+        Setting("api_key", str, "the API key", secret=True),
+        Setting("api_key_header", str, "header that carries the API key", default="X-Api-Key"),
+        Setting("page_size", int, "cases per request (1-100)", default=50),
+        Setting("max_pages", int, "most requests per lookup (1-100)", default=10),
+        Setting(
+            "deep_link_template",
+            str,
+            "link into the system's own client, with {sagsnummer}; empty for none",
+            default="",
+        ),
+    )
+
+    def __init__(self, name, settings, http):
+        super().__init__(name, settings, http)
+        self._read = Reader(self.display_name)
+
+    @classmethod
+    def validate_settings(cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""):
+        """Also check the URL and the paging bounds."""
+        settings = super().validate_settings(raw, file, prefix)
+        check_url(settings["base_url"], file, prefix + "base_url")
+        check_range(settings["page_size"], 1, 100, file, prefix + "page_size")
+        check_range(settings["max_pages"], 1, 100, file, prefix + "max_pages")
+        return settings
+
+    @classmethod
+    def make_auth(
+        cls, settings: Mapping[str, Any], name: str | None = None
+    ) -> requests.auth.AuthBase:
+        """The API key in its header."""
+        return ApiKeyAuth(settings["api_key"], header=settings["api_key_header"], prefix="")
+
+    # -- the contract ---------------------------------------------------------------------
+
+    def search(self, key: Key) -> list[Case]:
+        """Building cases on the parcel or on any parcel of the property."""
+        if isinstance(key, Matrikel):
+            params: dict[str, Any] = {"ejerlav": key.ejerlav, "matrikel": key.matrikelnr}
+        elif key.kind is KeyKind.BFE:
+            params = {"bfe": key.value}
+        else:
+            raise FatalError(f"{self.display_name} søger ikke på {key.label}.")
+        size, max_pages = self.settings["page_size"], self.settings["max_pages"]
+        cases: list[Case] = []
+        for page in range(1, max_pages + 1):
+            body = self._read.expect(
+                self.http.get_json(
+                    "api/v1/byggesager", params={**params, "side": page, "antal_pr_side": size}
+                ),
+                dict,
+                "søgesvaret",
+            )
+            items = self._read.items(body, "sager", "søgesvaret", required=True)
+            total = self._read.field(body, "antal", int, "søgesvaret", required=False)
+            start = len(cases)
+            cases.extend(self._case(raw, f"sager[{start + i}]") for i, raw in enumerate(items))
+            if len(items) < size or (total is not None and len(cases) >= total):
+                return cases
+        raise FatalError(
+            f"{self.display_name} har flere end {len(cases)} byggesager på nøglen; kun"
+            f" {max_pages} sider à {size} må hentes (indstillingen max_pages)."
+        )
+
+    def get_case(self, native_id: str) -> Case:
+        """One building case with its documents."""
+        sagsnummer = self._sagsnummer(native_id)
+        raw = self.http.get_json(f"api/v1/byggesager/{quote(sagsnummer)}")
+        return self._case(raw, "sagen", detail=True)
+
+    def get_document(self, case_native_id: str, document_id: str) -> DocumentContent:
+        """A document's content."""
+        sagsnummer = self._sagsnummer(case_native_id)
+        if not document_id.isascii() or not document_id.isdigit():
+            raise NotFound(f"{self.display_name} kender ikke dokumentet.")
+        response = self.http.call(
+            "GET",
+            f"api/v1/byggesager/{quote(sagsnummer)}/dokumenter/{document_id}/indhold",
+            headers={"Accept": "*/*"},
+        )
+        media_type = response.headers.get("Content-Type", "application/octet-stream")
+        filename = f"{sagsnummer}-{document_id}.txt"
+        return DocumentContent(filename, media_type.split(";")[0], response.content)
+
+    def health(self) -> str:
+        """A cheap authenticated call: proves URL and API key."""
+        self.http.get_json("api/v1/status")
+        return "svarer"
+
+    # -- mapping --------------------------------------------------------------------------
+
+    def _sagsnummer(self, native_id: str) -> str:
+        if not _SAGSNUMMER.match(native_id):
+            raise NotFound(f"{self.display_name} kender ikke sagsnummeret.")
+        return native_id
+
+    def _case(self, raw: Any, where: str, *, detail: bool = False) -> Case:
+        r = self._read
+        raw = r.expect(raw, dict, where)
+        sagsnummer = r.text(raw, "sagsnummer", where, required=True)
+        estate = r.obj(raw, "ejendom", where, required=True)
+        history = self._history(raw, where)
+        current = r.text(raw, "status", where) or history[-1].status_text
+        worker = r.obj(raw, "sagsbehandler", where)
+        template = self.settings["deep_link_template"]
+        documents = ()
+        if detail:
+            documents = tuple(
+                self._document(d, f"{where}.dokumenter[{i}]")
+                for i, d in enumerate(r.items(raw, "dokumenter", where))
+            )
+        return Case(
+            id=self.case_id(sagsnummer),
+            sagsnummer=sagsnummer,
+            title=r.text(raw, "titel", where) or r.text(raw, "sagstype", where) or "Byggesag",
+            provenance=self.provenance(),
+            progress=history[-1].progress,
+            progress_history=tuple(history),
+            status_text=current,
+            kle=r.text(raw, "kle", where),
+            area="Byggeri",
+            sensitivity=Sensitivity.IKKE_FORTROLIG,
+            subjects=self._subjects(estate, f"{where}.ejendom"),
+            caseworker=Caseworker(
+                r.text(worker, "medarbejdernummer", f"{where}.sagsbehandler"),
+                r.text(worker, "navn", f"{where}.sagsbehandler"),
+            )
+            if worker
+            else None,
+            unit=r.text(worker, "afdeling", f"{where}.sagsbehandler") if worker else None,
+            opened=r.date(raw, "modtaget", where) or history[0].date,
+            decided=next((s.date for s in history if s.progress is Progress.AFGJORT), None),
+            closed=history[-1].date if history[-1].progress is Progress.AFSLUTTET else None,
+            deadline=r.date(raw, "frist", where),
+            documents=documents,
+            join_keys=frozenset({JOIN_PREFIX + sagsnummer}),
+            deep_link=template.replace("{sagsnummer}", quote(sagsnummer)) if template else None,
+        )
+
+    def _history(self, raw: dict, where: str) -> list[ProgressStep]:
+        r = self._read
+        steps: list[ProgressStep] = []
+        previous = Progress.OPSTAAET
+        for i, entry in enumerate(r.items(raw, "statushistorik", where)):
+            at = f"{where}.statushistorik[{i}]"
+            name = r.text(entry, "status", at, required=True)
+            previous = STATUS_PROGRESS.get(name.strip().lower(), previous)
+            steps.append(ProgressStep(previous, r.date(entry, "dato", at, required=True), name))
+        if not steps:
+            received = r.date(raw, "modtaget", where)
+            if received is None:
+                raise r.fail(where, "har hverken statushistorik eller modtagelsesdato")
+            steps.append(ProgressStep(Progress.OPSTAAET, received, "Modtaget"))
+        elif steps[0].progress is not Progress.OPSTAAET:
+            steps.insert(0, ProgressStep(Progress.OPSTAAET, steps[0].date, "Modtaget"))
+        return steps
+
+    def _subjects(self, estate: dict, where: str) -> tuple[Key, ...]:
+        r = self._read
+        ejerlav = r.field(estate, "ejerlavskode", int, where, required=False)
+        nr = r.text(estate, "matrikelnummer", where)
+        bfe = r.field(estate, "bfe", int, where, required=False)
+        keys: list[Key] = []
+        try:
+            if ejerlav and nr:
+                keys.append(Matrikel.of(ejerlav, nr))
+            if bfe:
+                keys.append(BFE.parse(str(bfe)))
+        except InvalidKey:
+            raise r.fail(where, "har en ugyldig matrikel eller BFE") from None
+        if not keys:
+            raise r.fail(where, "mangler både matrikel og BFE")
+        return tuple(keys)
+
+    def _document(self, raw: dict, where: str) -> Document:
+        r = self._read
+        kind = (r.text(raw, "type", where) or "").strip().lower()
+        public = raw.get("offentlig") is True
+        return Document(
+            id=str(r.field(raw, "id", int, where)),
+            title=r.text(raw, "titel", where, required=True),
+            type=DOCUMENT_TYPES.get(kind, DocumentType.ANDET),
+            date=r.date(raw, "dato", where),
+            status=DocumentStatus.ENDELIGT,
+            sensitivity=Sensitivity.IKKE_FORTROLIG,
+            party_may_see=public,
+            source=self.name,
+        )

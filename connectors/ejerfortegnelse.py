@@ -1,0 +1,108 @@
+"""Ejerfortegnelsen connector: the properties a person owns, as related keys.
+
+A relation source only: it holds no cases, but turns a CPR number into the parcels
+(matrikel) and properties (BFE) the person owns, so the engine can ask the building-permit
+system about them. The CPR number is sent in a POST body, never in a URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+
+from borgersag.connector import Connector, Setting
+from borgersag.errors import FatalError
+from borgersag.http import ApiKeyAuth
+from borgersag.keys import BFE, InvalidKey, Key, KeyKind, Matrikel
+from borgersag.model import Case, Relation
+
+from ._shape import Reader, check_url
+
+__all__ = ["EjerfortegnelseConnector"]
+
+
+class EjerfortegnelseConnector(Connector):
+    """CPR number → owned parcels and BFE numbers, from an Ejerfortegnelse-style API."""
+
+    type_name = "ejerfortegnelse"
+    title = "Ejerfortegnelsen"
+    key_kinds = frozenset()
+    relation_kinds = frozenset({KeyKind.CPR})
+    settings_schema = (
+        Setting("base_url", str, "root URL of the API, ending in /"),
+        Setting("api_key", str, "the API key", secret=True),
+        Setting("api_key_header", str, "header that carries the API key", default="X-Api-Key"),
+    )
+
+    @classmethod
+    def validate_settings(cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""):
+        """Also check that ``base_url`` is a URL."""
+        settings = super().validate_settings(raw, file, prefix)
+        check_url(settings["base_url"], file, prefix + "base_url")
+        return settings
+
+    @classmethod
+    def make_auth(
+        cls, settings: Mapping[str, Any], name: str | None = None
+    ) -> requests.auth.AuthBase:
+        """The API key in its header."""
+        return ApiKeyAuth(settings["api_key"], header=settings["api_key_header"], prefix="")
+
+    def search(self, key: Key) -> list[Case]:
+        """Holds no cases (``key_kinds`` is empty, so the engine never asks)."""
+        raise FatalError(f"{self.display_name} har ingen sager; den udvider kun CPR-numre.")
+
+    def relations(self, key: Key) -> list[Relation]:
+        """Each owned parcel and property, with the address and the share when co-owned."""
+        if key.kind is not KeyKind.CPR:
+            return []
+        read = Reader(self.display_name)
+        body = read.expect(
+            self.http.post_json("ejerfortegnelse/v1/ejerskaber/soeg", {"cpr": key.value}),
+            dict,
+            "svaret",
+        )
+        found: dict[Key, str] = {}
+        for i, item in enumerate(read.items(body, "ejerskaber", "svaret", required=True)):
+            where = f"ejerskaber[{i}]"
+            estate = read.obj(item, "ejendom", where, required=True)
+            bfe_number = read.field(estate, "bfeNummer", int, f"{where}.ejendom")
+            address = read.text(estate, "adresse", f"{where}.ejendom")
+            role = _role(read, read.obj(item, "ejerandel", where), f"{where}.ejerandel")
+            place = f"BFE {bfe_number}" + (f", {address}" if address else "")
+            bfe = _key(read, BFE.parse, (str(bfe_number),), f"{where}.ejendom.bfeNummer")
+            found.setdefault(bfe, f"{role} ejendom {place}")
+            for j, parcel in enumerate(read.items(estate, "jordstykker", f"{where}.ejendom")):
+                at = f"{where}.ejendom.jordstykker[{j}]"
+                ejerlav = read.field(parcel, "ejerlavskode", int, at)
+                nr = read.text(parcel, "matrikelnummer", at, required=True)
+                matrikel = _key(read, Matrikel.of, (ejerlav, nr), at)
+                found.setdefault(matrikel, f"{role} matrikel {matrikel.value} ({place})")
+        return [Relation(k, reason) for k, reason in found.items()]
+
+    def health(self) -> str:
+        """A cheap authenticated call: proves URL and API key."""
+        self.http.get_json("ejerfortegnelse/v1/status")
+        return "svarer"
+
+
+def _key(read: Reader, build: Callable[..., Key], args: tuple, where: str) -> Key:
+    try:
+        return build(*args)
+    except InvalidKey:
+        raise read.fail(where, "er ikke en gyldig matrikel eller BFE") from None
+
+
+def _role(read: Reader, share: dict, where: str) -> str:
+    """``ejer af`` for sole owners, ``medejer (1/2) af`` otherwise."""
+    if not share:
+        return "ejer af"
+    numerator = read.field(share, "taeller", int, where)
+    denominator = read.field(share, "naevner", int, where)
+    if denominator <= 0 or numerator <= 0:
+        raise read.fail(where, "er ikke en gyldig ejerandel")
+    if numerator >= denominator:
+        return "ejer af"
+    return f"medejer ({numerator}/{denominator}) af"
