@@ -1,0 +1,215 @@
+"""A full lookup against the sandbox, end to end, and where the CPR number must NOT be.
+
+The caseworker signs in, looks up a sandbox citizen, opens the overview, every case page,
+a document, the JSON API, and meets error pages. Everything the portal sends (URLs,
+redirects, outgoing requests to the sources, log lines at DEBUG from every logger,
+cookies, error pages) is collected and searched for the CPR number in any notation.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import time
+import zlib
+
+import pytest
+import requests.adapters
+from conftest import login_as_caseworker
+
+from borgersag.config import Config
+from borgersag.portal import Portal
+from borgersag.web import create_app
+
+
+@pytest.fixture
+def live_portal(sandbox):
+    config = Config.from_mapping(
+        {
+            "sandbox": {},
+            "portal": {"deadline_seconds": 3.0, "source_timeout_seconds": 2.0},
+            "sources": sandbox.source_config(),
+        }
+    )
+    portal = Portal.from_config(config)
+    yield portal
+    portal.close()
+
+
+@pytest.fixture
+def live_client(live_portal):
+    app = create_app(live_portal.config, portal=live_portal)
+    app.config["TESTING"] = True
+    client = app.test_client()
+    login_as_caseworker(client)
+    return client
+
+
+@pytest.fixture
+def outgoing(monkeypatch):
+    """Every URL the portal's connectors request from the sources."""
+    urls: list[str] = []
+    original = requests.adapters.HTTPAdapter.send
+
+    def recording_send(self, request, *args, **kwargs):
+        urls.append(request.url)
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", recording_send)
+    return urls
+
+
+def cpr_forms(cpr: str) -> list[str]:
+    """The notations a CPR number can leak in: 0102031234, 010203-1234, 010203 1234."""
+    return [cpr, f"{cpr[:6]}-{cpr[6:]}", f"{cpr[:6]} {cpr[6:]}"]
+
+
+def assert_absent(cpr: str, where: str, text: str) -> None:
+    for form in cpr_forms(cpr):
+        assert form not in text, f"CPR number found in {where}"
+
+
+def session_cookie_payload(client) -> str:
+    """The readable part of Flask's signed session cookie (it is signed, not encrypted)."""
+    cookie = client.get_cookie("session")
+    if cookie is None:
+        return ""
+    data = cookie.value
+    compressed = data.startswith(".")
+    payload = data.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if compressed else raw).decode("utf-8", "replace")
+
+
+def test_full_lookup_leaks_the_cpr_nowhere(sandbox, live_client, outgoing, caplog):
+    caplog.set_level(logging.DEBUG)
+    cpr = sandbox.municipality.demo.typical
+    visited: list[str] = []
+
+    def get(path: str, expect: int = 200):
+        visited.append(path)
+        response = live_client.get(path)
+        assert response.status_code == expect, (path, response.status_code)
+        if response.location:
+            visited.append(response.location)
+        return response
+
+    response = live_client.post(
+        "/", data={"kind": "cpr", "value": f"{cpr[:6]}-{cpr[6:]}", "csrf_token": csrf(live_client)}
+    )
+    assert response.status_code == 303
+    overview_path = response.location
+    visited.append(overview_path)
+    assert re.fullmatch(r"/oversigt/[A-Za-z0-9_-]{20,}", overview_path)
+
+    page = get(overview_path).get_data(as_text=True)
+    assert "sager" in page
+    # the subject is shown masked on the page; the full number only inside the reveal
+    case_links = sorted(set(re.findall(r'href="(/oversigt/[^"]+/sag/[^"]+)"', page)))
+    assert len(case_links) >= 3, "the typical citizen has cases in several systems"
+    document_links: list[str] = []
+    for link in case_links:
+        case_page = get(link.replace("&amp;", "&")).get_data(as_text=True)
+        document_links += re.findall(r'href="(/oversigt/[^"]+/dokument/[^"]+)"', case_page)
+    assert document_links, "some case has documents"
+    get(document_links[0].replace("&amp;", "&"))
+
+    api = live_client.post("/api/v1/overviews", json={"kind": "cpr", "value": cpr})
+    assert api.status_code == 201
+    visited.append(api.headers.get("Location", ""))
+    get(f"/api/v1/overviews/{api.get_json()['id']}")
+
+    # error pages: unknown overview, unknown case, malformed token, wrong method
+    error_pages = [
+        get("/oversigt/" + "x" * 32, 404),
+        get(overview_path + "/sag/nosuch/123", 404),
+        get("/oversigt/%00%ff", 404),
+    ]
+    error_pages.append(live_client.put(overview_path))
+    for response in error_pages:
+        assert response.status_code in (404, 405)
+        assert_absent(cpr, "an error page", response.get_data(as_text=True))
+
+    for url in visited:
+        assert_absent(cpr, f"the portal URL {url}", url)
+    assert outgoing, "the connectors made HTTP calls"
+    for url in outgoing:
+        assert_absent(cpr, f"an outgoing URL {url}", url)
+    records = "\n".join(f"{r.name}: {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert records, "logging was captured"
+    assert_absent(cpr, "a log line", records)
+    assert_absent(cpr, "the session cookie", session_cookie_payload(live_client))
+
+
+def test_server_error_page_and_log_carry_no_cpr(sandbox, live_portal, caplog, monkeypatch):
+    """A bug whose message contains a CPR number: the 500 page and the log stay clean."""
+    caplog.set_level(logging.DEBUG)
+    cpr = sandbox.municipality.demo.typical
+
+    def broken_lookup(key):
+        raise RuntimeError(f"bug while looking up {key.value}")
+
+    monkeypatch.setattr(live_portal, "lookup", broken_lookup)
+    app = create_app(live_portal.config, portal=live_portal)
+    client = app.test_client()
+    login_as_caseworker(client)
+    response = client.post("/", data={"kind": "cpr", "value": cpr, "csrf_token": csrf(client)})
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert_absent(cpr, "the 500 page", body)
+    assert "Traceback" not in body and "RuntimeError" not in body
+    records = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "RuntimeError" in records, "the failure is logged"
+    assert_absent(cpr, "the error log", records)
+
+
+def test_hung_source_page_returns_within_deadline_and_names_it(fault_sandbox, live_client):
+    cpr = fault_sandbox.municipality.demo.typical
+    fault_sandbox.faults("esdh").update(hang=True)
+    started = time.monotonic()
+    response = live_client.post(
+        "/", data={"kind": "cpr", "value": cpr, "csrf_token": csrf(live_client)}
+    )
+    page = live_client.get(response.location).get_data(as_text=True)
+    elapsed = time.monotonic() - started
+    assert elapsed < 10, "bounded by the 3 s deadline, with room for a noisy machine"
+    assert "SBSYS (sandkasse)" in page
+    assert "Svarede ikke i tide" in page or "svarede ikke" in page.lower()
+    assert "Byggesager (sandkasse)" in page  # the other sources' cases are still shown
+
+
+def test_stopped_source_is_named_unavailable(sandbox):
+    """A source whose server is gone (connection refused) is 'could not answer'."""
+    sources = dict(sandbox.source_config())
+    sources["sbsys"] = {**sources["sbsys"], "base_url": "http://127.0.0.1:9/",
+                        "token_url": "http://127.0.0.1:9/connect/token"}  # fmt: skip
+    config = Config.from_mapping({"sandbox": {}, "sources": sources})
+    portal = Portal.from_config(config)
+    try:
+        from borgersag.keys import parse_key
+
+        overview = portal.lookup(parse_key("cpr", sandbox.municipality.demo.typical))
+    finally:
+        portal.close()
+    sbsys = next(r for r in overview.sources if r.source == "sbsys")
+    assert sbsys.status.value == "failed"
+    assert "kunne ikke kontaktes" in sbsys.message
+    assert any(c.source == "byggesag" for c in overview.cases)
+
+
+def csrf(client) -> str:
+    with client.session_transaction() as session:
+        return session["_csrf"]
+
+
+def test_api_body_is_json_with_masked_and_full_subject(sandbox, live_client):
+    cpr = sandbox.municipality.demo.nothing
+    response = live_client.post("/api/v1/overviews", json={"kind": "cpr", "value": cpr})
+    body = response.get_json()
+    assert response.status_code == 201
+    assert cpr not in response.headers.get("Location", "")
+    assert json.dumps(body["overview"]["subject"]).count("xxxx") == 1
+    statuses = {s["source"]: s["status"] for s in body["overview"]["sources"]}
+    assert statuses["sbsys"] == "empty"
