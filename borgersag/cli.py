@@ -137,7 +137,7 @@ def _print_demo_banner(url: str, sandbox, config: Config) -> None:
         "  Sandbox citizens to look up (CPR-nummer, fictitious):",
     ]
     for label, person in _demo_people(demo):
-        lines.append(f"    {label:<34} {person}")
+        lines.append(f"    {label:<38} {person}")
     lines.append("  Sandbox services:")
     for service in ("esdh", "ejerfortegnelse", "byggesag"):
         lines.append(f"    {service:<16} {sandbox.url(service)}")

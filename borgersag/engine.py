@@ -245,12 +245,12 @@ class Engine:
             first = failed[0]
             partial = " Svar for andre nøgler er med." if len(failed) < len(calls) else ""
             if first.timed_out or isinstance(first.error, SourceTimeout):
+                limit = self.deadline if first.timed_out else source.http.timeout[1]
                 return SourceResult(
                     name,
                     title,
                     SourceStatus.TIMEOUT,
-                    f"Svarede ikke inden for {self.deadline:g} sekunder; sagerne herfra"
-                    f" mangler i oversigten.{partial}",
+                    f"Intet svar inden for {_seconds_da(limit)} sekunder.{partial}",
                     **common,
                 )
             status = (
@@ -263,7 +263,7 @@ class Engine:
                 name,
                 title,
                 status,
-                f"{message} Sagerne herfra mangler i oversigten.{partial}",
+                f"{message}{partial}",
                 **common,
             )
         if relation_count and not case_count:
@@ -272,16 +272,8 @@ class Engine:
                 name, title, SourceStatus.OK, f"Fandt {relation_count} relaterede {noun}.", **common
             )
         if case_count == 0:
-            return SourceResult(
-                name, title, SourceStatus.EMPTY, "Kilden svarede: ingen sager.", **common
-            )
-        return SourceResult(
-            name,
-            title,
-            SourceStatus.OK,
-            f"{case_count} {'sag' if case_count == 1 else 'sager'}.",
-            **common,
-        )
+            return SourceResult(name, title, SourceStatus.EMPTY, "", **common)
+        return SourceResult(name, title, SourceStatus.OK, "", **common)
 
     def _collect_cases(self, lookup: _Lookup) -> list[Case]:
         by_id: dict[str, Case] = {}
@@ -298,6 +290,11 @@ class Engine:
                     case = replace(case, provenance=replace(case.provenance, stale=True))
                 by_id[case.id] = case
         return join_cases(by_id.values())
+
+
+def _seconds_da(seconds: float) -> str:
+    """``2.5`` → ``"2,5"``: Danish decimal comma."""
+    return f"{seconds:g}".replace(".", ",")
 
 
 def _age_text(seconds: float) -> str:

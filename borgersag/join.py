@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
-from .model import Case
+from .model import Case, Event
 
 __all__ = ["join_cases", "merge"]
 
@@ -67,12 +67,19 @@ def merge(group: list[Case]) -> Case:
                     items.append(item)
         return tuple(items)
 
+    # The lead's progress history is the timeline's spine; the other systems' status
+    # changes become events, so the timeline shows what every system recorded.
+    history_events = tuple(
+        Event(step.date, step.status_text or step.progress.label, "status", c.source)
+        for c in others
+        for step in c.progress_history
+    )
     opened = [c.opened for c in group if c.opened]
     deadlines = [c.deadline for c in group if c.deadline and c.is_open]
     return dataclasses.replace(
         lead,
         documents=union("documents", lambda d: (d.source, d.id)),
-        events=union("events"),
+        events=union("events") + history_events,
         parties=union("parties", lambda p: (p.key, p.role)),
         subjects=union("subjects"),
         related=union("related"),

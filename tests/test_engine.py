@@ -51,7 +51,7 @@ def test_every_source_gets_one_honest_status(engines):
     assert status_of(overview, "jobcenter").status is SourceStatus.EMPTY
     broken = status_of(overview, "broken")
     assert broken.status is SourceStatus.FAILED
-    assert "ikke er gyldig JSON" in broken.message and "mangler i oversigten" in broken.message
+    assert "ikke er gyldig JSON" in broken.message
     assert status_of(overview, "permits").status is SourceStatus.NOT_APPLICABLE
     assert len(overview.cases) == 2
     assert not overview.complete
@@ -66,7 +66,7 @@ def test_hung_source_does_not_hold_the_overview_past_the_deadline(engines):
     elapsed = time.monotonic() - started
     assert elapsed < 2.0  # generous: the point is "not 30 s", not a timing target
     assert status_of(overview, "hung").status is SourceStatus.TIMEOUT
-    assert "0.3 sekunder" in status_of(overview, "hung").message
+    assert "inden for 0,3 sekunder" in status_of(overview, "hung").message
     assert [c.title for c in overview.cases] == ["Boligstøtte"]
 
 
