@@ -57,3 +57,12 @@ def test_join_is_transitive():
 def test_cases_without_join_keys_are_untouched():
     cases = [case("a", str(i)) for i in range(5)]
     assert join_cases(cases) == cases
+
+
+def test_joined_timeline_shows_every_systems_status_changes():
+    esdh = case("esdh", "1", ["byggesag:B1"], changed=dt.date(2025, 3, 1))
+    byg = case("byg", "B1", ["byggesag:B1"], changed=dt.date(2025, 1, 1))
+    merged = join_cases([esdh, byg])[0]
+    timeline = [(e.date, e.source) for e in merged.timeline()]
+    assert (dt.date(2025, 1, 1), "byg") in timeline
+    assert (dt.date(2025, 3, 1), "esdh") in timeline
