@@ -121,19 +121,19 @@ def _demo(args) -> int:
         sandbox.stop()
         raise
     url = f"http://{args.host}:{args.port}/"
-    _print_demo_banner(url, sandbox, config)
+    _print_demo_banner(url, sandbox, config, args.config)
     _serve_until_signal(server)
     app.extensions["borgersag"].close()
     sandbox.stop()
     return 0
 
 
-def _print_demo_banner(url: str, sandbox, config: Config) -> None:
+def _print_demo_banner(url: str, sandbox, config: Config, config_dir: Path | None) -> None:
     demo = sandbox.municipality.demo
     lines = [
         "",
         f"borgersag demo — {config.portal['municipality']} (sandbox)",
-        f"  Open {url} and sign in as a demo caseworker.",
+        f"  Open {url} and sign in as one of the demo caseworkers listed there.",
         "  Sandbox citizens to look up (CPR-nummer, fictitious):",
     ]
     for label, person in _demo_people(demo):
@@ -141,8 +141,10 @@ def _print_demo_banner(url: str, sandbox, config: Config) -> None:
     lines.append("  Sandbox services:")
     for service in ("esdh", "ejerfortegnelse", "byggesag"):
         lines.append(f"    {service:<16} {sandbox.url(service)}")
+    config_arg = f" --config {config_dir}" if config_dir else ""
     lines.append(
-        "  Make a service hang:  borgersag sandbox-fault esdh --hang   (--no-hang to undo)"
+        f"  Make a service hang:  .venv/bin/borgersag sandbox-fault esdh{config_arg} --hang"
+        "   (--no-hang to undo)"
     )
     lines.append("  Stop with Ctrl-C.")
     print("\n".join(lines), flush=True)

@@ -49,6 +49,7 @@ class _Call:
     latency: float | None = None
     stale_age: float | None = None
     timed_out: bool = False
+    cached_age: float | None = None  # answered from the cache, fetched this long ago
     reason: str | None = None  # for searches on an expanded key
 
 
@@ -103,7 +104,7 @@ class Engine:
             done, _ = wait(list(lookup.pending), timeout=remaining, return_when=FIRST_COMPLETED)
             for future in done:
                 call = lookup.pending.pop(future)
-                call.value, call.error, call.latency = future.result()
+                call.value, call.error, call.latency, call.cached_age = future.result()
                 if call.error is not None:
                     self._fallback_to_stale(call)
                 if call.op == "relations" and call.value:
@@ -156,10 +157,10 @@ class Engine:
         future = self._pool.submit(context.run, self._run, call)
         lookup.pending[future] = call
 
-    def _run(self, call: _Call) -> tuple[list[Any] | None, SourceError | None, float]:
+    def _run(self, call: _Call) -> tuple[list[Any] | None, SourceError | None, float, float | None]:
         """Worker: ask the source (through the cache), retrying once on a retriable error.
 
-        Returns (value, error, latency) instead of touching ``call``, so a call that
+        Returns (value, error, latency, cached age) instead of touching ``call``, so a call that
         outlives the deadline cannot change a lookup that has already been answered.
         """
         source = self.sources[call.source]
@@ -167,11 +168,13 @@ class Engine:
         cache_key = (call.source, call.op, call.key)
         value: list[Any] | None = None
         error: SourceError | None = None
+        cached_age: float | None = None
         attempts = 2
         for attempt in range(attempts):
             try:
-                value = self.cache.get_or_compute(cache_key, lambda: list(method(call.key))).value
-                error = None
+                hit = self.cache.get_or_compute(cache_key, lambda: list(method(call.key)))
+                value, error = hit.value, None
+                cached_age = hit.age if hit.cached else None
                 break
             except SourceTimeout as exc:
                 error = exc
@@ -191,7 +194,7 @@ class Engine:
                 break
         if error is not None:
             log.warning("source %s failed: %s", call.source, error.message)
-        return value, error, self._clock() - call.started
+        return value, error, self._clock() - call.started, cached_age
 
     def _fallback_to_stale(self, call: _Call) -> None:
         hit = self.cache.stale((call.source, call.op, call.key))
@@ -217,11 +220,19 @@ class Engine:
                 name,
                 title,
                 SourceStatus.NOT_APPLICABLE,
-                f"Søger ikke på {subject.label.lower()}" + (f" (kun {kinds})." if kinds else "."),
+                f"Søger ikke på {subject.label}" + (f" (kun {kinds})." if kinds else "."),
             )
         latency = max((c.latency for c in calls if c.latency is not None), default=None)
         latency_ms = round(latency * 1000, 1) if latency is not None else None
-        case_count = sum(len(c.value or []) for c in calls if c.op == "search")
+        # a case found through two keys (BFE and matrikel) is one case
+        case_count = len(
+            {
+                getattr(case, "id", n)
+                for c in calls
+                if c.op == "search"
+                for n, case in enumerate(c.value or [])
+            }
+        )
         relation_count = sum(len(c.value or []) for c in calls if c.op == "relations")
         failed = [c for c in calls if c.timed_out or c.error is not None]
         stale = [c for c in failed if c.stale_age is not None]
@@ -266,14 +277,19 @@ class Engine:
                 f"{message}{partial}",
                 **common,
             )
+        note = ""
+        if all(c.cached_age is not None for c in calls):
+            # Honest about reuse: the source was not asked just now.
+            age = max(c.cached_age or 0.0 for c in calls)
+            note = f"Svar fra mellemlageret, hentet for {_age_text(age)} siden."
+            common.update(latency_ms=None, age_seconds=round(age, 1))
         if relation_count and not case_count:
             noun = "nøgle" if relation_count == 1 else "nøgler"
-            return SourceResult(
-                name, title, SourceStatus.OK, f"Fandt {relation_count} relaterede {noun}.", **common
-            )
+            message = f"Fandt {relation_count} relaterede {noun}. {note}".strip()
+            return SourceResult(name, title, SourceStatus.OK, message, **common)
         if case_count == 0:
-            return SourceResult(name, title, SourceStatus.EMPTY, "", **common)
-        return SourceResult(name, title, SourceStatus.OK, "", **common)
+            return SourceResult(name, title, SourceStatus.EMPTY, note, **common)
+        return SourceResult(name, title, SourceStatus.OK, note, **common)
 
     def _collect_cases(self, lookup: _Lookup) -> list[Case]:
         by_id: dict[str, Case] = {}
@@ -298,6 +314,8 @@ def _seconds_da(seconds: float) -> str:
 
 
 def _age_text(seconds: float) -> str:
+    if seconds < 2:
+        return "et øjeblik"
     if seconds < 90:
         return f"{int(seconds)} sekunder"
     if seconds < 5400:

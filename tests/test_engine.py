@@ -195,3 +195,31 @@ def test_engine_logs_no_cpr(engines, caplog):
     engines([FakeSource("esdh", fail="fatal"), FakeSource("ok")]).overview(CPR)
     assert caplog.records
     assert CPR.value not in caplog.text and CPR.format() not in caplog.text
+
+
+def test_answer_from_cache_says_so(engines):
+    now = [0.0]
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
+    engine = engines([esdh], cache=ResultCache(ttl=60, clock=lambda: now[0]))
+    assert status_of(engine.overview(CPR), "esdh").message == ""
+    now[0] = 30
+    cached = status_of(engine.overview(CPR), "esdh")
+    assert cached.status is SourceStatus.OK
+    assert "mellemlageret" in cached.message and "30 sekunder" in cached.message
+    assert cached.age_seconds == 30 and cached.latency_ms is None
+
+
+def test_case_found_through_two_keys_counts_once(engines):
+    owner = FakeOwnership("ejer", {CPR.value: ["2000351-12a", "2000351-12b"]})
+    permits = FakeSource("byg", kinds=(KeyKind.MATRIKEL,))
+    permits.search = lambda key: [permits.make_case(0, "Carport")]  # same case for both keys
+    overview = engines([owner, permits]).overview(CPR)
+    assert status_of(overview, "byg").case_count == 1
+    assert len(overview.cases) == 1
+
+
+def test_not_applicable_names_the_key_kind(engines):
+    overview = engines([FakeSource("esdh")]).overview(parse_key("cvr", "13585628"))
+    result = status_of(overview, "esdh")
+    assert result.status is SourceStatus.NOT_APPLICABLE
+    assert "Søger ikke på CVR-nummer" in result.message

@@ -213,3 +213,13 @@ def test_api_body_is_json_with_masked_and_full_subject(sandbox, live_client):
     assert json.dumps(body["overview"]["subject"]).count("xxxx") == 1
     statuses = {s["source"]: s["status"] for s in body["overview"]["sources"]}
     assert statuses["sbsys"] == "empty"
+
+
+def test_key_kind_no_source_serves_says_nothing_was_searched(live_client):
+    """A CVR lookup when no system searches by CVR must not read as 'no cases found'."""
+    response = live_client.post(
+        "/", data={"kind": "cvr", "value": "13585628", "csrf_token": csrf(live_client)}
+    )
+    page = live_client.get(response.location).get_data(as_text=True)
+    assert "kan søge på CVR-nummer, så der er ikke søgt nogen steder" in page
+    assert "Ingen sager fundet i de kilder, der svarede" not in page
