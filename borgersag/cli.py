@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .errors import ConfigError
+from .keys import parse_key
 
 __all__ = ["main"]
 
@@ -158,13 +159,9 @@ def _demo_people(demo) -> list[tuple[str, str]]:
         "heavy": "Borger med over 500 sager",
         "nothing": "Borger uden sager",
     }
-    people = []
-    for name, label in labels.items():
-        person = demo.get(name) if isinstance(demo, dict) else getattr(demo, name, None)
-        cpr = getattr(person, "cpr", person)
-        if cpr:
-            people.append((label, f"{cpr[:6]}-{cpr[6:]}" if len(cpr) == 10 else str(cpr)))
-    return people
+    return [
+        (label, parse_key("cpr", getattr(demo, name)).format()) for name, label in labels.items()
+    ]
 
 
 def _serve_until_signal(server) -> None:

@@ -63,7 +63,7 @@ class Connector:
         self.name = name
         self.settings = dict(settings)
         self.http = http
-        self.display_name: str = settings.get("title") or self.title or name
+        self.display_name: str = self.title or name  # the registry sets the configured title
 
     # -- declared behaviour -------------------------------------------------------------
 

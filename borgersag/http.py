@@ -19,12 +19,15 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .errors import FatalError, ForbiddenError, NotFound, RetriableError, SourceTimeout
+from .settings import Setting
 
 __all__ = [
+    "API_KEY_SETTINGS",
     "ApiKeyAuth",
     "OAuth2ClientCredentials",
     "OAuth2PasswordGrant",
     "SourceSession",
+    "api_key_auth",
     "request_id",
 ]
 
@@ -256,3 +259,16 @@ class ApiKeyAuth(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers[self.header] = f"{self.prefix}{self.key}"
         return request
+
+
+API_KEY_SETTINGS: tuple[Setting, ...] = (
+    Setting("api_key", str, "the API key", secret=True),
+    Setting("api_key_header", str, "header that carries the API key", default="X-Api-Key"),
+)
+"""The settings of a connector that sends a static API key in a header; pair with
+:func:`api_key_auth` in ``make_auth``."""
+
+
+def api_key_auth(settings: Any) -> ApiKeyAuth:
+    """Auth from :data:`API_KEY_SETTINGS`: the bare key in the configured header."""
+    return ApiKeyAuth(settings["api_key"], header=settings["api_key_header"], prefix="")

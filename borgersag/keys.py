@@ -279,11 +279,6 @@ def parse_key(kind: KeyKind | str, text: str) -> Key:
     return _TYPES[kind].parse(str(text))  # type: ignore[attr-defined]
 
 
-def key_from_value(kind: KeyKind | str, value: str) -> Key:
-    """Rebuild a key from a canonical value this module produced (no user input)."""
-    return parse_key(kind, value)
-
-
 def _digits_only(text: str, kind: KeyKind, allowed: str) -> str:
     compact = re.sub(r"[\s-]", "", text.strip())
     if not compact.isdigit() or not compact.isascii():

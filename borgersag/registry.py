@@ -72,8 +72,6 @@ def build_source(source: SourceConfig, *, pool_size: int = 10) -> Connector:
     )
     try:
         session.auth = cls.make_auth(settings)
-    except ConfigError:
-        raise
     except (KeyError, ValueError, TypeError) as exc:
         raise ConfigError(
             source.file, f"sources.{source.name}", f"valid auth settings ({exc})"

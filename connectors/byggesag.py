@@ -16,7 +16,7 @@ import requests
 
 from borgersag.connector import Connector, DocumentContent, Setting
 from borgersag.errors import FatalError, NotFound
-from borgersag.http import ApiKeyAuth
+from borgersag.http import API_KEY_SETTINGS, api_key_auth
 from borgersag.keys import BFE, InvalidKey, Key, KeyKind, Matrikel
 from borgersag.model import (
     Case,
@@ -61,8 +61,7 @@ class ByggesagConnector(Connector):
     key_kinds = frozenset({KeyKind.MATRIKEL, KeyKind.BFE})
     settings_schema = (
         Setting("base_url", str, "root URL of the API, ending in /"),
-        Setting("api_key", str, "the API key", secret=True),
-        Setting("api_key_header", str, "header that carries the API key", default="X-Api-Key"),
+        *API_KEY_SETTINGS,
         Setting("page_size", int, "cases per request (1-100)", default=50),
         Setting("max_pages", int, "most requests per lookup (1-100)", default=10),
         Setting(
@@ -91,7 +90,7 @@ class ByggesagConnector(Connector):
         cls, settings: Mapping[str, Any], name: str | None = None
     ) -> requests.auth.AuthBase:
         """The API key in its header."""
-        return ApiKeyAuth(settings["api_key"], header=settings["api_key_header"], prefix="")
+        return api_key_auth(settings)
 
     # -- the contract ---------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import requests
 
 from borgersag.connector import Connector, Setting
 from borgersag.errors import FatalError
-from borgersag.http import ApiKeyAuth
+from borgersag.http import API_KEY_SETTINGS, api_key_auth
 from borgersag.keys import BFE, InvalidKey, Key, KeyKind, Matrikel
 from borgersag.model import Case, Relation
 
@@ -32,8 +32,7 @@ class EjerfortegnelseConnector(Connector):
     relation_kinds = frozenset({KeyKind.CPR})
     settings_schema = (
         Setting("base_url", str, "root URL of the API, ending in /"),
-        Setting("api_key", str, "the API key", secret=True),
-        Setting("api_key_header", str, "header that carries the API key", default="X-Api-Key"),
+        *API_KEY_SETTINGS,
     )
 
     @classmethod
@@ -48,7 +47,7 @@ class EjerfortegnelseConnector(Connector):
         cls, settings: Mapping[str, Any], name: str | None = None
     ) -> requests.auth.AuthBase:
         """The API key in its header."""
-        return ApiKeyAuth(settings["api_key"], header=settings["api_key_header"], prefix="")
+        return api_key_auth(settings)
 
     def search(self, key: Key) -> list[Case]:
         """Holds no cases (``key_kinds`` is empty, so the engine never asks)."""

@@ -154,7 +154,7 @@ class SbsysConnector(Connector):
             settings["client_secret"],
             settings["username"],
             settings["password"],
-            source=name or settings.get("title") or cls.title,
+            source=name or cls.title,
         )
 
     # -- the contract ---------------------------------------------------------------------
