@@ -1,9 +1,13 @@
-"""Start the sandbox municipality: three HTTP services on loopback, each in its own thread.
+"""Start the sandbox municipality: HTTP services on loopback, each in its own thread.
+
+Three case systems (``esdh``, ``ejerfortegnelse``, ``byggesag``) and two OpenID Connect
+identity providers (``mitid`` for citizens, ``medarbejderlogin`` for staff).
 
 >>> with start_sandbox({"services": {"esdh": {"latency_ms": 50}}}) as sandbox:
 ...     sandbox.url("esdh")          # 'http://127.0.0.1:54321/'
 ...     sandbox.faults("esdh").update(fail="500")
 ...     sandbox.source_config()      # the [sources] tables for the built-in connectors
+...     sandbox.issuer("mitid")      # 'http://127.0.0.1:54322'
 
 Settings come from the ``[sandbox]`` TOML table and are validated by
 :func:`validate_sandbox_settings`, which raises :class:`~borgersag.errors.ConfigError`
@@ -22,18 +26,30 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ..errors import ConfigError
-from . import byggesag, ejerfortegnelse, esdh
+from . import byggesag, ejerfortegnelse, esdh, idp
 from .data import Municipality, generate
 from .faults import FaultError, Faults, parse_fault_settings
 from .service import API_KEY, API_KEY_HEADER
 
-__all__ = ["SERVICES", "Sandbox", "start_sandbox", "validate_sandbox_settings"]
+__all__ = [
+    "IDENTITY_PROVIDERS",
+    "SERVICES",
+    "Sandbox",
+    "start_sandbox",
+    "validate_sandbox_settings",
+]
 
 SERVICES: dict[str, Callable[[Municipality, Faults], Flask]] = {
     "esdh": esdh.create_app,
     "ejerfortegnelse": ejerfortegnelse.create_app,
     "byggesag": byggesag.create_app,
+    "mitid": idp.create_mitid_app,
+    "medarbejderlogin": idp.create_staff_idp_app,
 }
+IDENTITY_PROVIDERS = ("mitid", "medarbejderlogin")
+# The mock providers accept any client; these match config/portal.toml.
+DEMO_CLIENT_ID = "borgersag-demo"
+DEMO_CLIENT_SECRET = "sandbox-secret"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 DEFAULT_SEED = 2026
 
@@ -141,10 +157,40 @@ class Sandbox:
         """The live fault knobs of a service."""
         return self._get(service).faults
 
+    def issuer(self, service: str) -> str:
+        """OpenID Connect issuer of an identity provider (``mitid``, ``medarbejderlogin``):
+        its base URL without the trailing ``/``, as in its discovery document."""
+        if service not in IDENTITY_PROVIDERS:
+            raise KeyError(
+                f"{service!r} is not a sandbox identity provider"
+                f" (known: {', '.join(IDENTITY_PROVIDERS)})"
+            )
+        return self.url(service).rstrip("/")
+
     def reset_faults(self) -> None:
         """Make every service healthy again (releases hanging requests)."""
         for running in self._services.values():
             running.faults.reset()
+
+    def auth_config(self) -> dict[str, dict[str, Any]]:
+        """``[auth]`` tables pointing both logins at this sandbox's identity providers,
+        as config/portal.toml does for the demo."""
+        return {
+            "citizen": {
+                "title": "MitID",
+                "issuer": self.issuer("mitid"),
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "profile": "signicat",
+            },
+            "caseworker": {
+                "title": "kommunens login",
+                "issuer": self.issuer("medarbejderlogin"),
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "profile": "standard",
+            },
+        }
 
     def source_config(self) -> dict[str, dict[str, Any]]:
         """``[sources]`` tables pointing the built-in connectors at this sandbox.
@@ -210,7 +256,7 @@ def start_sandbox(
     municipality: Municipality | None = None,
     file: str = "<sandbox settings>",
 ) -> Sandbox:
-    """Generate the municipality (unless given) and start the three services."""
+    """Generate the municipality (unless given) and start every service."""
     config = validate_sandbox_settings(settings, file)
     municipality = municipality or generate(config["seed"])
     host = config["host"]
