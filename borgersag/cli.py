@@ -29,6 +29,8 @@ from .config import Config, load_config
 from .errors import ConfigError
 from .keys import parse_key
 
+SANDBOX_SERVICES = ("esdh", "ejerfortegnelse", "byggesag", "mitid", "medarbejderlogin")
+
 __all__ = ["main"]
 
 
@@ -130,17 +132,23 @@ def _demo(args) -> int:
 
 
 def _print_demo_banner(url: str, sandbox, config: Config, config_dir: Path | None) -> None:
-    demo = sandbox.municipality.demo
+    from .sandbox.idp import demo_citizens, demo_staff
+
+    municipality = sandbox.municipality
     lines = [
         "",
         f"borgersag demo — {config.portal['municipality']} (sandbox)",
-        f"  Open {url} and sign in as one of the demo caseworkers listed there.",
-        "  Sandbox citizens to look up (CPR-nummer, fictitious):",
+        f"  Open {url}",
+        "  Citizens: 'Log ind med MitID', then pick a test person on the MitID (sandkasse) page:",
     ]
-    for label, person in _demo_people(demo):
+    lines += [f"    {p.name:<28} {p.label}" for p in demo_citizens(municipality)]
+    lines.append("  Staff: 'Log ind med kommunens login', then pick:")
+    lines += [f"    {p.name:<28} {p.label}" for p in demo_staff(municipality)]
+    lines.append("  Citizens a caseworker can look up (CPR-nummer, fictitious):")
+    for label, person in _demo_people(municipality.demo):
         lines.append(f"    {label:<38} {person}")
     lines.append("  Sandbox services:")
-    for service in ("esdh", "ejerfortegnelse", "byggesag"):
+    for service in SANDBOX_SERVICES:
         lines.append(f"    {service:<16} {sandbox.url(service)}")
     config_arg = f" --config {config_dir}" if config_dir else ""
     lines.append(
@@ -188,7 +196,7 @@ def _sandbox(args) -> int:
     if config.sandbox is None:
         raise ConfigError(config.files[0], "sandbox", "a [sandbox] table")
     sandbox = start_sandbox(config.sandbox)
-    for service in ("esdh", "ejerfortegnelse", "byggesag"):
+    for service in SANDBOX_SERVICES:
         print(f"{service:<16} {sandbox.url(service)}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())

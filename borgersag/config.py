@@ -6,7 +6,15 @@ table (the same table in two files is an error). The tables:
 ``[portal]``
     the municipality's name and the engine's limits (see :data:`PORTAL_SETTINGS`).
 ``[auth]``
-    ``mode``: how people sign in (see :data:`AUTH_SETTINGS`).
+    how people sign in: ``[auth.citizen]`` (MitID through a broker) and
+    ``[auth.caseworker]`` (the municipality's OpenID provider), see
+    :data:`CITIZEN_LOGIN_SETTINGS` and :data:`CASEWORKER_LOGIN_SETTINGS`.
+``[roles.<name>]``
+    the role catalogue: what each caseworker role may do (:data:`ROLE_SETTINGS`).
+``[sessions]``
+    where sessions live and how long they last (``borgersag.web.sessions``).
+``[citizen]``
+    what citizens see in "Mine sager" (``borgersag.citizen``).
 ``[sandbox]``
     present when the sandbox municipality should run in-process (demo, tests).
 ``[sources.<name>]``
@@ -33,7 +41,10 @@ from .settings import Setting, interpolate, validate_table
 
 __all__ = [
     "AUTH_SETTINGS",
+    "CASEWORKER_LOGIN_SETTINGS",
+    "CITIZEN_LOGIN_SETTINGS",
     "PORTAL_SETTINGS",
+    "ROLE_SETTINGS",
     "SOURCE_SETTINGS",
     "Config",
     "SourceConfig",
@@ -93,10 +104,124 @@ PORTAL_SETTINGS: tuple[Setting, ...] = (
 
 AUTH_SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "mode",
+        "public_url",
         str,
-        "How people sign in: 'sandbox' (demo sign-in; needs [sandbox]).",
-        default="sandbox",
+        "The portal's address as people reach it, e.g. 'https://sager.kommune.dk'; the"
+        " login redirect address is built from it. Empty: taken from each request (fine"
+        " on one machine; set it behind a proxy).",
+        default="",
+    ),
+    Setting(
+        "login_timeout_minutes",
+        float,
+        "How long a person may take at the identity provider before the login must be"
+        " started again.",
+        default=10.0,
+    ),
+)
+
+_LOGIN_COMMON: tuple[Setting, ...] = (
+    Setting("issuer", str, "The provider's issuer URL (discovery is read from it)."),
+    Setting("client_id", str, "This portal's client id at the provider."),
+    Setting(
+        "client_secret",
+        str,
+        "The client secret; use ${ENV_VAR}. Empty: a public client (PKCE only).",
+        default="",
+        secret=True,
+    ),
+    Setting("title", str, "Name of the login shown on the button.", default=""),
+    Setting("scopes", str, "Scopes to ask for; empty: the profile's.", default=""),
+    Setting("acr_values", str, "acr_values to send; empty: the profile's.", default=""),
+    Setting(
+        "userinfo",
+        str,
+        "'auto' (ask the userinfo endpoint when a needed claim is not in the ID token),"
+        " 'always' or 'never'.",
+        default="auto",
+    ),
+    Setting("timeout_seconds", float, "HTTP timeout towards the provider.", default=5.0),
+    Setting("leeway_seconds", float, "Clock skew allowed on exp and iat.", default=60.0),
+    Setting(
+        "max_token_age_seconds",
+        float,
+        "An ID token issued longer ago than this is refused.",
+        default=600.0,
+    ),
+    Setting("name_claim", str, "Claim with the person's name; empty: the profile's.", default=""),
+)
+
+CITIZEN_LOGIN_SETTINGS: tuple[Setting, ...] = (
+    *_LOGIN_COMMON,
+    Setting(
+        "profile",
+        str,
+        "Claim names of the MitID broker: nemlog-in, signicat, idura or signaturgruppen.",
+        default="signicat",
+    ),
+    Setting(
+        "accepted_assurance",
+        list,
+        "NSIS levels of assurance accepted: 'low', 'substantial', 'high'.",
+        default=["substantial", "high"],
+    ),
+    Setting("cpr_claim", str, "Claim with the CPR number; empty: the profile's.", default=""),
+    Setting(
+        "assurance_claim",
+        str,
+        "Claim with the level of assurance; empty: the profile's.",
+        default="",
+    ),
+    Setting(
+        "protection_claim",
+        str,
+        "Claim saying the person has name and address protection; empty: the profile's.",
+        default="",
+    ),
+)
+
+CASEWORKER_LOGIN_SETTINGS: tuple[Setting, ...] = (
+    *_LOGIN_COMMON,
+    Setting(
+        "profile",
+        str,
+        "Claim names of the municipality's provider: standard or entra-id.",
+        default="standard",
+    ),
+    Setting("employee_id_claim", str, "Claim with the medarbejdernummer.", default=""),
+    Setting("unit_claim", str, "Claim with the organisation unit's name.", default=""),
+    Setting("roles_claim", str, "Claim with the list of role names.", default=""),
+    Setting("kle_claim", str, "Claim with the KLE prefixes the person may see.", default=""),
+    Setting("units_claim", str, "Claim with the units whose cases the person may see.", default=""),
+    Setting(
+        "max_sensitivity_claim",
+        str,
+        "Claim with the highest sensitivity the person may see.",
+        default="",
+    ),
+)
+
+ROLE_SETTINGS: tuple[Setting, ...] = (
+    Setting("title", str, "Name of the role shown to people.", default=""),
+    Setting(
+        "permissions",
+        list,
+        "What the role may do: opslag, administration, se_beskyttet_adresse.",
+    ),
+    Setting(
+        "members",
+        list,
+        "Medarbejdernumre given this role even when the provider sends no roles claim.",
+        default=[],
+    ),
+    Setting("kle_subjects", list, "KLE prefixes the role may see; empty: all.", default=[]),
+    Setting("units", list, "Units whose cases the role may see; empty: all.", default=[]),
+    Setting(
+        "max_sensitivity",
+        str,
+        "Highest sensitivity the role may see (ikke_fortrolig,"
+        " fortrolige_personoplysninger, foelsomme_personoplysninger, vip); empty: all.",
+        default="",
     ),
 )
 
@@ -107,7 +232,6 @@ SOURCE_SETTINGS: tuple[Setting, ...] = (
     Setting("timeout_seconds", float, "HTTP timeout for this source.", default=0.0),
 )
 
-AUTH_MODES = ("sandbox",)
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
@@ -134,6 +258,9 @@ class Config:
     sandbox: Mapping[str, Any] | None = None
     files: tuple[str, ...] = ()
     origins: Mapping[str, str] = field(default_factory=dict)
+    roles: Mapping[str, Any] = field(default_factory=dict)
+    sessions: Mapping[str, Any] = field(default_factory=dict)
+    citizen: Any = None  # borgersag.citizen.CitizenPolicy
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], origin: str = "<config>") -> Config:
@@ -193,7 +320,7 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
     def origin(key: str) -> str:
         return origins.get(key) or origins.get(key.split(".")[0]) or files[0]
 
-    known = {"portal", "auth", "sandbox", "sources"}
+    known = {"portal", "auth", "roles", "sessions", "citizen", "sandbox", "sources"}
     for table in data:
         if table not in known:
             raise ConfigError(
@@ -202,20 +329,16 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
     portal = validate_table(PORTAL_SETTINGS, data.get("portal", {}), origin("portal"), "portal.")
     if not portal["secret_key"]:
         portal["secret_key"] = secrets.token_hex(32)
-    auth = validate_table(AUTH_SETTINGS, data.get("auth", {}), origin("auth"), "auth.")
-    if auth["mode"] not in AUTH_MODES:
-        raise ConfigError(origin("auth"), "auth.mode", f"one of {', '.join(AUTH_MODES)}")
+    auth = _auth(data.get("auth", {}), origin("auth"))
+    roles = _roles(data.get("roles"), origin("roles"))
     sandbox = data.get("sandbox")
     if sandbox is not None:
         from .sandbox.runner import validate_sandbox_settings
 
         sandbox = validate_sandbox_settings(sandbox, origin("sandbox"))
-    if auth["mode"] == "sandbox" and sandbox is None:
-        raise ConfigError(
-            origin("auth"),
-            "auth.mode",
-            "'sandbox' sign-in is only allowed when the [sandbox] municipality is configured",
-        )
+    from .web.sessions import validate_session_settings
+
+    sessions = validate_session_settings(data.get("sessions", {}), origin("sessions"))
     raw_sources = data.get("sources", {})
     if not isinstance(raw_sources, dict):
         raise ConfigError(origin("sources"), "sources", "a table of named sources")
@@ -249,4 +372,110 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
                 file=file,
             )
         )
-    return Config(portal, auth, tuple(sources), sandbox, files, origins)
+    from .citizen import validate_citizen_settings
+
+    citizen = validate_citizen_settings(
+        data.get("citizen", {}), origin("citizen"), known_sources={s.name for s in sources}
+    )
+    return Config(
+        portal,
+        auth,
+        tuple(sources),
+        sandbox,
+        files,
+        origins,
+        roles=roles,
+        sessions=sessions,
+        citizen=citizen,
+    )
+
+
+def _auth(raw: Any, file: str) -> dict[str, Any]:
+    """``[auth]`` with its optional ``[auth.citizen]`` and ``[auth.caseworker]`` logins."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(file, "auth", "a table")
+    raw = dict(raw)
+    logins = {name: raw.pop(name, None) for name in ("citizen", "caseworker")}
+    auth = validate_table(AUTH_SETTINGS, raw, file, "auth.")
+    if auth["public_url"]:
+        url = auth["public_url"]
+        if not re.match(r"^https?://[^/\s]+/?$", url):
+            raise ConfigError(
+                file, "auth.public_url", "an address like 'https://sager.kommune.dk' (no path)"
+            )
+        auth["public_url"] = url.rstrip("/")
+    if auth["login_timeout_minutes"] <= 0:
+        raise ConfigError(file, "auth.login_timeout_minutes", "a number above 0")
+    from .identity import ASSURANCE_LEVELS, CASEWORKER_PROFILES, CITIZEN_PROFILES
+
+    schemas = {"citizen": CITIZEN_LOGIN_SETTINGS, "caseworker": CASEWORKER_LOGIN_SETTINGS}
+    profiles = {"citizen": CITIZEN_PROFILES, "caseworker": CASEWORKER_PROFILES}
+    for name, table in logins.items():
+        if table is None:
+            auth[name] = None
+            continue
+        prefix = f"auth.{name}."
+        login = validate_table(schemas[name], table, file, prefix)
+        if not re.match(r"^https?://[^\s]+$", login["issuer"]):
+            raise ConfigError(
+                file, prefix + "issuer", "an https URL, e.g. 'https://login.example.dk'"
+            )
+        if login["profile"] not in profiles[name]:
+            raise ConfigError(
+                file, prefix + "profile", f"one of {', '.join(sorted(profiles[name]))}"
+            )
+        if login["userinfo"] not in ("auto", "always", "never"):
+            raise ConfigError(file, prefix + "userinfo", "one of auto, always, never")
+        for level in login.get("accepted_assurance", ()):
+            if level not in ASSURANCE_LEVELS:
+                raise ConfigError(
+                    file,
+                    prefix + "accepted_assurance",
+                    f"levels among {', '.join(ASSURANCE_LEVELS)}",
+                )
+        if name == "citizen" and not login["accepted_assurance"]:
+            raise ConfigError(file, prefix + "accepted_assurance", "at least one level")
+        auth[name] = login
+    return auth
+
+
+def _roles(raw: Any, file: str) -> dict[str, Any]:
+    """The role catalogue ``[roles.<name>]`` (default: sagsbehandler and administrator)."""
+    from .identity import PERMISSIONS, Restrictions, Role, default_roles
+    from .model import Sensitivity
+
+    if raw is None:
+        return default_roles()
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConfigError(file, "roles", "a table of named roles, e.g. [roles.sagsbehandler]")
+    roles = {}
+    for name, table in raw.items():
+        prefix = f"roles.{name}."
+        if not _NAME_RE.match(name):
+            raise ConfigError(file, f"roles.{name}", "a name of lowercase letters, digits, - or _")
+        role = validate_table(ROLE_SETTINGS, table, file, prefix)
+        unknown = [p for p in role["permissions"] if p not in PERMISSIONS]
+        if unknown:
+            raise ConfigError(
+                file, prefix + "permissions", f"permissions among {', '.join(PERMISSIONS)}"
+            )
+        restrictions = None
+        if role["kle_subjects"] or role["units"] or role["max_sensitivity"]:
+            try:
+                maximum = (
+                    Sensitivity[role["max_sensitivity"].upper()]
+                    if role["max_sensitivity"]
+                    else Sensitivity.VIP
+                )
+            except KeyError:
+                names = ", ".join(level.name.lower() for level in Sensitivity)
+                raise ConfigError(file, prefix + "max_sensitivity", f"one of {names}") from None
+            restrictions = Restrictions(tuple(role["kle_subjects"]), tuple(role["units"]), maximum)
+        roles[name] = Role(
+            name=name,
+            title=role["title"] or name.capitalize(),
+            permissions=frozenset(role["permissions"]),
+            members=frozenset(role["members"]),
+            restrictions=restrictions,
+        )
+    return roles

@@ -23,7 +23,13 @@ class _Required:
 REQUIRED: Any = _Required()
 """Marker for a setting without a default."""
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    list: "a list of strings",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,8 @@ class Setting:
         )
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
+        if ok and self.type is list and not all(isinstance(v, str) for v in value):
+            ok = False
         if not ok:
             shown = "a secret value" if self.secret else repr(value)
             raise ConfigError(file, key, f"expected {expected}, got {shown}")

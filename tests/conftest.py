@@ -85,27 +85,94 @@ def client(app):
     return app.test_client()
 
 
+TEST_CASEWORKERS = (
+    ("cw-1", "Mette Kjær", "MK4821", "Jobcenter, Ydelser", ("sagsbehandler",)),
+    ("cw-2", "Jonas Bach Holm", "JH1177", "Byggeri og Miljø", ("sagsbehandler", "administrator")),
+)
+
+
+def caseworker_user(index: int = 0):
+    """One of the test caseworkers as a :class:`borgersag.identity.User`."""
+    from borgersag.identity import Audience, User, default_roles
+
+    user_id, name, number, unit, roles = TEST_CASEWORKERS[index]
+    catalogue = default_roles()
+    return User(
+        kind=Audience.CASEWORKER,
+        id=user_id,
+        name=name,
+        medarbejdernummer=number,
+        unit=unit,
+        roles=roles,
+        permissions=frozenset().union(*(catalogue[r].permissions for r in roles)),
+    )
+
+
+def citizen_user(cpr: str, name: str = "Karen Nielsen", **extra):
+    """A citizen signed in with MitID."""
+    from borgersag.identity import Audience, User
+    from borgersag.keys import KeyKind, parse_key
+
+    return User(
+        kind=Audience.CITIZEN,
+        id=f"citizen-{name.split()[0].lower()}",
+        name=name,
+        cpr=parse_key(KeyKind.CPR, cpr),
+        assurance="substantial",
+        **extra,
+    )
+
+
+def sign_in(client, user) -> None:
+    """Put ``user`` in ``client``'s session the way a finished login does (tests only)."""
+    import secrets
+
+    with client.session_transaction() as session:
+        session.clear()
+        session["user"] = user.to_session()
+        session["_csrf"] = secrets.token_urlsafe(32)
+        session["_login"] = user.kind.value
+
+
+def sandbox_login(client, sandbox, audience: str, person: str):
+    """Log ``client`` in for real through a sandbox identity provider.
+
+    ``audience`` is "borger" or "medarbejder"; ``person`` a key of
+    :func:`borgersag.sandbox.idp.demo_citizens` / ``demo_staff`` (e.g. "typical",
+    "caseworker"). Returns the portal's response to the callback.
+    """
+    import requests
+
+    from borgersag.sandbox.idp import demo_citizens, demo_staff
+
+    people = demo_citizens if audience == "borger" else demo_staff
+    chosen = next(p for p in people(sandbox.municipality) if p.key == person)
+    started = client.get(f"/log-ind/{audience}")
+    assert started.status_code == 303, started.status_code
+    answer = requests.post(
+        started.location, data={"sub": chosen.sub}, allow_redirects=False, timeout=10
+    )
+    assert answer.status_code == 302, answer.status_code
+    callback = answer.headers["Location"]
+    assert "/log-ind/svar?" in callback
+    return client.get(callback[callback.index("/log-ind/svar") :])
+
+
 def csrf_token(client) -> str:
-    """The form token of ``client``'s session (created by a GET of the sign-in page)."""
-    client.get("/log-ind")
+    """The form token of ``client``'s session."""
     with client.session_transaction() as session:
         return session["_csrf"]
 
 
 def login_as_caseworker(client, caseworker_index: int = 0):
-    """Sign ``client`` in as one of the sandbox demo caseworkers; returns the User."""
-    from borgersag.web.auth import demo_caseworkers
-
-    user = demo_caseworkers()[caseworker_index]
-    response = client.post(
-        "/log-ind", data={"caseworker": user.id, "csrf_token": csrf_token(client)}
-    )
-    assert response.status_code == 303, response.status_code
+    """Sign ``client`` in as one of the test caseworkers; returns the User."""
+    user = caseworker_user(caseworker_index)
+    sign_in(client, user)
     return user
 
 
 @pytest.fixture
 def caseworker_client(client):
-    """A test client signed in as the first demo caseworker."""
+    """A test client signed in as the first test caseworker."""
     login_as_caseworker(client)
     return client

@@ -40,11 +40,24 @@ TYPICAL_CPR = "0103854321"  # 1 March 1985
 XSS_TITLE = "<script>alert(1)</script>"
 
 
-def make_config(**portal: object) -> Config:
-    """A minimal valid config for the web app (sandbox sign-in, no sources)."""
+CITIZEN_ISSUER = "https://mitid.test"
+STAFF_ISSUER = "https://login.kommune.test"
+
+
+def make_config(*, auth: dict | None = None, **portal: object) -> Config:
+    """A minimal valid config for the web app: two fake logins (tests/oidc_fake.py),
+    in-memory sessions, no sources."""
     settings = {"municipality": "Testkommune", "secret_key": "test-secret", **portal}
+    logins = {
+        "citizen": {"issuer": CITIZEN_ISSUER, "client_id": "borgersag", "client_secret": "s3cret"},
+        "caseworker": {
+            "issuer": STAFF_ISSUER,
+            "client_id": "borgersag-staff",
+            "client_secret": "s3cret",
+        },
+    }
     return Config.from_mapping(
-        {"portal": settings, "auth": {"mode": "sandbox"}, "sandbox": {"seed": 2026}},
+        {"portal": settings, "auth": auth or logins, "sessions": {"backend": "memory"}},
         origin="tests/fake_portal.py",
     )
 
@@ -242,7 +255,9 @@ class FakePortal:
 
 
 __all__ = [
+    "CITIZEN_ISSUER",
     "GENERATED",
+    "STAFF_ISSUER",
     "TYPICAL_CPR",
     "XSS_TITLE",
     "FakePortal",

@@ -91,6 +91,8 @@ def live_server(sandbox):
                 "source_timeout_seconds": 1.5,
                 "cache_ttl_seconds": 0,
             },
+            "auth": sandbox.auth_config(),
+            "sessions": {"backend": "memory"},
             "sources": sandbox.source_config(),
         }
     )
@@ -217,15 +219,26 @@ def demo(sandbox):
 
 
 def sign_in(page: Page) -> str:
-    """Open the portal, get sent to sign-in, choose the first caseworker; returns the name."""
+    """Open the portal, get sent to the login page, log in through the sandbox's municipal
+    identity provider as the first demo caseworker; returns the name."""
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/log-ind$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Log ind i sandkassen")
-    first = page.get_by_role("radio").first
-    name = page.locator(f"label[for='{first.get_attribute('id')}']").inner_text().strip()
-    page.get_by_label(name).check()
-    page.get_by_role("button", name="Log ind").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log ind")
+    page.get_by_role("link", name="Log ind med kommunens login").click()
+    first = page.locator("button.idp-person").first
+    name = first.locator(".idp-person-name").inner_text().strip()
+    first.click()
     expect(page.get_by_role("heading", level=1, name="Nyt opslag")).to_be_visible()
+    return name
+
+
+def citizen_sign_in(page: Page, label: str) -> str:
+    """Log in with the sandbox MitID as the demo citizen whose label contains ``label``."""
+    page.goto("/log-ind")
+    page.get_by_role("link", name="Log ind med MitID").click()
+    person = page.locator("button.idp-person").filter(has_text=label).first
+    name = person.locator(".idp-person-name").inner_text().strip()
+    person.click()
     return name
 
 
@@ -266,7 +279,7 @@ def describe(violations: list[dict]) -> str:
 def test_sign_in_from_the_front_page(page, shots):
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/log-ind$"))
-    expect(page.get_by_text("Sandkasse-login.")).to_be_visible()
+    expect(page.get_by_text("test-identitetsudbydere")).to_be_visible()
     shots(page, "01-sign-in")
     name = sign_in(page)
     expect(page).to_have_url(re.compile(r"/$"))

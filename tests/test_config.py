@@ -10,6 +10,7 @@ from borgersag.errors import ConfigError
 from borgersag.registry import build_sources, connector_types
 
 SANDBOX = {"sandbox": {}}
+CIT = "[auth.citizen]\nissuer = 'https://mitid.example'\nclient_id = 'c'\n"
 
 
 def write(tmp_path, name, text):
@@ -36,7 +37,46 @@ def test_builtin_connectors_load_through_entry_points():
         ("[portal]\ndeadline_seconds = 'fast'\n", "portal.deadline_seconds", "expected a number"),
         ("[portal]\ndeadline_second = 4\n", "portal.deadline_second", "unknown setting"),
         ("[portal]\nmax_workers = -1\n", "portal.max_workers", "0 or more"),
-        ("[auth]\nmode = 'none'\n", "auth.mode", "one of sandbox"),
+        ("[auth]\nmode = 'sandbox'\n", "auth.mode", "unknown setting"),
+        ("[auth.citizen]\nclient_id = 'c'\n", "auth.citizen.issuer", "missing"),
+        (
+            CIT + "profile = 'nosuch'\n",
+            "auth.citizen.profile",
+            "one of idura, nemlog-in",
+        ),
+        (
+            CIT + "userinfo = 'maybe'\n",
+            "auth.citizen.userinfo",
+            "one of auto",
+        ),
+        (
+            CIT + "accepted_assurance = ['medium']\n",
+            "auth.citizen.accepted_assurance",
+            "levels",
+        ),
+        (
+            CIT + "accepted_assurance = []\n",
+            "auth.citizen.accepted_assurance",
+            "at least one",
+        ),
+        (
+            CIT + "accepted_assurance = 'high'\n",
+            "auth.citizen.accepted_assurance",
+            "a list",
+        ),
+        (
+            "[auth.citizen]\nissuer = 'mitid.example'\nclient_id = 'c'\n",
+            "auth.citizen.issuer",
+            "an https URL",
+        ),
+        ("[auth]\npublic_url = 'https://x.dk/sager'\n", "auth.public_url", "no path"),
+        ("[roles.boss]\npermissions = ['everything']\n", "roles.boss.permissions", "opslag"),
+        (
+            "[roles.x]\npermissions = []\nmax_sensitivity = 'secret'\n",
+            "roles.x.max_sensitivity",
+            "one of ikke_fortrolig",
+        ),
+        ("[sessions]\nbackend = 'files'\n", "sessions.backend", "sqlite"),
         ("[sources.esdh]\ntitle = 'x'\n", "sources.esdh.type", "missing"),
         ("[sources.esdh]\ntype = 'nosuch'\n", "sources.esdh.type", "installed connector type"),
         ("[sources.Esdh]\ntype = 'sbsys'\n", "sources.Esdh", "lowercase"),
@@ -62,10 +102,25 @@ def test_wrong_config_names_file_key_and_expectation(tmp_path, text, key, expect
     assert "\n" not in line and line.startswith(str(tmp_path)) and key in line
 
 
-def test_sandbox_sign_in_needs_the_sandbox(tmp_path):
-    write(tmp_path, "portal.toml", "[auth]\nmode = 'sandbox'\n")
-    with pytest.raises(ConfigError, match=r"auth\.mode: 'sandbox' sign-in is only allowed"):
-        load_config(tmp_path)
+def test_role_catalogue_from_config_replaces_the_default(tmp_path):
+    write(
+        tmp_path,
+        "roles.toml",
+        "[roles.laeser]\npermissions = ['opslag']\nmembers = ['MK4821']\n"
+        "kle_subjects = ['27']\nmax_sensitivity = 'fortrolige_personoplysninger'\n",
+    )
+    roles = load_config(tmp_path).roles
+    assert set(roles) == {"laeser"}
+    assert roles["laeser"].members == {"MK4821"}
+    assert roles["laeser"].restrictions.kle_prefixes == ("27",)
+
+
+def test_web_front_end_needs_at_least_one_login(tmp_path):
+    from borgersag.web import create_app
+
+    write(tmp_path, "portal.toml", "[portal]\nmunicipality = 'X'\n")
+    with pytest.raises(ConfigError, match=r"auth: .*at least one login"):
+        create_app(load_config(tmp_path))
 
 
 def test_same_table_in_two_files_is_an_error(tmp_path):

@@ -5,8 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from borgersag.config import AUTH_SETTINGS, PORTAL_SETTINGS, SOURCE_SETTINGS
+from borgersag.config import (
+    AUTH_SETTINGS,
+    CASEWORKER_LOGIN_SETTINGS,
+    CITIZEN_LOGIN_SETTINGS,
+    PORTAL_SETTINGS,
+    ROLE_SETTINGS,
+    SOURCE_SETTINGS,
+)
 from borgersag.registry import connector_types
+from borgersag.web.sessions import SESSION_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DOC = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
@@ -33,6 +41,10 @@ def documented(heading: str) -> set[str]:
     [
         ("`[portal]`", PORTAL_SETTINGS),
         ("`[auth]`", AUTH_SETTINGS),
+        ("`[auth.citizen]`", CITIZEN_LOGIN_SETTINGS),
+        ("`[auth.caseworker]`", CASEWORKER_LOGIN_SETTINGS),
+        ("`[roles.<name>]`", ROLE_SETTINGS),
+        ("`[sessions]`", SESSION_SETTINGS),
         ("`[sources.<name>]`", SOURCE_SETTINGS),
     ],
 )

@@ -107,7 +107,8 @@ INSTALLED_APP_SCRIPT = textwrap.dedent(
     from borgersag.registry import connector_types
     from borgersag.sandbox.runner import start_sandbox
     from borgersag.web import create_app, static_dir, templates_dir
-    from borgersag.web.auth import demo_caseworkers
+    from borgersag.sandbox.idp import demo_staff
+    import requests
 
     def inside(path):
         return Path(path).resolve().is_relative_to(unpacked)
@@ -135,7 +136,8 @@ INSTALLED_APP_SCRIPT = textwrap.dedent(
             table["title"] = shipped.source(name).title
         config = Config.from_mapping({
             "portal": dict(shipped.portal),
-            "auth": dict(shipped.auth),
+            "auth": sandbox.auth_config(),
+            "sessions": {"backend": "memory"},
             "sandbox": {"seed": seed},
             "sources": sources,
         })
@@ -146,7 +148,7 @@ INSTALLED_APP_SCRIPT = textwrap.dedent(
         page = client.get("/log-ind")
         assert page.status_code == 200, page.status_code
         html = page.get_data(as_text=True)
-        assert "Log ind i sandkassen" in html
+        assert "Log ind med kommunens login" in html
         assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
         dkfds_css = "/static/vendor/dkfds/css/dkfds-borgerdk.min.css"
         assert dkfds_css in assets, assets
@@ -158,10 +160,16 @@ INSTALLED_APP_SCRIPT = textwrap.dedent(
             asset.close()
         assert sizes[dkfds_css] > 10_000, sizes
 
-        with client.session_transaction() as session:
-            csrf = session["_csrf"]
-        user = demo_caseworkers(seed)[0]
-        signed = client.post("/log-ind", data={"caseworker": user.id, "csrf_token": csrf})
+        # A real login through the sandbox's municipal identity provider.
+        started = client.get("/log-ind/medarbejder")
+        assert started.status_code == 303, started.status_code
+        idp_page = requests.get(started.location, timeout=10)
+        assert idp_page.status_code == 200 and "idp-person" in idp_page.text
+        person = demo_staff(sandbox.municipality)[0]
+        answer = requests.post(started.location, data={"sub": person.sub},
+                               allow_redirects=False, timeout=10)
+        callback = answer.headers["Location"]
+        signed = client.get(callback[callback.index("/log-ind/svar"):])
         assert signed.status_code == 303, signed.status_code
         assert client.get("/").status_code == 200
         with client.session_transaction() as session:

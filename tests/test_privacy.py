@@ -8,16 +8,14 @@ cookies, error pages) is collected and searched for the CPR number in any notati
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
 import time
-import zlib
 
 import pytest
 import requests.adapters
-from conftest import login_as_caseworker
+from conftest import login_as_caseworker, sandbox_login
 
 from borgersag.config import Config
 from borgersag.portal import Portal
@@ -30,6 +28,8 @@ def live_portal(sandbox):
         {
             "sandbox": {},
             "portal": {"deadline_seconds": 3.0, "source_timeout_seconds": 2.0},
+            "auth": sandbox.auth_config(),
+            "sessions": {"backend": "memory"},
             "sources": sandbox.source_config(),
         }
     )
@@ -39,11 +39,17 @@ def live_portal(sandbox):
 
 
 @pytest.fixture
-def live_client(live_portal):
+def live_app(live_portal):
     app = create_app(live_portal.config, portal=live_portal)
     app.config["TESTING"] = True
-    client = app.test_client()
-    login_as_caseworker(client)
+    return app
+
+
+@pytest.fixture
+def live_client(live_app, sandbox):
+    """Logged in for real through the sandbox's municipal identity provider."""
+    client = live_app.test_client()
+    assert sandbox_login(client, sandbox, "medarbejder", "caseworker").status_code == 303
     return client
 
 
@@ -71,16 +77,12 @@ def assert_absent(cpr: str, where: str, text: str) -> None:
         assert form not in text, f"CPR number found in {where}"
 
 
-def session_cookie_payload(client) -> str:
-    """The readable part of Flask's signed session cookie (it is signed, not encrypted)."""
-    cookie = client.get_cookie("session")
-    if cookie is None:
-        return ""
-    data = cookie.value
-    compressed = data.startswith(".")
-    payload = data.lstrip(".").split(".")[0]
-    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    return (zlib.decompress(raw) if compressed else raw).decode("utf-8", "replace")
+def session_cookie_value(client) -> str:
+    """The session cookie: it must be nothing but an opaque id."""
+    cookie = client.get_cookie("borgersag_session")
+    assert cookie is not None, "signed in, so there is a session"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{40,}", cookie.value), "an opaque id, no data"
+    return cookie.value
 
 
 def test_full_lookup_leaks_the_cpr_nowhere(sandbox, live_client, outgoing, caplog):
@@ -140,7 +142,46 @@ def test_full_lookup_leaks_the_cpr_nowhere(sandbox, live_client, outgoing, caplo
     records = "\n".join(f"{r.name}: {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     assert records, "logging was captured"
     assert_absent(cpr, "a log line", records)
-    assert_absent(cpr, "the session cookie", session_cookie_payload(live_client))
+    assert_absent(cpr, "the session cookie", session_cookie_value(live_client))
+
+
+def test_citizen_login_and_mine_sager_leak_the_cpr_nowhere(sandbox, live_app, outgoing, caplog):
+    """A citizen's whole path: MitID login, Mine sager, every case page, a document."""
+    caplog.set_level(logging.DEBUG)
+    cpr = sandbox.municipality.demo.typical
+    client = live_app.test_client()
+    visited: list[str] = []
+    started = client.get("/log-ind/borger")
+    visited.append(started.location)
+    callback = sandbox_login(client, sandbox, "borger", "typical")
+    assert callback.status_code == 303
+    visited.append(callback.location)
+
+    page = client.get("/mine-sager")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    pages = [body]
+    case_links = sorted(set(re.findall(r'href="(/mine-sager/sag/[^"]+)"', body)))
+    assert case_links, "the typical citizen has cases"
+    for link in case_links:
+        visited.append(link)
+        response = client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+        pages.append(response.get_data(as_text=True))
+    documents = [
+        d for p in pages for d in re.findall(r'href="(/mine-sager/[^"]+/dokument/[^"]+)"', p)
+    ]
+    if documents:
+        visited.append(documents[0])
+        assert client.get(documents[0].replace("&amp;", "&")).status_code == 200
+
+    for url in visited + outgoing:
+        assert_absent(cpr, f"the URL {url}", url)
+    for text in pages:
+        assert_absent(cpr, "a citizen page", text)
+    records = "\n".join(f"{r.name}: {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert_absent(cpr, "a log line", records)
+    assert_absent(cpr, "the session cookie", session_cookie_value(client))
 
 
 def test_server_error_page_and_log_carry_no_cpr(sandbox, live_portal, caplog, monkeypatch):
@@ -185,7 +226,7 @@ def test_stopped_source_is_named_unavailable(sandbox):
     sources = dict(sandbox.source_config())
     sources["sbsys"] = {**sources["sbsys"], "base_url": "http://127.0.0.1:9/",
                         "token_url": "http://127.0.0.1:9/connect/token"}  # fmt: skip
-    config = Config.from_mapping({"sandbox": {}, "sources": sources})
+    config = Config.from_mapping({"sandbox": {}, "sources": sources})  # no web: no login
     portal = Portal.from_config(config)
     try:
         from borgersag.keys import parse_key

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+import responses
 from conftest import csrf_token, login_as_caseworker
-from fake_portal import TYPICAL_CPR, XSS_TITLE, RetriableError
+from fake_portal import STAFF_ISSUER, TYPICAL_CPR, XSS_TITLE, RetriableError
 
 from borgersag.errors import NotFound
 from borgersag.web.store import OverviewStore
@@ -42,8 +43,7 @@ PERSONAL_PAGES = [
 
 @pytest.mark.parametrize(("method", "path"), PERSONAL_PAGES)
 def test_personal_pages_redirect_to_sign_in(client, method, path):
-    data = {"csrf_token": csrf_token(client)} if method == "POST" else None
-    response = client.open(path, method=method, data=data)
+    response = client.open(path, method=method, data={"kind": "cpr", "value": TYPICAL_CPR})
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/log-ind")
 
@@ -59,29 +59,46 @@ def test_api_without_sign_in_is_401_json(client, method, path):
     assert response.json["error"]["message"]
 
 
-def test_sign_in_page_lists_demo_caseworkers_and_sandbox_banner(client):
+def test_sign_in_page_offers_both_logins_and_no_sandbox_banner(client):
     page = text(client.get("/log-ind"))
-    assert "Log ind i sandkassen" in page
-    assert page.count('name="caseworker"') >= 3
-    assert "Sandkasse-login" in page
+    assert 'href="/log-ind/borger"' in page and "Log ind med MitID" in page
+    assert 'href="/log-ind/medarbejder"' in page and "Log ind med Medarbejderlogin" in page
+    assert "Sandkasse" not in page  # this config has no sandbox
 
 
 def test_sign_in_and_out(client):
+    from oidc_fake import FakeProvider
+
     user = login_as_caseworker(client, 1)
     page = text(client.get("/"))
-    assert user.name in page
+    assert user.name in page and "administrator" in page
     assert "Log ud" in page
-    response = client.post("/log-ud", data={"csrf_token": csrf_token(client)})
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        FakeProvider(issuer=STAFF_ISSUER).install(mock)
+        response = client.post("/log-ud", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 303
+    assert response.location.startswith(f"{STAFF_ISSUER}/logout?")
     assert client.get("/").status_code == 303
 
 
-def test_sign_in_with_unknown_caseworker_is_400(client):
-    response = client.post(
-        "/log-ind", data={"caseworker": "nobody", "csrf_token": csrf_token(client)}
+def test_citizen_is_sent_from_the_lookup_page_to_mine_sager(client):
+    from conftest import citizen_user, sign_in
+
+    sign_in(client, citizen_user(TYPICAL_CPR))
+    response = client.get("/")
+    assert response.status_code == 303 and response.location.endswith("/mine-sager")
+    assert (
+        client.post(
+            "/", data={"kind": "cpr", "value": TYPICAL_CPR, "csrf_token": csrf_token(client)}
+        ).status_code
+        == 403
     )
-    assert response.status_code == 400
-    assert "Vælg en af demo-sagsbehandlerne" in text(response)
+
+
+def test_post_after_the_session_ended_goes_to_sign_in(client, fake_portal):
+    response = client.post("/", data={"kind": "cpr", "value": TYPICAL_CPR, "csrf_token": "x"})
+    assert response.status_code == 303 and "/log-ind" in response.location
+    assert fake_portal.lookups == []
 
 
 def test_session_cookie_is_httponly_and_samesite(client):
@@ -418,17 +435,17 @@ def test_error_pages_do_not_echo_the_typed_cpr(caseworker_client):
     assert TYPICAL_DASHED not in text(response)
 
 
-def test_every_page_has_layout_landmarks_and_no_inline_script(client, caseworker_client):
+def test_every_page_has_layout_landmarks_and_no_inline_script(app, caseworker_client):
+    anonymous = app.test_client()
     for page in (
-        text(client.get("/log-ind")),
-        text(client.get("/tilgaengelighed")),
+        text(anonymous.get("/log-ind")),
+        text(anonymous.get("/tilgaengelighed")),
         text(caseworker_client.get(overview_url(caseworker_client))),
     ):
         assert '<html lang="da">' in page
         assert 'class="skipnav" href="#main-content"' in page
         assert '<main id="main-content"' in page and "<header" in page and "<footer" in page
         assert 'href="/tilgaengelighed"' in page
-        assert "Sandkasse" in page
         assert not re.search(r"<script(?![^>]*\bsrc=)", page)
         assert "style=" not in page
 
@@ -454,7 +471,7 @@ def test_app_works_unstyled_without_vendor_assets(monkeypatch, tmp_path, fake_po
     app = web.create_app(portal=fake_portal)
     assert "Det Fælles Designsystem is missing" in caplog.text
     page = text(app.test_client().get("/log-ind"))
-    assert "Log ind i sandkassen" in page
+    assert "Log ind med MitID" in page
     assert "dkfds" not in page
 
 

@@ -15,11 +15,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from ..config import Config, load_config
 from ..http import request_id
-from . import api, auth, csrf, errors, present, views
+from . import api, auth, citizen, csrf, errors, present, views
+from .sessions import init_sessions
 from .store import OverviewStore
 
 if TYPE_CHECKING:
@@ -34,10 +35,11 @@ VENDOR_JS = "vendor/dkfds/js/dkfds.min.js"
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
-# No inline scripts or styles anywhere, so the policy can be this strict.
+# No inline scripts or styles anywhere, so the policy can be this strict. ``form-action``
+# also names the identity providers: logging out is a form POST that redirects there.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'{providers}; "
     "frame-ancestors 'none'"
 )
 
@@ -84,9 +86,6 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     )
     app.config.update(
         SECRET_KEY=config.portal["secret_key"],
-        SESSION_COOKIE_NAME="borgersag_session",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=64 * 1024,
         BORGERSAG_VENDOR_ASSETS=_vendor_assets_present(),
     )
@@ -96,12 +95,14 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         municipality=config.portal["municipality"],
         vendor_css=VENDOR_CSS,
         vendor_js=VENDOR_JS,
+        sandbox_mode=config.sandbox is not None,
     )
+    init_sessions(app, config.sessions)
 
     app.before_request(_start_request)
     app.after_request(_secure_headers)
     app.teardown_request(_end_request)
-    for part in (errors, present, csrf, auth, views, api):
+    for part in (errors, present, csrf, auth, views, citizen, api):
         part.init_app(app)
     return app
 
@@ -132,7 +133,9 @@ def _end_request(_exc: BaseException | None) -> None:
 def _secure_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Request-ID", g.get("request_id", ""))
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    providers = "".join(f" {o}" for o in sorted(auth.form_action_origins(current_app)))
+    policy = CONTENT_SECURITY_POLICY.format(providers=providers)
+    headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "no-referrer")

@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, jsonify, request, url_for
 
 from ..keys import InvalidKey, KeyKind, parse_key
 from ..serialize import overview_to_dict
-from .auth import current_user, login_required
+from .auth import caseworker_required, current_user
 from .errors import error_response
 from .views import overview_store, portal
 
@@ -26,7 +26,7 @@ def _bad_request(field: str | None, message: str) -> Any:
 
 
 @bp.post("/overviews")
-@login_required
+@caseworker_required
 def create_overview() -> Any:
     """Look a key up: ``{"kind": "cpr", "value": "..."}`` → 201 with id and overview."""
     if not request.is_json:
@@ -53,7 +53,7 @@ def create_overview() -> Any:
 
 
 @bp.get("/overviews/<token>")
-@login_required
+@caseworker_required
 def get_overview(token: str) -> Any:
     """An overview made earlier by the same user, while it is still kept."""
     found = overview_store().get(token, current_user().id)

@@ -9,12 +9,14 @@ cookie is ``SameSite=Lax``.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
-from flask import Flask, abort, request, session
+from flask import Flask, abort, g, redirect, request, session, url_for
 
 __all__ = ["csrf_token", "init_app"]
 
 FIELD = "csrf_token"
+HEADER = "X-CSRF-Token"  # for fetch() from our own scripts (the session keep-alive)
 
 
 def csrf_token() -> str:
@@ -25,13 +27,18 @@ def csrf_token() -> str:
     return token
 
 
-def _check() -> None:
+def _check() -> Any:
     if request.method != "POST" or request.path.startswith("/api/"):
-        return
+        return None
     expected = session.get("_csrf")
-    sent = request.form.get(FIELD, "")
-    if not isinstance(expected, str) or not secrets.compare_digest(expected, sent):
+    if not isinstance(expected, str):
+        # No session any more (ended, expired, or never): nothing to protect; ask for login.
+        reason = {"udloebet": 1} if g.get("session_expired") else {}
+        return redirect(url_for("auth.login", **reason), code=303)
+    sent = request.form.get(FIELD, "") or request.headers.get(HEADER, "")
+    if not secrets.compare_digest(expected.encode(), sent.encode()):
         abort(400, description="csrf")
+    return None
 
 
 def init_app(app: Flask) -> None:

@@ -27,7 +27,7 @@ from flask import (
 from ..errors import NotFound, SourceError
 from ..keys import InvalidKey, KeyKind, parse_key
 from ..model import Case, Document, Overview
-from .auth import current_user, login_required
+from .auth import caseworker_required, current_user
 from .errors import error_response
 from .present import source_titles
 from .store import OverviewStore
@@ -66,14 +66,21 @@ def find_case(overview: Overview, case_id: str) -> Case | None:
 
 
 @bp.get("/")
-@login_required
 def lookup() -> Any:
-    """The lookup form."""
+    """The lookup form (citizens are sent to their own cases)."""
+    user = current_user()
+    if user is not None and user.is_citizen:
+        return redirect(url_for("citizen.overview"), code=303)
+    return _lookup_form()
+
+
+@caseworker_required
+def _lookup_form() -> Any:
     return _lookup_page(KeyKind.CPR.value, "", {})
 
 
 @bp.post("/")
-@login_required
+@caseworker_required
 def lookup_post() -> Any:
     """Validate the key, ask every source, keep the overview, redirect to it."""
     kind = request.form.get("kind", "")
@@ -104,7 +111,7 @@ def _lookup_page(kind: str, value: str, errors: dict[str, str], status: int = 20
 
 
 @bp.get("/oversigt/<token>")
-@login_required
+@caseworker_required
 def overview(token: str) -> Any:
     """The joined overview: source panel, expanded keys, cases by area."""
     found = overview_store().get(token, current_user().id)
@@ -123,7 +130,7 @@ def overview(token: str) -> Any:
 
 
 @bp.get("/oversigt/<token>/sag/<path:case_id>")
-@login_required
+@caseworker_required
 def case(token: str, case_id: str) -> Any:
     """One case in full, from its source; the overview's copy if the source fails."""
     found = overview_store().get(token, current_user().id)
@@ -148,7 +155,7 @@ def case(token: str, case_id: str) -> Any:
 
 
 @bp.get("/oversigt/<token>/sag/<path:case_id>/dokument/<document_id>")
-@login_required
+@caseworker_required
 def document(token: str, case_id: str, document_id: str) -> Any:
     """Download a document of a case in the overview, as an attachment."""
     found = overview_store().get(token, current_user().id)

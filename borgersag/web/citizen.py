@@ -1,0 +1,175 @@
+"""The citizen pages, "Mine sager": the signed-in citizen's own cases, one case, a document.
+
+Every request looks the citizen up by the CPR number from their sign-in (never from the
+URL or a form), filters the answer with :func:`borgersag.citizen.citizen_view`, and
+serves only what that view holds. An id that is not in it — another person's case, a
+case where the citizen is only a secondary party, a made-up or tampered id — gets the
+same 404, and the portal is not even asked about it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import unicodedata
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, render_template, send_file
+
+from ..citizen import (
+    CitizenCase,
+    CitizenOverview,
+    CitizenPolicy,
+    citizen_view,
+    document_kind,
+    progress_text,
+    step_explanation,
+    step_label,
+)
+from ..errors import NotFound, SourceError
+from .auth import citizen_required, current_user
+from .errors import error_response
+
+__all__ = ["init_app", "policy"]
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("citizen", __name__)
+
+NOT_FOUND = (
+    "Sagen findes ikke blandt dine sager",
+    "Vi kan ikke vise sagen. Enten er adressen forkert, eller også er sagen ikke en af"
+    " dine sager i Mine sager. Gå tilbage til Mine sager for at se dine sager.",
+)
+DOCUMENT_NOT_FOUND = (
+    "Dokumentet findes ikke blandt dine dokumenter",
+    "Vi kan ikke vise dokumentet. Enten er adressen forkert, eller også er dokumentet ikke"
+    " et af dem, du kan se i Mine sager. Gå tilbage til sagen.",
+)
+
+
+def policy() -> CitizenPolicy:
+    """The municipality's ``[citizen]`` choices (defaults when the config has none)."""
+    config = current_app.extensions["borgersag"].config
+    return getattr(config, "citizen", None) or CitizenPolicy()
+
+
+def _my_view() -> CitizenOverview:
+    """The signed-in citizen's own view; the key comes from the sign-in only."""
+    user = current_user()
+    if user is None or user.cpr is None:
+        abort(403)
+    overview = current_app.extensions["borgersag"].lookup(user.cpr)
+    return citizen_view(overview, user.cpr, policy())
+
+
+@bp.get("/mine-sager")
+@citizen_required
+def overview() -> Any:
+    """The list: open and closed cases, and which systems did not answer."""
+    view = _my_view()
+    return render_template("citizen/overview.html", view=view, user=current_user())
+
+
+@bp.get("/mine-sager/sag/<path:case_id>")
+@citizen_required
+def case(case_id: str) -> Any:
+    """One of the citizen's cases: progress, timeline, visible documents."""
+    view = _my_view()
+    summary = view.case(case_id)
+    if summary is None:
+        return error_response(404, *NOT_FOUND)
+    shown, problem = _detail(view, summary)
+    return render_template("citizen/case.html", view=view, case=shown, problem=problem)
+
+
+@bp.get("/mine-sager/sag/<path:case_id>/dokument/<doc_id>")
+@citizen_required
+def document(case_id: str, doc_id: str) -> Any:
+    """Download a document the citizen may see, as an attachment."""
+    view = _my_view()
+    summary = view.case(case_id)
+    if summary is None:
+        return error_response(404, *DOCUMENT_NOT_FOUND)
+    shown, _problem = _detail(view, summary)
+    doc = shown.document(doc_id)
+    if doc is None:
+        return error_response(404, *DOCUMENT_NOT_FOUND)
+    try:
+        content = current_app.extensions["borgersag"].get_document(
+            shown.owning_case_id(doc), doc.id
+        )
+    except NotFound:
+        return error_response(
+            404,
+            "Dokumentet findes ikke længere",
+            "Kommunens system kender ikke dokumentet længere. Kontakt kommunen, hvis du"
+            " har brug for det.",
+        )
+    except SourceError as exc:
+        log.warning("citizen document from %s unavailable: %s", doc.source, type(exc).__name__)
+        return error_response(
+            502,
+            "Dokumentet kunne ikke hentes lige nu",
+            "Kommunens system svarede ikke, da vi bad om dokumentet. Prøv igen om lidt.",
+        )
+    return send_file(
+        io.BytesIO(content.content),
+        mimetype=content.media_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=safe_filename(content.filename, f"dokument-{doc.id}"),
+    )
+
+
+def _detail(view: CitizenOverview, summary: CitizenCase) -> tuple[CitizenCase, str | None]:
+    """The case's details from its source(s), filtered again; the list's copy on failure."""
+    portal = current_app.extensions["borgersag"]
+    problem = "Vi kunne ikke hente alle sagens oplysninger lige nu, så noget kan mangle."
+    try:
+        if summary.also_known_as:
+            full = portal.get_case(summary.id, also_known_as=summary.also_known_as)
+        else:
+            full = portal.get_case(summary.id)
+    except SourceError as exc:
+        log.warning(
+            "citizen case details from %s unavailable: %s", summary.source, type(exc).__name__
+        )
+        return summary, problem
+    except Exception:
+        # A connector is third-party code: its bug must not cost the citizen the page.
+        log.exception("citizen case details from %s failed", summary.source)
+        return summary, problem
+    shown = view.detail(full)
+    if shown is None:
+        # The source's details no longer pass the rules (another primary party, a
+        # different property): show only what the list already showed.
+        log.warning("citizen case details from %s did not pass the rules", summary.source)
+        return summary, problem
+    return shown, None
+
+
+_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+def safe_filename(name: str | None, fallback: str) -> str:
+    """A download name without paths, control or reserved characters (``fallback`` if none)."""
+    text = unicodedata.normalize("NFC", name or "")
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = _UNSAFE_FILENAME.sub("_", text).strip(" ._")
+    return text[:150] or fallback
+
+
+@bp.context_processor
+def _template_helpers() -> dict[str, Any]:
+    return {
+        "step_label": step_label,
+        "step_explanation": step_explanation,
+        "progress_text": progress_text,
+        "document_kind": document_kind,
+    }
+
+
+def init_app(app: Flask) -> None:
+    """Register the citizen pages."""
+    app.register_blueprint(bp)
