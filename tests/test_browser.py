@@ -12,6 +12,7 @@ a missing browser is an error. Screenshots of every step go to a pytest temp dir
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -80,10 +81,8 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def live_server(sandbox):
-    """The portal against the session sandbox, served on a free loopback port."""
-    config = Config.from_mapping(
+def _portal_config(sandbox, **sessions) -> Config:
+    return Config.from_mapping(
         {
             "sandbox": {},
             "portal": {
@@ -92,10 +91,14 @@ def live_server(sandbox):
                 "cache_ttl_seconds": 0,
             },
             "auth": sandbox.auth_config(),
-            "sessions": {"backend": "memory"},
+            "sessions": {"backend": "memory", **sessions},
             "sources": sandbox.source_config(),
         }
     )
+
+
+@contextlib.contextmanager
+def _serve(config: Config):
     app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="browser-portal", daemon=True)
@@ -107,6 +110,20 @@ def live_server(sandbox):
         server.server_close()
         thread.join(timeout=5)
         app.extensions["borgersag"].close()
+
+
+@pytest.fixture(scope="module")
+def live_server(sandbox):
+    """The portal against the session sandbox, served on a free loopback port."""
+    with _serve(_portal_config(sandbox)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def short_session_server(sandbox):
+    """The same portal with a 6-second idle limit and the warning 4.5 s before it."""
+    with _serve(_portal_config(sandbox, idle_minutes=0.1, warning_minutes=0.075)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -427,3 +444,84 @@ def sandbox_titles(sandbox) -> list[str]:
     """Source titles in the order ESDH, ownership register, permit system."""
     config = sandbox.source_config()
     return [config[name]["title"] for name in ("sbsys", "ejerfortegnelse", "byggesag")]
+
+
+# --- citizens and the login itself ----------------------------------------------------------
+
+
+def assert_no_serious(page: Page, name: str) -> None:
+    serious = [v for v in axe_violations(page) if v.get("impact") in SERIOUS]
+    assert not serious, f"axe on {name}:\n{describe(serious)}"
+
+
+def test_citizen_follows_own_cases_after_mitid_login(page, sandbox, shots):
+    name = citizen_sign_in(page, "Typisk borger")
+    expect(page).to_have_url(re.compile(r"/mine-sager$"))
+    expect(page.get_by_role("heading", level=1, name="Mine sager")).to_be_visible()
+    expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible()
+    shots(page, "10-mine-sager")
+    assert_no_serious(page, "Mine sager")
+    # The CPR number is nowhere on the page or in its address.
+    cpr = sandbox.municipality.demo.typical
+    assert cpr not in page.content() and cpr[:6] not in page.url
+
+    page.locator("a[href^='/mine-sager/sag/']").first.click()
+    expect(page.get_by_role("heading", name="Sagens forløb")).to_be_visible()
+    expect(page.get_by_role("link", name="Mine sager").first).to_be_visible()
+    shots(page, "11-citizen-case")
+    assert_no_serious(page, "a citizen's case")
+
+
+def test_low_assurance_citizen_is_refused_with_an_explanation(page, shots):
+    citizen_sign_in(page, "afvises")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Du kan ikke logge ind")
+    expect(page.get_by_text("mindst sikringsniveau betydelig")).to_be_visible()
+    shots(page, "12-loa-low")
+    assert_no_serious(page, "the LoA-low refusal")
+    page.goto("/mine-sager")
+    expect(page).to_have_url(re.compile(r"/log-ind$"))
+
+
+def test_employee_without_a_role_is_refused(page):
+    page.goto("/log-ind")
+    page.get_by_role("link", name="Log ind med kommunens login").click()
+    page.locator("button.idp-person").filter(has_text="ingen rolle").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Du kan ikke logge ind")
+    expect(page.get_by_text("ingen rolle i borgersag")).to_be_visible()
+
+
+def test_logout_ends_the_session_at_the_provider_too(signed_in, shots):
+    page = signed_in
+    page.get_by_role("button", name="Log ud").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log ud")  # the provider's page
+    page.get_by_role("button", name="Log ud").click()
+    expect(page).to_have_url(re.compile(r"/log-ind\?logget_ud=1$"))
+    expect(page.get_by_text("Du er logget ud.")).to_be_visible()
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/log-ind$"))
+
+
+def test_idle_session_warns_can_be_extended_and_then_ends(browser, short_session_server, shots):
+    context = browser.new_context(base_url=short_session_server, locale="da-DK")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        citizen_sign_in(page, "Typisk borger")
+        expect(page.get_by_role("heading", level=1, name="Mine sager")).to_be_visible()
+
+        dialog = page.get_by_role("alertdialog")
+        expect(dialog).to_be_visible()  # 1.5 s after the page loaded
+        expect(dialog).to_contain_text("Du bliver snart logget ud")
+        expect(dialog).to_be_focused()
+        shots(page, "13-idle-warning")
+        assert_no_serious(page, "the idle warning")
+        dialog.get_by_role("button", name="Forbliv logget ind").click()
+        expect(dialog).to_be_hidden()
+
+        # No more activity: the warning comes back and the session ends.
+        expect(page).to_have_url(re.compile(r"/log-ind\?udloebet=1$"), timeout=20_000)
+        expect(page.get_by_text("Du er blevet logget ud")).to_be_visible()
+        page.goto("/mine-sager")
+        expect(page).to_have_url(re.compile(r"/log-ind"))
+    finally:
+        context.close()
