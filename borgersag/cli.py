@@ -132,7 +132,7 @@ def _demo(args) -> int:
 
 
 def _print_demo_banner(url: str, sandbox, config: Config, config_dir: Path | None) -> None:
-    from .sandbox.idp import demo_citizens, demo_staff
+    from .sandbox.idp_people import demo_citizens, demo_staff
 
     municipality = sandbox.municipality
     lines = [

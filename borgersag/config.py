@@ -260,7 +260,7 @@ class Config:
     origins: Mapping[str, str] = field(default_factory=dict)
     roles: Mapping[str, Any] = field(default_factory=dict)
     sessions: Mapping[str, Any] = field(default_factory=dict)
-    citizen: Any = None  # borgersag.citizen.CitizenPolicy
+    citizen: Any = None  # borgersag.citizen_policy.CitizenPolicy
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], origin: str = "<config>") -> Config:
@@ -372,7 +372,7 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
                 file=file,
             )
         )
-    from .citizen import validate_citizen_settings
+    from .citizen_policy import validate_citizen_settings
 
     citizen = validate_citizen_settings(
         data.get("citizen", {}), origin("citizen"), known_sources={s.name for s in sources}

@@ -138,12 +138,12 @@ def sandbox_login(client, sandbox, audience: str, person: str):
     """Log ``client`` in for real through a sandbox identity provider.
 
     ``audience`` is "borger" or "medarbejder"; ``person`` a key of
-    :func:`borgersag.sandbox.idp.demo_citizens` / ``demo_staff`` (e.g. "typical",
+    :func:`borgersag.sandbox.idp_people.demo_citizens` / ``demo_staff`` (e.g. "typical",
     "caseworker"). Returns the portal's response to the callback.
     """
     import requests
 
-    from borgersag.sandbox.idp import demo_citizens, demo_staff
+    from borgersag.sandbox.idp_people import demo_citizens, demo_staff
 
     people = demo_citizens if audience == "borger" else demo_staff
     chosen = next(p for p in people(sandbox.municipality) if p.key == person)

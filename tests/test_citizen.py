@@ -9,15 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from borgersag.citizen import (
-    CITIZEN_SETTINGS,
-    Access,
-    CitizenCase,
-    CitizenPolicy,
-    citizen_view,
-    progress_text,
-    validate_citizen_settings,
-)
+from borgersag.citizen import Access, CitizenCase, citizen_view, progress_text
+from borgersag.citizen_policy import CITIZEN_SETTINGS, CitizenPolicy, validate_citizen_settings
 from borgersag.errors import ConfigError
 from borgersag.keys import BFE, CPR, Matrikel
 from borgersag.model import (

@@ -107,7 +107,7 @@ INSTALLED_APP_SCRIPT = textwrap.dedent(
     from borgersag.registry import connector_types
     from borgersag.sandbox.runner import start_sandbox
     from borgersag.web import create_app, static_dir, templates_dir
-    from borgersag.sandbox.idp import demo_staff
+    from borgersag.sandbox.idp_people import demo_staff
     import requests
 
     def inside(path):

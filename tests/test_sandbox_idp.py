@@ -12,7 +12,8 @@ import requests
 from jose import jwt
 
 from borgersag.sandbox.data import generate
-from borgersag.sandbox.idp import PkceGuard, demo_citizens, demo_staff, pkce_challenge
+from borgersag.sandbox.idp import PkceGuard, pkce_challenge
+from borgersag.sandbox.idp_people import demo_citizens, demo_staff
 
 TIMEOUT = 5
 CLIENT_ID = "borgersag-test"

@@ -1,4 +1,5 @@
-"""Server-side sessions (borgersag/web/sessions.py), as a browser and an operator see them.
+"""Server-side sessions (borgersag/web/sessions.py and session_stores.py), as a browser
+and an operator see them.
 
 Most tests run against all three stores. The Redis ones use the local Redis at
 ``REDIS_URL`` under a key prefix of their own; they are skipped when it cannot be
@@ -20,17 +21,19 @@ from flask import Flask, g, jsonify, render_template_string, request, session
 
 from borgersag.errors import ConfigError
 from borgersag.web import csrf
-from borgersag.web.sessions import (
-    EXPIRED_GRACE_SECONDS,
+from borgersag.web.session_stores import (
     MemorySessionStore,
     RedisSessionStore,
     SessionStoreUnavailable,
     SQLiteSessionStore,
     build_store,
+    store_key,
+)
+from borgersag.web.sessions import (
+    EXPIRED_GRACE_SECONDS,
     end_session,
     init_sessions,
     rotate_session,
-    store_key,
     validate_session_settings,
 )
 

@@ -14,7 +14,7 @@ import re
 import pytest
 from fake_portal import XSS_TITLE, make_config
 
-from borgersag.citizen import validate_citizen_settings
+from borgersag.citizen_policy import validate_citizen_settings
 from borgersag.connector import DocumentContent
 from borgersag.errors import NotFound, RetriableError
 from borgersag.identity import Audience, User

@@ -7,8 +7,9 @@ people, the sandbox fault knobs, and the PKCE check the mock lacks: a real broke
 an authorization request without an S256 ``code_challenge`` and a code without its
 ``code_verifier``, so the sandbox does too.
 
-The demo people come from the municipality (:func:`demo_citizens`, :func:`demo_staff`).
-Their ``sub`` is a stable pseudonym, never a CPR number or a medarbejdernummer.
+The demo people come from the municipality
+(:func:`~borgersag.sandbox.idp_people.demo_citizens`,
+:func:`~borgersag.sandbox.idp_people.demo_staff` in :mod:`borgersag.sandbox.idp_people`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ import re
 import secrets
 import threading
 import time
-import uuid
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,164 +30,24 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.debug import DebuggedApplication
 from werkzeug.exceptions import HTTPException
 
-from ..model import Sensitivity
-from .data import Employee, Municipality
+from .data import Municipality
 from .faults import FaultError, Faults
+from .idp_people import DemoPerson, demo_citizens, demo_staff
 from .service import GARBAGE_BODY, json_error
 
 __all__ = [
     "CODE_MAX_AGE_SECONDS",
-    "LOA_HIGH",
-    "LOA_LOW",
-    "LOA_SUBSTANTIAL",
     "MITID_TITLE",
     "STAFF_TITLE",
-    "DemoPerson",
     "PkceGuard",
     "create_mitid_app",
     "create_staff_idp_app",
-    "demo_citizens",
-    "demo_staff",
     "pkce_challenge",
 ]
 
 MITID_TITLE = "MitID (sandkasse)"
 STAFF_TITLE = "Kommunens login (sandkasse)"
-LOA_LOW, LOA_SUBSTANTIAL, LOA_HIGH = "LOW", "SUBSTANTIAL", "HIGH"
 CODE_MAX_AGE_SECONDS = 600.0
-STAFF_COUNT = 6
-
-# Fixed, so every run and every seed gives the same sub for the same demo role.
-_SUB_NAMESPACE = uuid.UUID("5b0f3c8e-6f1d-4a57-9d0e-2c7b8a4f1e63")
-_LOA_DA = {LOA_LOW: "lavt", LOA_SUBSTANTIAL: "betydeligt", LOA_HIGH: "højt"}
-
-
-@dataclass(frozen=True, slots=True)
-class DemoPerson:
-    """A person the mock provider lets you sign in as with one click.
-
-    ``key`` names the demo role (``typical``, ``caseworker``, ...), ``label`` is the
-    Danish description on the provider's page and ``claims`` go into the ID token.
-    """
-
-    key: str
-    sub: str
-    name: str
-    label: str
-    claims: dict[str, Any] = field(hash=False)
-
-
-def _sub(provider: str, name: str) -> str:
-    return str(uuid.uuid5(_SUB_NAMESPACE, f"{provider}/{name}"))
-
-
-# --- the demo people ---------------------------------------------------------------------
-
-# Demo role, level of assurance, what the person shows. The partner of the co-owner
-# has only level low, to show that the portal refuses it.
-_CITIZENS = (
-    ("typical", LOA_SUBSTANTIAL, "Typisk borger"),
-    ("coowner", LOA_SUBSTANTIAL, "Medejer af en ejendom"),
-    ("heavy", LOA_HIGH, "Borger med {cases} sager"),
-    ("protected", LOA_SUBSTANTIAL, "Navne- og adressebeskyttet"),
-    ("nothing", LOA_SUBSTANTIAL, "Borger uden sager"),
-    ("coowner_partner", LOA_LOW, "Kun sikringsniveau lavt (afvises)"),
-)
-
-
-def demo_citizens(municipality: Municipality) -> tuple[DemoPerson, ...]:
-    """The MitID test people: the municipality's demo citizens with Signicat claim names."""
-    people = []
-    for role, loa, what in _CITIZENS:
-        cpr = getattr(municipality.demo, role)
-        citizen = municipality.citizen(cpr)
-        if citizen is None:
-            continue
-        label = what.format(cases=len(municipality.cases_for(cpr)))
-        if loa != LOA_LOW:
-            label = f"{label} — sikringsniveau {_LOA_DA[loa]}"
-        claims = {
-            "nin": citizen.cpr,
-            "name": citizen.name,
-            "given_name": citizen.first_name,
-            "family_name": citizen.last_name,
-            "mitid_loa": loa,
-            "mitid_name_and_address_protection": "true" if citizen.protected else "false",
-        }
-        people.append(DemoPerson(role, _sub("mitid", role), citizen.name, label, claims))
-    return tuple(people)
-
-
-def _sensitivity(level: Sensitivity) -> str:
-    return level.name.lower()
-
-
-def _demo_employees(municipality: Municipality) -> list[Employee]:
-    """The demo caseworker (most cases) first, then one employee from each other unit."""
-    ordered = sorted(
-        municipality.employees,
-        key=lambda e: (e.medarbejdernummer != municipality.demo.caseworker, e.unit, e.name),
-    )
-    chosen: list[Employee] = []
-    units: set[str] = set()
-    for employee in ordered:
-        if employee.unit not in units:
-            units.add(employee.unit)
-            chosen.append(employee)
-        if len(chosen) == STAFF_COUNT:
-            break
-    return chosen
-
-
-def demo_staff(municipality: Municipality) -> tuple[DemoPerson, ...]:
-    """The staff test people, one per unit, each showing one kind of access.
-
-    ``caseworker`` (the demo caseworker) sees everything; ``administrator`` also has the
-    administrator role; ``restricted`` sees only their unit's KLE groups (the social
-    area when possible: it has cases at every sensitivity) up to confidential data;
-    ``no_role`` has no role in borgersag and is refused; the rest (``unit_<KLE>``) are
-    ordinary caseworkers limited to their unit's KLE groups.
-    """
-    employees = _demo_employees(municipality)
-    rest = employees[2:]
-    restricted = next((e for e in rest if "27" in e.kle_groups), rest[0] if rest else None)
-    others = [e for e in rest if e is not restricted]
-    no_role = others.pop() if others else None
-    people = []
-    for index, employee in enumerate(employees):
-        unit, kle = employee.unit, list(employee.kle_groups)
-        shown_kle = ", ".join(kle)
-        if index == 0:
-            key, roles, allowed, level = "caseworker", ["sagsbehandler"], [], Sensitivity.VIP
-            label = f"Sagsbehandler, {unit} — alle KLE-emner og følsomhedsniveauer"
-        elif index == 1:
-            key, roles, allowed = "administrator", ["sagsbehandler", "administrator"], []
-            level = Sensitivity.FOELSOMME_PERSONOPLYSNINGER
-            label = f"Sagsbehandler og administrator, {unit} — alle KLE-emner"
-        elif employee is restricted:
-            key, roles, allowed = "restricted", ["sagsbehandler"], kle
-            level = Sensitivity.FORTROLIGE_PERSONOPLYSNINGER
-            label = f"Sagsbehandler, {unit} — kun KLE {shown_kle}, højst fortrolige oplysninger"
-        elif employee is no_role:
-            key, roles, allowed, level = "no_role", [], kle, Sensitivity.IKKE_FORTROLIG
-            label = f"{unit} — ingen rolle i borgersag (afvises)"
-        else:
-            key, roles, allowed = f"unit_{kle[0]}", ["sagsbehandler"], kle
-            level = Sensitivity.FOELSOMME_PERSONOPLYSNINGER
-            label = f"Sagsbehandler, {unit} — KLE {shown_kle}"
-        claims = {
-            "name": employee.name,
-            "medarbejdernummer": employee.medarbejdernummer,
-            "organisationsenhed": unit,
-            "roles": roles,
-            "kle_emner": allowed,
-            "max_foelsomhed": _sensitivity(level),
-        }
-        sub = _sub("medarbejderlogin", employee.medarbejdernummer)
-        people.append(DemoPerson(key, sub, employee.name, label, claims))
-    # The special cases first, the refused one last, as on the MitID page.
-    rank = {"caseworker": 0, "administrator": 1, "restricted": 2, "no_role": 9}
-    return tuple(sorted(people, key=lambda p: rank.get(p.key, 5)))
 
 
 # --- PKCE --------------------------------------------------------------------------------

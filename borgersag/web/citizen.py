@@ -20,13 +20,13 @@ from flask import Blueprint, Flask, abort, current_app, render_template, send_fi
 from ..citizen import (
     CitizenCase,
     CitizenOverview,
-    CitizenPolicy,
     citizen_view,
     document_kind,
     progress_text,
     step_explanation,
     step_label,
 )
+from ..citizen_policy import CitizenPolicy
 from ..errors import NotFound, SourceError
 from .auth import citizen_required, current_user
 from .errors import error_response
