@@ -13,6 +13,8 @@ table (the same table in two files is an error). The tables:
     the role catalogue: what each caseworker role may do (:data:`ROLE_SETTINGS`).
 ``[sessions]``
     where sessions live and how long they last (``borgersag.web.sessions``).
+``[limits]``
+    rate limits on login and lookups (``borgersag.web.limits``).
 ``[citizen]``
     what citizens see in "Mine sager" (``borgersag.citizen``).
 ``[sandbox]``
@@ -99,6 +101,24 @@ PORTAL_SETTINGS: tuple[Setting, ...] = (
         float,
         "How long an overview's opaque address stays valid.",
         default=1800.0,
+    ),
+    Setting(
+        "purposes",
+        list,
+        "The purposes (formål) a caseworker can choose on the lookup form; they are kept"
+        " with the overview for the audit log. Empty: the form asks for none.",
+        default=[
+            "Sagsbehandling",
+            "Borgerhenvendelse",
+            "Partshøring eller aktindsigt",
+            "Kontrol og opfølgning",
+        ],
+    ),
+    Setting(
+        "purpose_required",
+        bool,
+        "Whether a lookup must name one of the purposes.",
+        default=False,
     ),
 )
 
@@ -260,6 +280,7 @@ class Config:
     origins: Mapping[str, str] = field(default_factory=dict)
     roles: Mapping[str, Any] = field(default_factory=dict)
     sessions: Mapping[str, Any] = field(default_factory=dict)
+    limits: Mapping[str, Any] = field(default_factory=dict)
     citizen: Any = None  # borgersag.citizen_policy.CitizenPolicy
 
     @classmethod
@@ -320,7 +341,7 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
     def origin(key: str) -> str:
         return origins.get(key) or origins.get(key.split(".")[0]) or files[0]
 
-    known = {"portal", "auth", "roles", "sessions", "citizen", "sandbox", "sources"}
+    known = {"portal", "auth", "roles", "sessions", "limits", "citizen", "sandbox", "sources"}
     for table in data:
         if table not in known:
             raise ConfigError(
@@ -329,6 +350,7 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
     portal = validate_table(PORTAL_SETTINGS, data.get("portal", {}), origin("portal"), "portal.")
     if not portal["secret_key"]:
         portal["secret_key"] = secrets.token_hex(32)
+    portal["purposes"] = _purposes(portal, origin("portal"))
     auth = _auth(data.get("auth", {}), origin("auth"))
     roles = _roles(data.get("roles"), origin("roles"))
     sandbox = data.get("sandbox")
@@ -339,6 +361,9 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
     from .web.sessions import validate_session_settings
 
     sessions = validate_session_settings(data.get("sessions", {}), origin("sessions"))
+    from .web.limits import validate_limit_settings
+
+    limits = validate_limit_settings(data.get("limits", {}), origin("limits"))
     raw_sources = data.get("sources", {})
     if not isinstance(raw_sources, dict):
         raise ConfigError(origin("sources"), "sources", "a table of named sources")
@@ -386,8 +411,26 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
         origins,
         roles=roles,
         sessions=sessions,
+        limits=limits,
         citizen=citizen,
     )
+
+
+def _purposes(portal: Mapping[str, Any], file: str) -> list[str]:
+    """``portal.purposes`` trimmed and checked: no blanks, no repeats, one when required.
+
+    A list, like the other list settings, so a validated table validates again.
+    """
+    purposes = [p.strip() for p in portal["purposes"]]
+    if any(not p for p in purposes):
+        raise ConfigError(file, "portal.purposes", "purposes that are not empty")
+    if len(set(purposes)) != len(purposes):
+        raise ConfigError(file, "portal.purposes", "each purpose only once")
+    if portal["purpose_required"] and not purposes:
+        raise ConfigError(
+            file, "portal.purposes", "at least one purpose when purpose_required is true"
+        )
+    return purposes
 
 
 def _auth(raw: Any, file: str) -> dict[str, Any]:

@@ -169,8 +169,8 @@ def assurance_level(value: Any) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Restrictions:
-    """KOMBIT-style data restrictions: all must hold for a case to be shown (issue 4
-    enforces them; here they are read and shown). Empty tuples mean no limit."""
+    """KOMBIT-style data restrictions: all must hold for a case to be shown
+    (:func:`borgersag.access.visible` applies them). Empty tuples mean no limit."""
 
     kle_prefixes: tuple[str, ...] = ()
     units: tuple[str, ...] = ()

@@ -53,7 +53,8 @@ def merge(group: list[Case]) -> Case:
 
     The view whose status changed most recently leads (it knows the current state);
     documents, events, parties and subjects are the union of all views; the earliest
-    opening date and the earliest open deadline win.
+    opening date and the earliest open deadline win. The most sensitive view sets the
+    sensitivity, so joining never makes a matter look less sensitive than one system says.
     """
     lead = max(group, key=lambda c: (_last_change(c), c.progress.step, -group.index(c)))
     others = [c for c in group if c is not lead]
@@ -91,4 +92,6 @@ def merge(group: list[Case]) -> Case:
         reason=lead.reason or next((c.reason for c in others if c.reason), None),
         kle=lead.kle or next((c.kle for c in others if c.kle), None),
         area=lead.area or next((c.area for c in others if c.area), None),
+        unit=lead.unit or next((c.unit for c in others if c.unit), None),
+        sensitivity=max(c.sensitivity for c in group),
     )

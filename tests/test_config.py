@@ -37,6 +37,15 @@ def test_builtin_connectors_load_through_entry_points():
         ("[portal]\ndeadline_seconds = 'fast'\n", "portal.deadline_seconds", "expected a number"),
         ("[portal]\ndeadline_second = 4\n", "portal.deadline_second", "unknown setting"),
         ("[portal]\nmax_workers = -1\n", "portal.max_workers", "0 or more"),
+        ("[portal]\npurposes = 'Kontrol'\n", "portal.purposes", "a list of strings"),
+        ("[portal]\npurposes = ['Kontrol', ' ']\n", "portal.purposes", "not empty"),
+        ("[portal]\npurposes = ['Kontrol', 'Kontrol ']\n", "portal.purposes", "only once"),
+        (
+            "[portal]\npurposes = []\npurpose_required = true\n",
+            "portal.purposes",
+            "at least one purpose",
+        ),
+        ("[portal]\npurpose_required = 'ja'\n", "portal.purpose_required", "true or false"),
         ("[auth]\nmode = 'sandbox'\n", "auth.mode", "unknown setting"),
         ("[auth.citizen]\nclient_id = 'c'\n", "auth.citizen.issuer", "missing"),
         (

@@ -14,6 +14,7 @@ from borgersag.config import (
     SOURCE_SETTINGS,
 )
 from borgersag.registry import connector_types
+from borgersag.web.limits import LIMIT_SETTINGS
 from borgersag.web.sessions import SESSION_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,7 @@ def documented(heading: str) -> set[str]:
         ("`[auth.caseworker]`", CASEWORKER_LOGIN_SETTINGS),
         ("`[roles.<name>]`", ROLE_SETTINGS),
         ("`[sessions]`", SESSION_SETTINGS),
+        ("`[limits]`", LIMIT_SETTINGS),
         ("`[sources.<name>]`", SOURCE_SETTINGS),
     ],
 )

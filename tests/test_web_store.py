@@ -34,6 +34,20 @@ def test_only_the_owner_gets_the_overview():
     assert store.get(token, "u2") is None
 
 
+def test_purpose_and_hidden_count_are_kept_for_the_owner_only():
+    store = OverviewStore(60)
+    token = store.put("u1", OVERVIEW, hidden_count=3, purpose="Borgerhenvendelse")
+    entry = store.entry(token, "u1")
+    assert (entry.overview, entry.hidden_count, entry.purpose) == (
+        OVERVIEW,
+        3,
+        "Borgerhenvendelse",
+    )
+    assert store.purpose(token, "u1") == "Borgerhenvendelse"
+    assert store.purpose(token, "u2") is None and store.entry(token, "u2") is None
+    assert store.purpose(store.put("u1", OVERVIEW), "u1") is None
+
+
 def test_entries_expire_after_the_ttl():
     clock = Clock()
     store = OverviewStore(60, clock=clock)

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, g, request
 
+from .. import logmask
 from ..config import Config, load_config
 from ..http import request_id
-from . import api, auth, citizen, csrf, errors, present, views
+from . import api, auth, citizen, csrf, errors, limits, present, views
 from .sessions import init_sessions
 from .store import OverviewStore
 
@@ -78,6 +79,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
 
         portal = Portal.from_config(config)
 
+    logmask.install()  # defence in depth: CPR-shaped numbers never reach a log
     app = BorgersagFlask(
         "borgersag.web",
         template_folder=str(templates_dir()),
@@ -104,6 +106,8 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     app.teardown_request(_end_request)
     for part in (errors, present, csrf, auth, views, citizen, api):
         part.init_app(app)
+    csrf.exempt_blueprint(app, api.bp.name)  # JSON only: a cross-site form cannot send it
+    limits.init_app(app, config.limits)
     return app
 
 
@@ -139,6 +143,8 @@ def _secure_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if not request.path.startswith("/static/"):
         # Pages hold personal data: keep them out of browser and proxy caches.
         headers["Cache-Control"] = "no-store"

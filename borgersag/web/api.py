@@ -1,7 +1,8 @@
 """The JSON API, version 1 (``/api/v1``). The shape is documented in ``docs/api.md``.
 
 Same sign-in as the pages (401 JSON without it). Lookups are POSTed as JSON, so a key
-never enters a URL; the overview is kept under the same opaque token the pages use.
+never enters a URL; the overview is kept under the same opaque token the pages use, and
+restricted the same way (:func:`borgersag.web.views.keep_overview`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from flask import Blueprint, Flask, jsonify, request, url_for
 
 from ..keys import InvalidKey, KeyKind, parse_key
 from ..serialize import overview_to_dict
-from .auth import caseworker_required, current_user
+from .auth import caseworker_required
 from .errors import error_response
-from .views import overview_store, portal
+from .store import StoredOverview
+from .views import check_purpose, keep_overview, portal, purposes, stored_overview
 
 __all__ = ["init_app"]
 
@@ -25,10 +27,20 @@ def _bad_request(field: str | None, message: str) -> Any:
     return jsonify(error={"field": field, "message": message}), 400
 
 
+def _body(token: str, entry: StoredOverview) -> dict[str, Any]:
+    return {
+        "id": token,
+        "purpose": entry.purpose,
+        "hidden_count": entry.hidden_count,
+        "overview": overview_to_dict(entry.overview),
+    }
+
+
 @bp.post("/overviews")
 @caseworker_required
 def create_overview() -> Any:
-    """Look a key up: ``{"kind": "cpr", "value": "..."}`` → 201 with id and overview."""
+    """Look a key up: ``{"kind": "cpr", "value": "...", "purpose": "..."}`` → 201 with id
+    and overview (``purpose`` is optional unless ``portal.purpose_required``)."""
     if not request.is_json:
         return error_response(415)
     body = request.get_json(silent=True)
@@ -44,9 +56,14 @@ def create_overview() -> Any:
         key = parse_key(kind, value)
     except InvalidKey as exc:
         return _bad_request("value", exc.message)
-    result = portal().lookup(key)
-    token = overview_store().put(current_user().id, result)
-    response = jsonify(id=token, overview=overview_to_dict(result))
+    try:
+        purpose = check_purpose(body.get("purpose"))
+    except ValueError as exc:
+        choices, _required = purposes()
+        allowed = f" Brug en af: {', '.join(choices)}." if choices else ""
+        return _bad_request("purpose", f"{exc}{allowed}")
+    token, entry = keep_overview(portal().lookup(key), purpose)
+    response = jsonify(_body(token, entry))
     response.status_code = 201
     response.headers["Location"] = url_for("api_v1.get_overview", token=token)
     return response
@@ -56,12 +73,12 @@ def create_overview() -> Any:
 @caseworker_required
 def get_overview(token: str) -> Any:
     """An overview made earlier by the same user, while it is still kept."""
-    found = overview_store().get(token, current_user().id)
-    if found is None:
+    entry = stored_overview(token)
+    if entry is None:
         return error_response(
             404, None, "Oversigten findes ikke eller er udløbet. Lav opslaget igen."
         )
-    return jsonify(id=token, overview=overview_to_dict(found))
+    return jsonify(_body(token, entry))
 
 
 def init_app(app: Flask) -> None:

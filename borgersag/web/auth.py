@@ -287,7 +287,6 @@ def callback() -> Any:
     rotate_session()
     session.clear()
     session["user"] = user.to_session()
-    session["_csrf"] = secrets.token_urlsafe(32)
     session["_login"] = audience.value
     log.info("signed in: %s %s", audience.value, user.id)
     return redirect(home_for(user), code=303)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
+from ..identity import Restrictions
 from ..model import (
     Case,
     Overview,
@@ -25,6 +26,7 @@ from ..model import (
 )
 
 __all__ = [
+    "access_summary",
     "case_source_titles",
     "init_app",
     "source_explanation",
@@ -75,8 +77,14 @@ def source_variant(result: SourceResult) -> str:
     return _SOURCE_VARIANTS.get(result.status, "")
 
 
-def source_explanation(result: SourceResult) -> str:
-    """What a source's status means for the overview, in a sentence."""
+def source_explanation(result: SourceResult, restricted: bool = False) -> str:
+    """What a source's status means for the overview, in a sentence.
+
+    ``restricted``: cases were hidden by the viewer's data restrictions, so "no cases"
+    means none the viewer may see (which source held the hidden ones is not told).
+    """
+    if result.status is SourceStatus.EMPTY and restricted:
+        return "Ingen sager, som du har adgang til."
     if result.status is SourceStatus.STALE:
         age = age_text(result.age_seconds)
         if not age:
@@ -144,12 +152,12 @@ def case_source_titles(case: Case, titles: dict[str, str]) -> list[str]:
     return _unique(titles.get(p.source, p.source) for p in case.all_sources)
 
 
-def join_da(items: Iterable[str]) -> str:
-    """``"A, B og C"``."""
+def join_da(items: Iterable[str], last: str = "og") -> str:
+    """``"A, B og C"`` (or ``"A, B eller C"`` with ``last="eller"``)."""
     items = [str(i) for i in items]
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} og {items[-1]}"
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 def safe_url(url: str | None) -> str | None:
@@ -188,6 +196,22 @@ def progress_stages(case: Case) -> list[Stage]:
             )
         )
     return stages
+
+
+def access_summary(restrictions: Restrictions) -> str:
+    """What a caseworker's data restrictions let them see, as one Danish sentence."""
+    if restrictions.unrestricted:
+        return "Din adgang omfatter alle sager."
+    parts = []
+    if restrictions.kle_prefixes:
+        parts.append(f"under KLE-emne {join_da(restrictions.kle_prefixes, 'eller')}")
+    if restrictions.units:
+        noun = "enheden" if len(restrictions.units) == 1 else "enhederne"
+        units = join_da((f"»{unit}«" for unit in restrictions.units), "eller")
+        parts.append(f"fra {noun} {units}")
+    if restrictions.max_sensitivity < Sensitivity.VIP:
+        parts.append(f"med følsomhed højst »{restrictions.max_sensitivity.label}«")
+    return f"Din adgang omfatter sager {join_da(parts)}."
 
 
 def plural(count: int, one: str, many: str) -> str:

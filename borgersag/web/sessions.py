@@ -56,7 +56,9 @@ from flask import (
 )
 from flask import session as flask_session
 from flask.sessions import SessionInterface, SessionMixin
+from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import CallbackDict
+from wtforms.validators import ValidationError
 
 from ..errors import ConfigError
 from ..settings import Setting, validate_table
@@ -474,13 +476,12 @@ def status() -> Response:
 def forny() -> Any:
     """Extend the session ("Forbliv logget ind"); needs the form token in X-CSRF-Token."""
     interface, session = _current()
-    expected = session.get("_csrf")
-    sent = request.headers.get(CSRF_HEADER, "")
-    if (
-        not isinstance(expected, str)
-        or session.sid is None
-        or not secrets.compare_digest(expected.encode(), sent.encode())
-    ):
+    try:
+        validate_csrf(request.headers.get(CSRF_HEADER, ""))
+        valid = session.sid is not None
+    except ValidationError:
+        valid = False
+    if not valid:
         response = jsonify(
             error={
                 "field": None,

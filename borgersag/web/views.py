@@ -3,7 +3,9 @@
 Views are thin: parse input, call the portal, render. The lookup is a POST so a key never
 enters a URL; the overview lives server-side under an opaque token (see
 :mod:`borgersag.web.store`), and case and document pages are reachable only for cases in
-that overview.
+that overview. What is stored is already restricted to what the caseworker may see
+(:mod:`borgersag.access`): a hidden case is not in it, so its id gives the same 404 as
+an unknown one and its source is never asked about it.
 """
 
 from __future__ import annotations
@@ -24,15 +26,26 @@ from flask import (
     url_for,
 )
 
+from ..access import case_ids, restrict, restrict_case
 from ..errors import NotFound, SourceError
 from ..keys import InvalidKey, KeyKind, parse_key
 from ..model import Case, Document, Overview
 from .auth import caseworker_required, current_user
 from .errors import error_response
-from .present import source_titles
-from .store import OverviewStore
+from .present import access_summary, source_titles
+from .store import OverviewStore, StoredOverview
 
-__all__ = ["LOOKUP_KINDS", "find_case", "init_app"]
+__all__ = [
+    "LOOKUP_KINDS",
+    "PURPOSE_ERROR",
+    "check_purpose",
+    "find_case",
+    "init_app",
+    "keep_overview",
+    "overview_purpose",
+    "purposes",
+    "stored_overview",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +58,7 @@ HINTS = {
     KeyKind.MATRIKEL: "Ejerlavskode og matrikelnummer, fx 2000351-12a",
     KeyKind.BFE: "Et tal, fx 100123456",
 }
+PURPOSE_ERROR = "Vælg formålet med opslaget."
 
 
 def portal() -> Any:
@@ -55,6 +69,62 @@ def portal() -> Any:
 def overview_store() -> OverviewStore:
     """The app's store of overviews."""
     return current_app.extensions["borgersag.overviews"]
+
+
+def purposes() -> tuple[tuple[str, ...], bool]:
+    """The configured purposes (formål) and whether a lookup must name one."""
+    settings = portal().config.portal
+    return tuple(settings.get("purposes", ())), bool(settings.get("purpose_required", False))
+
+
+def check_purpose(raw: object) -> str | None:
+    """The purpose a lookup names, or ``None`` when it names none and none is required.
+
+    Raises ``ValueError`` (message :data:`PURPOSE_ERROR`) when a required purpose is
+    missing or the value is not one of the configured purposes.
+    """
+    choices, required = purposes()
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            raise ValueError(PURPOSE_ERROR)
+        return None
+    if not isinstance(raw, str) or raw.strip() not in choices:
+        raise ValueError(PURPOSE_ERROR)
+    return raw.strip()
+
+
+def keep_overview(overview: Overview, purpose: str | None) -> tuple[str, StoredOverview]:
+    """Store what the signed-in user may see of ``overview``; return the token and entry.
+
+    The one way a lookup's result is kept (pages and API alike): hidden cases are dropped
+    here, before anything can link to them.
+    """
+    user = current_user()
+    view = restrict(overview, user)
+    token = overview_store().put(
+        user.id, view.overview, hidden_count=view.hidden_count, purpose=purpose
+    )
+    return token, StoredOverview(view.overview, view.hidden_count, purpose)
+
+
+def stored_overview(token: str) -> StoredOverview | None:
+    """The signed-in user's overview under ``token``, or ``None`` (unknown, expired).
+
+    The rules are applied again with the user's current rights, so a token made under
+    wider rights (an earlier login) shows no more than the user may see now.
+    """
+    user = current_user()
+    entry = overview_store().entry(token, user.id)
+    if entry is None:
+        return None
+    view = restrict(entry.overview, user)
+    return StoredOverview(view.overview, entry.hidden_count + view.hidden_count, entry.purpose)
+
+
+def overview_purpose(token: str) -> str | None:
+    """The purpose the signed-in user gave for the lookup behind ``token`` (for audit)."""
+    user = current_user()
+    return overview_store().purpose(token, user.id) if user else None
 
 
 def find_case(overview: Overview, case_id: str) -> Case | None:
@@ -76,27 +146,39 @@ def lookup() -> Any:
 
 @caseworker_required
 def _lookup_form() -> Any:
-    return _lookup_page(KeyKind.CPR.value, "", {})
+    return _lookup_page(KeyKind.CPR.value, "", "", {})
 
 
 @bp.post("/")
 @caseworker_required
 def lookup_post() -> Any:
-    """Validate the key, ask every source, keep the overview, redirect to it."""
+    """Validate key and purpose, ask every source, keep the overview, redirect to it."""
     kind = request.form.get("kind", "")
     value = request.form.get("value", "")
+    chosen = request.form.get("purpose", "")
+    errors: dict[str, str] = {}
+    key = purpose = None
     if kind not in {k.value for k in LOOKUP_KINDS}:
-        return _lookup_page(kind, value, {"kind": "Vælg, hvad du vil søge på."}, 400)
+        errors["kind"] = "Vælg, hvad du vil søge på."
+    else:
+        try:
+            key = parse_key(kind, value)
+        except InvalidKey as exc:
+            errors["value"] = exc.message
     try:
-        key = parse_key(kind, value)
-    except InvalidKey as exc:
-        return _lookup_page(kind, value, {"value": exc.message}, 400)
-    result = portal().lookup(key)
-    token = overview_store().put(current_user().id, result)
+        purpose = check_purpose(chosen)
+    except ValueError as exc:
+        errors["purpose"] = str(exc)
+    if errors or key is None:
+        return _lookup_page(kind, value, chosen, errors, 400)
+    token, _entry = keep_overview(portal().lookup(key), purpose)
     return redirect(url_for("web.overview", token=token), code=303)
 
 
-def _lookup_page(kind: str, value: str, errors: dict[str, str], status: int = 200) -> Any:
+def _lookup_page(
+    kind: str, value: str, purpose: str, errors: dict[str, str], status: int = 200
+) -> Any:
+    choices, required = purposes()
     return (
         render_template(
             "lookup.html",
@@ -104,6 +186,9 @@ def _lookup_page(kind: str, value: str, errors: dict[str, str], status: int = 20
             hints=HINTS,
             kind=kind,
             value=value,
+            purposes=choices,
+            purpose_required=required,
+            purpose=purpose,
             errors=errors,
         ),
         status,
@@ -114,9 +199,10 @@ def _lookup_page(kind: str, value: str, errors: dict[str, str], status: int = 20
 @caseworker_required
 def overview(token: str) -> Any:
     """The joined overview: source panel, expanded keys, cases by area."""
-    found = overview_store().get(token, current_user().id)
-    if found is None:
+    entry = stored_overview(token)
+    if entry is None:
         return _expired()
+    found = entry.overview
     groups = found.by_area()
     return render_template(
         "overview.html",
@@ -126,6 +212,9 @@ def overview(token: str) -> Any:
         titles=source_titles(found),
         open_count=sum(1 for c in found.cases if c.is_open),
         collapse_groups=len(found.cases) > 40,
+        hidden_count=entry.hidden_count,
+        access=access_summary(current_user().restrictions),
+        purpose=entry.purpose,
     )
 
 
@@ -133,17 +222,14 @@ def overview(token: str) -> Any:
 @caseworker_required
 def case(token: str, case_id: str) -> Any:
     """One case in full, from its source; the overview's copy if the source fails."""
-    found = overview_store().get(token, current_user().id)
-    if found is None:
+    entry = stored_overview(token)
+    if entry is None:
         return _expired()
+    found = entry.overview
     summary = find_case(found, case_id)
-    if summary is None:
-        return error_response(
-            404,
-            "Sagen findes ikke i oversigten",
-            "Sagen er ikke en del af dette opslag. Gå tilbage til oversigten.",
-        )
-    detail, problem = _detail(summary)
+    detail, problem = _visible_detail(summary, found) if summary else (None, None)
+    if detail is None:
+        return _no_such_case()
     return render_template(
         "case.html",
         overview=found,
@@ -158,11 +244,11 @@ def case(token: str, case_id: str) -> Any:
 @caseworker_required
 def document(token: str, case_id: str, document_id: str) -> Any:
     """Download a document of a case in the overview, as an attachment."""
-    found = overview_store().get(token, current_user().id)
-    if found is None:
+    entry = stored_overview(token)
+    if entry is None:
         return _expired()
-    summary = find_case(found, case_id)
-    doc = _find_document(summary, document_id) if summary else None
+    summary = find_case(entry.overview, case_id)
+    doc = _find_document(summary, document_id, entry.overview) if summary else None
     if summary is None or doc is None:
         return error_response(
             404,
@@ -197,6 +283,15 @@ def document(token: str, case_id: str, document_id: str) -> Any:
 def accessibility() -> Any:
     """The accessibility statement (public, linked from every footer)."""
     return render_template("accessibility.html")
+
+
+def _no_such_case() -> Any:
+    # The same answer for a case that is hidden from the user and one that does not exist.
+    return error_response(
+        404,
+        "Sagen findes ikke i oversigten",
+        "Sagen er ikke en del af dette opslag. Gå tilbage til oversigten.",
+    )
 
 
 def _expired() -> Any:
@@ -237,12 +332,20 @@ def _detail(summary: Case) -> tuple[Case, str | None]:
     return merged, None
 
 
-def _find_document(summary: Case, document_id: str) -> Document | None:
+def _visible_detail(summary: Case, overview: Overview) -> tuple[Case | None, str | None]:
+    """:func:`_detail` as the signed-in user may see it; ``None`` if the source's own view
+    of the case falls outside their restrictions."""
+    detail, problem = _detail(summary)
+    shown = restrict_case(detail, current_user(), known_ids=case_ids(overview.cases))
+    return shown, problem
+
+
+def _find_document(summary: Case, document_id: str, overview: Overview) -> Document | None:
     for doc in summary.documents:
         if doc.id == document_id:
             return doc
-    detail, _problem = _detail(summary)
-    for doc in detail.documents:
+    detail, _problem = _visible_detail(summary, overview)
+    for doc in detail.documents if detail else ():
         if doc.id == document_id:
             return doc
     return None
