@@ -153,6 +153,22 @@ def test_demo_identities_fit_their_descriptions(town):
     assert len(town.cases_handled_by(demo.caseworker)) == busiest >= 50
 
 
+def test_hostile_citizen_has_markup_and_comes_after_everyone_else(town):
+    """Markup in title, status comment, document and building titles (tests/test_escaping.py);
+    built last from its own random numbers, so nobody else's records moved."""
+    hostile = town.demo.hostile
+    assert town.citizens[-1].cpr == hostile
+    cases = town.cases_for(hostile)
+    assert [c.id for c in cases] == [c.id for c in town.cases[-len(cases) :]]
+    own = next(c for c in cases if not c.external_refs)
+    assert "<script>" in own.title and "<img " in own.status.comment
+    assert any('"><b>fed</b>' in d.title for d in own.documents if d.status == "Endeligt")
+    (ownership,) = town.ownerships_of(hostile)
+    (building,) = town.building_cases_on_property(ownership.bfe)
+    assert building is town.building_cases[-1]
+    assert "<img " in building.title and town.case(building.esdh_case_id) in cases
+
+
 # -- the ESDH over HTTP -------------------------------------------------------------------
 
 

@@ -259,6 +259,9 @@ class Demo:
     * ``protected`` — has name and address protection;
     * ``heavy`` — has hundreds of ESDH cases;
     * ``nothing`` — a valid citizen with no cases anywhere and no property;
+    * ``hostile`` — back-end text with markup (``<script>``, ``<img onerror>``, an
+      attribute breakout) in an ESDH case's title, status comment and document titles
+      and in a building case's title on their property: the portal must escape it;
     * ``caseworker`` — the medarbejdernummer of the caseworker with the most cases.
     """
 
@@ -268,6 +271,7 @@ class Demo:
     protected: str
     heavy: str
     nothing: str
+    hostile: str
     caseworker: str
 
     def as_dict(self) -> dict[str, str]:

@@ -3,6 +3,9 @@
 One ``random.Random(seed)`` drives every choice, in a fixed order, so a seed always
 yields the same municipality. The demo identities are built first with chosen profiles
 (so they exist for every seed); the rest of the population is drawn at random.
+
+The ``hostile`` demo citizen comes last and draws from a second ``random.Random`` derived
+from the seed: adding it changed no other record, and changing it never will.
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from . import catalog
 from .data import (
@@ -63,6 +69,25 @@ _BUILDING_DOCUMENTS = (
     ("Supplerende tegninger", "Brev indgående", "Modtaget", True),
 )
 
+# Markup the hostile citizen's back-end text carries: the portal must show it as text.
+HOSTILE_SCRIPT = '<script>alert("sag")</script>'
+HOSTILE_IMG = "<img src=x onerror=alert(1)>"
+HOSTILE_BREAKOUT = '"><b>fed</b>'
+HOSTILE_CASE_TITLE = f"Boligstøtte {HOSTILE_SCRIPT}"
+HOSTILE_STATUS_COMMENT = f"Afventer dokumentation {HOSTILE_IMG}"
+HOSTILE_BUILDING_TITLE = f"Byggeansøgning {HOSTILE_IMG} {HOSTILE_BREAKOUT}"
+# Title, KOMBIT type, status, whether the party may see it: the letter is final and
+# visible, so the citizen's pages carry the markup too.
+HOSTILE_DOCUMENTS = (
+    (f"Ansøgning {HOSTILE_BREAKOUT}", "Brev indgående", "Modtaget", True),
+    (
+        f"Anmodning om oplysninger {HOSTILE_BREAKOUT} {HOSTILE_SCRIPT}",
+        "Brev udgående",
+        "Endeligt",
+        True,
+    ),
+)
+
 
 class Generator:
     """Builds one :class:`Municipality`; use once."""
@@ -89,7 +114,8 @@ class Generator:
     # -- top level ------------------------------------------------------------------------
 
     def build(self) -> Municipality:
-        """Employees, demo identities, then the random population and their cases."""
+        """Employees, demo identities, the random population and their cases, then the
+        hostile citizen (whose cases go to quiet caseworkers: the busiest stays busiest)."""
         self._make_employees()
         demo = self._make_demo_people()
         for _ in range(RANDOM_CITIZENS):
@@ -101,6 +127,7 @@ class Generator:
         for case in self.cases:
             counts[case.caseworker] = counts.get(case.caseworker, 0) + 1
         busiest = max(sorted(counts), key=lambda nr: counts[nr])
+        demo["hostile"] = self._make_hostile_person()
         return Municipality(
             name=catalog.MUNICIPALITY_NAME,
             seed=self.seed,
@@ -145,6 +172,72 @@ class Generator:
             "heavy": heavy.cpr,
             "nothing": nothing.cpr,
         }
+
+    def _make_hostile_person(self) -> str:
+        """A citizen whose ESDH case and building case carry markup in their texts.
+
+        Case title, status comment, document titles and the building case's title (and
+        so its ESDH copy's) hold ``<script>``, ``<img onerror>`` and an attribute
+        breakout; everything is shown to the citizen too. Drawn from its own
+        ``random.Random`` after everyone else, so no other record changes.
+        """
+        with self._drawing_from(random.Random(self.seed * 7919 + 1)):
+            person = self._person(35, 60)
+            area = catalog.AREAS["32"]
+            subject = next(s for s in area.subjects if s.kle == "32.18.06")
+            opened = NOW - dt.timedelta(days=45)
+            waiting = opened + dt.timedelta(days=9)
+            history = (
+                StatusEntry("Opstået", opened, *_STATUS["Opstået"]),
+                StatusEntry("Afventer", waiting, *_STATUS["Afventer"], HOSTILE_STATUS_COMMENT),
+            )
+            caseworker = self._quietest_caseworker(area.unit)
+            documents = tuple(
+                self._esdh_document(
+                    doc, art, status, visible, date, HOSTILE_CASE_TITLE, 0, caseworker
+                )
+                for (doc, art, status, visible), date in zip(
+                    HOSTILE_DOCUMENTS, (opened, waiting), strict=True
+                )
+            )
+            self._add_case(
+                person,
+                area,
+                subject,
+                HOSTILE_CASE_TITLE,
+                "G01",
+                history,
+                0,
+                caseworker,
+                NOW + dt.timedelta(days=30),
+                documents=documents,
+            )
+
+            prop = self._buy_property([person], since_age=25)
+            self._building_cases(
+                prop,
+                person,
+                count=1,
+                journalise_first=True,
+                title=f"{HOSTILE_BUILDING_TITLE}, {prop.address.line}",
+                caseworker=self._quietest_caseworker(catalog.AREAS_BUILDING.unit),
+            )
+        return person.cpr
+
+    @contextmanager
+    def _drawing_from(self, rng: random.Random) -> Iterator[None]:
+        """Every helper draws from ``rng`` instead of the main generator for a while."""
+        main, self.rng = self.rng, rng
+        try:
+            yield
+        finally:
+            self.rng = main
+
+    def _quietest_caseworker(self, unit: str) -> str:
+        """The unit's employee with the fewest cases so far (the lowest number on a tie)."""
+        counts = Counter(c.caseworker for c in self.cases)
+        staff = [e.medarbejdernummer for e in self.employees if e.unit == unit]
+        return min(staff, key=lambda nr: (counts[nr], nr))
 
     def _make_random_person(self) -> None:
         rng = self.rng
@@ -298,15 +391,24 @@ class Generator:
         return next(c for c in self.citizens if c.cpr == cpr)
 
     def _building_cases(
-        self, prop: Property, applicant: Citizen, *, count: int, journalise_first: bool | None
+        self,
+        prop: Property,
+        applicant: Citizen,
+        *,
+        count: int,
+        journalise_first: bool | None,
+        title: str | None = None,
+        caseworker: str | None = None,
     ) -> None:
+        """``count`` building cases; ``title`` and ``caseworker`` replace the drawn ones."""
         rng = self.rng
+        chosen_title, chosen_worker = title, caseworker
         since = next(o.since for o in self.ownerships if o.bfe == prop.bfe)
         for i in range(count):
             kind, kle = rng.choices(catalog.BUILDING_TYPES, catalog.BUILDING_TYPE_WEIGHTS)[0]
             received = self._date_between(max(since, dt.date(2016, 1, 1)), NOW - dt.timedelta(3))
             history = self._building_history(received)
-            caseworker = self._caseworker("Byggeri og Miljø")
+            caseworker = chosen_worker or self._caseworker("Byggeri og Miljø")
             year = received.year
             self._building_serial[year] = self._building_serial.get(year, 0) + rng.randint(1, 9)
             sagsnummer = f"BYG-{year}-{self._building_serial[year]:05d}"
@@ -314,7 +416,7 @@ class Generator:
             deadline = received + dt.timedelta(days=rng.randint(40, 120)) if open_ else None
             journalise = rng.random() < 0.5 if journalise_first is None or i else journalise_first
             parcel = rng.choice(prop.parcels)
-            title = f"{kind}, {prop.address.line}"
+            title = chosen_title or f"{kind}, {prop.address.line}"
             esdh = None
             if journalise:
                 esdh = self._journalise(
@@ -471,7 +573,9 @@ class Generator:
         *,
         external_refs=(),
         parcels=(),
+        documents=None,
     ) -> EsdhCase:
+        """A new ESDH case; its documents are drawn unless ``documents`` gives them."""
         rng = self.rng
         opened = history[0].date
         year = opened.year
@@ -496,7 +600,9 @@ class Generator:
             created_by=created_by,
             unit=area.unit,
             deadline=deadline,
-            documents=self._esdh_documents(title, history, sensitivity, caseworker, bool(parcels)),
+            documents=documents
+            if documents is not None
+            else self._esdh_documents(title, history, sensitivity, caseworker, bool(parcels)),
             external_refs=external_refs,
             parcels=parcels,
             protected=sensitivity == 3 or person.protected,
@@ -524,30 +630,54 @@ class Generator:
         elif draft:
             plan.append(("Udkast til afgørelse", "Brev udgående", "Under udarbejdelse", True))
             dates.append(last)
-        docs = []
-        for (doc_title, art, status, visible), date in zip(plan, dates, strict=True):
-            self._next_doc_id += 1
-            self._next_file_id += 1
-            content = (
-                f"{doc_title}\n\nSag: {title}\nDato: {date.isoformat()}\n\n"
-                "Dokumentet er genereret af Sandkasse Kommunes testdata."
+        return tuple(
+            self._esdh_document(
+                f"{doc_title} – {title}" if art == "Brev udgående" else doc_title,
+                art,
+                status,
+                visible,
+                date,
+                title,
+                sensitivity,
+                caseworker,
+                content_title=doc_title,
             )
-            docs.append(
-                EsdhDocument(
-                    id=self._next_doc_id,
-                    identity=self._uuid(),
-                    file_id=self._next_file_id,
-                    title=f"{doc_title} – {title}" if art == "Brev udgående" else doc_title,
-                    art=art,
-                    status=status,
-                    sensitivity=sensitivity,
-                    party_may_see=visible,
-                    date=date,
-                    behandler=caseworker,
-                    content=content,
-                )
-            )
-        return tuple(docs)
+            for (doc_title, art, status, visible), date in zip(plan, dates, strict=True)
+        )
+
+    def _esdh_document(
+        self,
+        title,
+        art,
+        status,
+        visible,
+        date,
+        case_title,
+        sensitivity,
+        caseworker,
+        *,
+        content_title=None,
+    ) -> EsdhDocument:
+        """One journalised document with the next document and file ids."""
+        self._next_doc_id += 1
+        self._next_file_id += 1
+        content = (
+            f"{content_title or title}\n\nSag: {case_title}\nDato: {date.isoformat()}\n\n"
+            "Dokumentet er genereret af Sandkasse Kommunes testdata."
+        )
+        return EsdhDocument(
+            id=self._next_doc_id,
+            identity=self._uuid(),
+            file_id=self._next_file_id,
+            title=title,
+            art=art,
+            status=status,
+            sensitivity=sensitivity,
+            party_may_see=visible,
+            date=date,
+            behandler=caseworker,
+            content=content,
+        )
 
     # -- helpers --------------------------------------------------------------------------
 
