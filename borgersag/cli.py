@@ -11,6 +11,9 @@
     change a running sandbox service's fault knobs (latency, hang, 500, garbage).
 ``borgersag check-config``
     validate a config directory and list its sources.
+``borgersag audit verify|prune|show|init``
+    check the audit log's hash chain, remove old days behind a checkpoint, show recent
+    rows (CPR masked), create the tables.
 
 A configuration error stops any of them with one line: file, key, what was expected.
 """
@@ -86,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     fault.add_argument("--fail", choices=["500", "garbage", "none"], help="fail every request")
 
     add("check-config", _check_config, "Validate a config directory and list its sources.")
+
+    from .audit_cli import add_audit_commands
+
+    add_audit_commands(commands, _load)
     return parser
 
 

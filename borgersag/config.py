@@ -15,6 +15,8 @@ table (the same table in two files is an error). The tables:
     where sessions live and how long they last (``borgersag.web.sessions``).
 ``[limits]``
     rate limits on login and lookups (``borgersag.web.limits``).
+``[audit]``
+    where the audit log is kept and for how long (``borgersag.audit``).
 ``[citizen]``
     what citizens see in "Mine sager" (``borgersag.citizen``).
 ``[sandbox]``
@@ -281,6 +283,7 @@ class Config:
     roles: Mapping[str, Any] = field(default_factory=dict)
     sessions: Mapping[str, Any] = field(default_factory=dict)
     limits: Mapping[str, Any] = field(default_factory=dict)
+    audit: Mapping[str, Any] = field(default_factory=dict)
     citizen: Any = None  # borgersag.citizen_policy.CitizenPolicy
 
     @classmethod
@@ -341,7 +344,17 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
     def origin(key: str) -> str:
         return origins.get(key) or origins.get(key.split(".")[0]) or files[0]
 
-    known = {"portal", "auth", "roles", "sessions", "limits", "citizen", "sandbox", "sources"}
+    known = {
+        "portal",
+        "auth",
+        "roles",
+        "sessions",
+        "limits",
+        "audit",
+        "citizen",
+        "sandbox",
+        "sources",
+    }
     for table in data:
         if table not in known:
             raise ConfigError(
@@ -364,6 +377,9 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
     from .web.limits import validate_limit_settings
 
     limits = validate_limit_settings(data.get("limits", {}), origin("limits"))
+    from .audit import validate_audit_settings
+
+    audit = validate_audit_settings(data.get("audit", {}), origin("audit"))
     raw_sources = data.get("sources", {})
     if not isinstance(raw_sources, dict):
         raise ConfigError(origin("sources"), "sources", "a table of named sources")
@@ -412,6 +428,7 @@ def _build(data: dict[str, Any], origins: dict[str, str], files: tuple[str, ...]
         roles=roles,
         sessions=sessions,
         limits=limits,
+        audit=audit,
         citizen=citizen,
     )
 

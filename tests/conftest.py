@@ -2,7 +2,79 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+
 import pytest
+
+# Apps built by tests keep their default SQLite files (sessions, audit log) in the system
+# temp folder; point that at a folder of this test run, apart from a running demo's.
+tempfile.tempdir = tempfile.mkdtemp(prefix="borgersag-tests-")
+atexit.register(shutil.rmtree, tempfile.tempdir, ignore_errors=True)
+
+# --- databases ---------------------------------------------------------------------------
+
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def require_postgres() -> None:
+    """Skip unless PostgreSQL answers; fail instead when ``BORGERSAG_REQUIRE_SERVICES=1``."""
+    import os
+
+    import psycopg
+
+    try:
+        psycopg.connect(POSTGRES_URL, connect_timeout=2).close()
+    except psycopg.Error as exc:
+        message = f"PostgreSQL at {POSTGRES_URL} is unreachable ({type(exc).__name__})"
+        if os.environ.get("BORGERSAG_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{message}; BORGERSAG_REQUIRE_SERVICES=1 requires it", pytrace=False)
+        pytest.skip(f"{message}; set BORGERSAG_REQUIRE_SERVICES=1 to fail instead")
+
+
+def require_redis(url: str) -> None:
+    """Skip unless Redis answers at ``url``; fail instead when services are required."""
+    import os
+
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError as exc:
+        message = f"Redis at {url} is unreachable ({exc})"
+        if os.environ.get("BORGERSAG_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{message}; BORGERSAG_REQUIRE_SERVICES=1 requires it", pytrace=False)
+        pytest.skip(f"{message}; set BORGERSAG_REQUIRE_SERVICES=1 to fail instead")
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def pg_url():
+    """A URL into a fresh PostgreSQL schema of this test's own; dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    require_postgres()
+    schema = f"audit_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def audit_url(request, tmp_path):
+    """An empty audit database, once on SQLite (a file) and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'audit.sqlite3'}"
+    return request.getfixturevalue("pg_url")
+
 
 # --- sandbox municipality fixtures -------------------------------------------------------
 

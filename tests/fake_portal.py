@@ -44,9 +44,11 @@ CITIZEN_ISSUER = "https://mitid.test"
 STAFF_ISSUER = "https://login.kommune.test"
 
 
-def make_config(*, auth: dict | None = None, **portal: object) -> Config:
+def make_config(
+    *, auth: dict | None = None, tables: dict | None = None, **portal: object
+) -> Config:
     """A minimal valid config for the web app: two fake logins (tests/oidc_fake.py),
-    in-memory sessions, no sources."""
+    in-memory sessions, no sources; ``tables`` adds or replaces whole tables."""
     settings = {"municipality": "Testkommune", "secret_key": "test-secret", **portal}
     logins = {
         "citizen": {"issuer": CITIZEN_ISSUER, "client_id": "borgersag", "client_secret": "s3cret"},
@@ -57,7 +59,12 @@ def make_config(*, auth: dict | None = None, **portal: object) -> Config:
         },
     }
     return Config.from_mapping(
-        {"portal": settings, "auth": auth or logins, "sessions": {"backend": "memory"}},
+        {
+            "portal": settings,
+            "auth": auth or logins,
+            "sessions": {"backend": "memory"},
+            **(tables or {}),
+        },
         origin="tests/fake_portal.py",
     )
 

@@ -165,3 +165,19 @@ class FakeProvider:
 def authorization_params(location: str) -> dict[str, str]:
     """The query parameters of an authorization redirect."""
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+
+
+def start(client, audience: str = "borger") -> dict[str, str]:
+    """Start a login on the portal; the authorization request's parameters."""
+    response = client.get(f"/log-ind/{audience}")
+    assert response.status_code == 303, response.status_code
+    return authorization_params(response.location)
+
+
+def finish(
+    client, provider: FakeProvider, params: dict[str, str], token: str, *, state: str | None = None
+):
+    """Come back to the portal with a code for ``token``; the portal's response."""
+    code = provider.issue_code(token, params["code_challenge"])
+    query = urllib.parse.urlencode({"code": code, "state": state or params["state"]})
+    return client.get(f"/log-ind/svar?{query}")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from borgersag.audit import AUDIT_SETTINGS
 from borgersag.config import (
     AUTH_SETTINGS,
     CASEWORKER_LOGIN_SETTINGS,
@@ -47,6 +48,7 @@ def documented(heading: str) -> set[str]:
         ("`[roles.<name>]`", ROLE_SETTINGS),
         ("`[sessions]`", SESSION_SETTINGS),
         ("`[limits]`", LIMIT_SETTINGS),
+        ("`[audit]`", AUDIT_SETTINGS),
         ("`[sources.<name>]`", SOURCE_SETTINGS),
     ],
 )

@@ -129,3 +129,27 @@ def test_forged_form_token_is_refused_for_a_signed_in_user(caseworker_client, fa
 def test_logout_needs_the_form_token(caseworker_client):
     assert caseworker_client.post("/log-ud").status_code == 400
     assert caseworker_client.get("/").status_code == 200  # still signed in
+
+
+def test_redis_counts_are_shared_by_every_instance():
+    """Two app instances (two machines) count one user's lookups together through Redis."""
+    import dataclasses
+    import uuid
+
+    from conftest import REDIS_URL, caseworker_user, require_redis, sign_in
+
+    require_redis(REDIS_URL)
+    # A user id of this run's own, so counters left in Redis by earlier runs do not count.
+    user = dataclasses.replace(caseworker_user(0), id=f"cw-{uuid.uuid4().hex}")
+    first, portal_one = app_with(lookups_per_minute=3, storage_url=REDIS_URL)
+    second, portal_two = app_with(lookups_per_minute=3, storage_url=REDIS_URL)
+    codes = []
+    for app in (first, second, first, second):
+        client = app.test_client()
+        sign_in(client, user)
+        response = client.post(
+            "/", data={"kind": "cpr", "value": TYPICAL_CPR, "csrf_token": csrf_token(client)}
+        )
+        codes.append(response.status_code)
+    assert codes == [303, 303, 303, 429]
+    assert len(portal_one.lookups) + len(portal_two.lookups) == 3

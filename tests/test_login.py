@@ -17,7 +17,7 @@ import pytest
 import responses
 from conftest import csrf_token
 from fake_portal import CITIZEN_ISSUER, STAFF_ISSUER, FakePortal
-from oidc_fake import FakeProvider, authorization_params, b64url, public_pem
+from oidc_fake import FakeProvider, authorization_params, b64url, finish, public_pem, start
 
 from borgersag import logmask
 
@@ -65,18 +65,6 @@ def citizen_claims(provider, nonce, **extra):
     claims = {"nin": CPR, "name": "Karen Nielsen", "mitid_loa": "SUBSTANTIAL"}
     claims.update(extra)
     return provider.claims(nonce, **claims)
-
-
-def start(client, audience="borger"):
-    response = client.get(f"/log-ind/{audience}")
-    assert response.status_code == 303, response.status_code
-    return authorization_params(response.location)
-
-
-def finish(client, provider, params, token, *, state=None):
-    code = provider.issue_code(token, params["code_challenge"])
-    query = urllib.parse.urlencode({"code": code, "state": state or params["state"]})
-    return client.get(f"/log-ind/svar?{query}")
 
 
 def signed_in(client) -> bool:

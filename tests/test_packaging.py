@@ -207,6 +207,7 @@ def test_installed_wheel_runs_the_app_without_the_checkout(wheel, tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "BORGERSAG"))}
     env["PYTHONPATH"] = str(unpacked)
+    env["TMPDIR"] = str(tmp_path)  # the app's default SQLite files (sessions, audit) go here
     done = subprocess.run(
         [sys.executable, str(script), str(unpacked), str(ROOT)],
         cwd=elsewhere,

@@ -17,6 +17,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import REDIS_URL, require_redis
 from flask import Flask, g, jsonify, render_template_string, request, session
 
 from borgersag.errors import ConfigError
@@ -37,7 +38,6 @@ from borgersag.web.sessions import (
     validate_session_settings,
 )
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 COOKIE = "borgersag_session"
 CPR = "0101011234"
 NAME = "Mette Kjær"
@@ -75,22 +75,6 @@ class SpyStore:
 
     def close(self):
         self.inner.close()
-
-
-def require_redis(url: str) -> None:
-    """Skip unless Redis answers at ``url``; fail instead when services are required."""
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0)
-    try:
-        client.ping()
-    except redis.exceptions.RedisError as exc:
-        message = f"Redis at {url} is unreachable ({exc})"
-        if os.environ.get("BORGERSAG_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{message}; BORGERSAG_REQUIRE_SERVICES=1 requires it", pytrace=False)
-        pytest.skip(f"{message}; set BORGERSAG_REQUIRE_SERVICES=1 to fail instead")
-    finally:
-        client.close()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from flask import Flask, Response, current_app, g, request
 from .. import logmask
 from ..config import Config, load_config
 from ..http import request_id
-from . import api, auth, citizen, csrf, errors, limits, present, views
+from . import api, audit, auth, citizen, csrf, errors, limits, present, views
 from .sessions import init_sessions
 from .store import OverviewStore
 
@@ -100,6 +100,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         sandbox_mode=config.sandbox is not None,
     )
     init_sessions(app, config.sessions)
+    audit.init_app(app, config.audit)
 
     app.before_request(_start_request)
     app.after_request(_secure_headers)

@@ -53,6 +53,7 @@ from ..identity import (
     citizen_from_claims,
 )
 from ..oidc import LoginError, PendingLogin, Provider
+from . import audit
 from .sessions import end_session, rotate_session
 
 __all__ = [
@@ -168,6 +169,7 @@ def _guard(check: Callable[[User], bool]) -> Callable[[Callable[..., Any]], Call
                 reason = {"udloebet": 1} if g.get("session_expired") else {}
                 return redirect(url_for("auth.login", **reason), code=303)
             if not check(user):
+                audit.record("refused", detail=f"ingen adgang til {request.endpoint}")
                 abort(403)
             return view(*args, **kwargs)
 
@@ -284,6 +286,7 @@ def callback() -> Any:
         return _refused(audience, exc.code, exc.reason, exc.detail)
     except IdentityRefused as exc:
         return _refused(audience, exc.code, None, "identity refused", message=exc.message)
+    audit.record("login", user=user, detail=f"login via {login_.provider.issuer}")
     rotate_session()
     session.clear()
     session["user"] = user.to_session()
@@ -317,6 +320,10 @@ def _refused(
         detail,
         audience.value if audience else "-",
     )
+    if code != "cancelled":
+        audit.record(
+            "refused", anonymous=True, detail=f"login {audience.value if audience else '-'}: {code}"
+        )
     if status is None:
         status = 403 if message else 400
     return (
@@ -337,6 +344,8 @@ def logout() -> Any:
     """Sign out here, and at the provider when it offers RP-initiated logout."""
     audience = session.get("_login")
     had_user = current_user() is not None
+    if had_user:
+        audit.record("logout")
     end_session()
     if had_user:
         log.info("signed out")

@@ -15,8 +15,9 @@ import re
 import unicodedata
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, render_template, send_file
+from flask import Blueprint, Flask, abort, current_app, render_template, request, send_file
 
+from ..audit import AuditUnavailable, source_outcomes, subject_key
 from ..citizen import (
     CitizenCase,
     CitizenOverview,
@@ -28,6 +29,7 @@ from ..citizen import (
 )
 from ..citizen_policy import CitizenPolicy
 from ..errors import NotFound, SourceError
+from . import audit
 from .auth import citizen_required, current_user
 from .errors import error_response
 
@@ -55,20 +57,36 @@ def policy() -> CitizenPolicy:
     return getattr(config, "citizen", None) or CitizenPolicy()
 
 
-def _my_view() -> CitizenOverview:
-    """The signed-in citizen's own view; the key comes from the sign-in only."""
+def _my_view(*, record_lookup: bool = False) -> CitizenOverview:
+    """The signed-in citizen's own view; the key comes from the sign-in only.
+
+    With ``record_lookup`` the lookup is audited (committed) before anything is shown.
+    """
     user = current_user()
     if user is None or user.cpr is None:
         abort(403)
     overview = current_app.extensions["borgersag"].lookup(user.cpr)
-    return citizen_view(overview, user.cpr, policy())
+    view = citizen_view(overview, user.cpr, policy())
+    if record_lookup:
+        audit.record(
+            "lookup",
+            subject=user.cpr,
+            sources=source_outcomes(overview.sources),
+            case_ids=[case.id for case in view.cases],
+        )
+    return view
+
+
+def _refused(what: str) -> None:
+    """Record a citizen asking for something that is not theirs (kept short, no data)."""
+    audit.record("refused", subject=current_user().cpr, detail=f"{what} ikke i Mine sager")
 
 
 @bp.get("/mine-sager")
 @citizen_required
 def overview() -> Any:
     """The list: open and closed cases, and which systems did not answer."""
-    view = _my_view()
+    view = _my_view(record_lookup=True)
     return render_template("citizen/overview.html", view=view, user=current_user())
 
 
@@ -79,8 +97,15 @@ def case(case_id: str) -> Any:
     view = _my_view()
     summary = view.case(case_id)
     if summary is None:
+        _refused("sag")
         return error_response(404, *NOT_FOUND)
     shown, problem = _detail(view, summary)
+    audit.record(
+        "case_view",
+        subject=current_user().cpr,
+        sources=[(summary.source, "ok" if problem is None else "failed")],
+        case_ids=[summary.id, *summary.also_known_as],
+    )
     return render_template("citizen/case.html", view=view, case=shown, problem=problem)
 
 
@@ -91,10 +116,12 @@ def document(case_id: str, doc_id: str) -> Any:
     view = _my_view()
     summary = view.case(case_id)
     if summary is None:
+        _refused("dokument")
         return error_response(404, *DOCUMENT_NOT_FOUND)
     shown, _problem = _detail(view, summary)
     doc = shown.document(doc_id)
     if doc is None:
+        _refused("dokument")
         return error_response(404, *DOCUMENT_NOT_FOUND)
     try:
         content = current_app.extensions["borgersag"].get_document(
@@ -114,6 +141,13 @@ def document(case_id: str, doc_id: str) -> Any:
             "Dokumentet kunne ikke hentes lige nu",
             "Kommunens system svarede ikke, da vi bad om dokumentet. Prøv igen om lidt.",
         )
+    audit.record(
+        "document",
+        subject=current_user().cpr,
+        sources=[(doc.source or summary.source, "ok")],
+        case_ids=[summary.id],
+        detail=f"dokument {doc.id}",
+    )
     return send_file(
         io.BytesIO(content.content),
         mimetype=content.media_type or "application/octet-stream",
@@ -147,6 +181,51 @@ def _detail(view: CitizenOverview, summary: CitizenCase) -> tuple[CitizenCase, s
         log.warning("citizen case details from %s did not pass the rules", summary.source)
         return summary, problem
     return shown, None
+
+
+SEEN_PER_PAGE = 20
+SEEN_KIND = {
+    "lookup": "Slog dig op",
+    "case_view": "Så en af dine sager",
+    "document": "Hentede et dokument",
+}
+
+
+@bp.get("/mine-sager/hvem-har-set")
+@citizen_required
+def seen_by() -> Any:
+    """ "Hvem har set mine oplysninger": staff lookups of the citizen's CPR, newest first.
+
+    The citizen's own visits are not listed. Whether staff names are shown is the
+    municipality's choice (``[audit] show_staff_names``); the unit always is.
+    """
+    user = current_user()
+    try:
+        page = max(1, min(int(request.args.get("side", "1")), 10_000))
+    except ValueError:
+        page = 1
+    try:
+        rows, total = audit.audit_log().lookups_of(
+            subject_key(user.cpr), page=page, per_page=SEEN_PER_PAGE
+        )
+    except AuditUnavailable:
+        log.error("the audit log could not be read for a citizen's 'hvem har set' page")
+        return error_response(
+            503,
+            "Oplysningerne kan ikke vises lige nu",
+            "Vi kan ikke læse loggen over opslag lige nu. Prøv igen om lidt.",
+        )
+    pages = max(1, -(-total // SEEN_PER_PAGE))
+    config = current_app.extensions["borgersag"].config
+    return render_template(
+        "citizen/seen_by.html",
+        rows=[record.event for record in rows],
+        total=total,
+        page=min(page, pages),
+        pages=pages,
+        kinds=SEEN_KIND,
+        show_names=bool(config.audit.get("show_staff_names")),
+    )
 
 
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")

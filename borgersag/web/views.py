@@ -30,6 +30,7 @@ from ..access import case_ids, restrict, restrict_case
 from ..errors import NotFound, SourceError
 from ..keys import InvalidKey, KeyKind, parse_key
 from ..model import Case, Document, Overview
+from . import audit
 from .auth import caseworker_required, current_user
 from .errors import error_response
 from .present import access_summary, source_titles
@@ -101,6 +102,8 @@ def keep_overview(overview: Overview, purpose: str | None) -> tuple[str, StoredO
     """
     user = current_user()
     view = restrict(overview, user)
+    # Recorded (and committed) before it is kept: no record, no overview.
+    audit.record_overview("lookup", view.overview, purpose)
     token = overview_store().put(
         user.id, view.overview, hidden_count=view.hidden_count, purpose=purpose
     )
@@ -230,6 +233,13 @@ def case(token: str, case_id: str) -> Any:
     detail, problem = _visible_detail(summary, found) if summary else (None, None)
     if detail is None:
         return _no_such_case()
+    audit.record(
+        "case_view",
+        subject=found.subject,
+        purpose=entry.purpose,
+        sources=[(summary.source, "ok" if problem is None else "failed")],
+        case_ids=[summary.id, *summary.also_known_as],
+    )
     return render_template(
         "case.html",
         overview=found,
@@ -270,6 +280,14 @@ def document(token: str, case_id: str, document_id: str) -> Any:
             "Dokumentet kunne ikke hentes",
             "Kildesystemet svarede ikke, da vi bad om dokumentet. Prøv igen om lidt.",
         )
+    audit.record(
+        "document",
+        subject=entry.overview.subject,
+        purpose=entry.purpose,
+        sources=[(doc.source or summary.source, "ok")],
+        case_ids=[summary.id],
+        detail=f"dokument {doc.id}",
+    )
     response = send_file(
         io.BytesIO(content.content),
         mimetype=content.media_type or "application/octet-stream",

@@ -1,0 +1,279 @@
+"""The audit tables and the database's own guard against changing them.
+
+Two tables, declared once with SQLAlchemy Core for SQLite and PostgreSQL alike:
+
+``audit_event``
+    one row per event: ``seq`` (the chain order, assigned under a lock), the event's
+    fields (lists as JSON text), ``prev_hash`` and ``hash``.
+``audit_checkpoint``
+    one row per retention run: the last removed ``up_to_seq``, that row's hash (the
+    anchor verification starts from), when, and how many rows went.
+
+Triggers make both append-only in the database itself, not just in this code: UPDATE
+is always refused, DELETE of an event only when its ``seq`` is at or behind the newest
+checkpoint, and a checkpoint must name an existing row by its true hash and move
+forward. PostgreSQL gets PL/pgSQL trigger functions (plus a TRUNCATE guard); SQLite,
+the development default, gets the same rules as ``RAISE(ABORT)`` triggers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["audit_checkpoint", "audit_event", "install_schema", "metadata"]
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on both backends.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no zones, so UTC is stored without an
+    offset and put back on when read. Microseconds survive both ways, which the hash
+    chain relies on.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("audit times must be timezone-aware")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+_Seq = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KEY in SQLite
+
+metadata = MetaData()
+
+audit_event = Table(
+    "audit_event",
+    metadata,
+    # Assigned as previous seq + 1 inside the append lock, never by a sequence: the
+    # chain order must be exactly the commit order.
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("actor_type", String(16), nullable=False),
+    Column("actor_id", Text, nullable=False),
+    Column("actor_name", Text, nullable=False),
+    Column("actor_unit", Text, nullable=False),
+    Column("actor_roles", Text, nullable=False),  # JSON array of strings
+    Column("subject", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("sources", Text, nullable=False),  # JSON array of [name, outcome]
+    Column("case_ids", Text, nullable=False),  # JSON array of strings
+    Column("request_id", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+Index("ix_audit_event_subject_seq", audit_event.c.subject, audit_event.c.seq)
+Index("ix_audit_event_at", audit_event.c.at)
+
+audit_checkpoint = Table(
+    "audit_checkpoint",
+    metadata,
+    Column("up_to_seq", _Seq, primary_key=True, autoincrement=False),
+    Column("anchor_hash", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("removed", BigInteger, nullable=False),
+)
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+# Function bodies are compared with pg_proc.prosrc to decide whether anything must be
+# (re)installed, so a start-up with everything in place needs no DDL and no owner rights.
+_PG_FUNCTIONS = {
+    "audit_event_guard": """
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    IF OLD.seq <= (SELECT COALESCE(MAX(up_to_seq), 0) FROM audit_checkpoint) THEN
+      RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'audit_event is append-only: row % is newer than the last checkpoint'
+      ' and cannot be deleted', OLD.seq;
+  END IF;
+  RAISE EXCEPTION 'audit_event is append-only: % is not allowed', TG_OP;
+END
+""",
+    "audit_checkpoint_guard": """
+DECLARE
+  anchor text;
+  newest bigint;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    SELECT hash INTO anchor FROM audit_event WHERE seq = NEW.up_to_seq;
+    IF anchor IS DISTINCT FROM NEW.anchor_hash THEN
+      RAISE EXCEPTION 'audit_checkpoint: up_to_seq % must name an existing audit_event row'
+        ' with its hash', NEW.up_to_seq;
+    END IF;
+    SELECT MAX(up_to_seq) INTO newest FROM audit_checkpoint;
+    IF newest IS NOT NULL AND NEW.up_to_seq <= newest THEN
+      RAISE EXCEPTION 'audit_checkpoint: checkpoints only move forward (newest is %)', newest;
+    END IF;
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'audit_checkpoint is append-only: % is not allowed', TG_OP;
+END
+""",
+}
+
+_PG_TRIGGERS = {
+    # name: (when, table, level, function)
+    "audit_event_no_update": ("BEFORE UPDATE", "audit_event", "ROW", "audit_event_guard"),
+    "audit_event_delete_guard": ("BEFORE DELETE", "audit_event", "ROW", "audit_event_guard"),
+    "audit_event_no_truncate": ("BEFORE TRUNCATE", "audit_event", "STATEMENT", "audit_event_guard"),
+    "audit_checkpoint_insert_guard": (
+        "BEFORE INSERT",
+        "audit_checkpoint",
+        "ROW",
+        "audit_checkpoint_guard",
+    ),
+    "audit_checkpoint_no_change": (
+        "BEFORE UPDATE OR DELETE",
+        "audit_checkpoint",
+        "ROW",
+        "audit_checkpoint_guard",
+    ),
+    "audit_checkpoint_no_truncate": (
+        "BEFORE TRUNCATE",
+        "audit_checkpoint",
+        "STATEMENT",
+        "audit_checkpoint_guard",
+    ),
+}
+
+
+def _pg_current(conn: Connection) -> bool:
+    """Whether PostgreSQL already has our trigger functions and enabled triggers."""
+    functions = dict(
+        conn.execute(
+            text(
+                "SELECT p.proname, p.prosrc FROM pg_proc p"
+                " WHERE p.pronamespace ="
+                " (SELECT n.oid FROM pg_namespace n WHERE n.nspname = current_schema())"
+                " AND p.proname IN ('audit_event_guard', 'audit_checkpoint_guard')"
+            )
+        ).all()
+    )
+    if functions != _PG_FUNCTIONS:
+        return False
+    triggers = dict(
+        conn.execute(
+            text(
+                "SELECT t.tgname, t.tgenabled FROM pg_trigger t"
+                " WHERE t.tgrelid IN (to_regclass('audit_event'), to_regclass('audit_checkpoint'))"
+                " AND NOT t.tgisinternal"
+            )
+        ).all()
+    )
+    return all(triggers.get(name) == "O" for name in _PG_TRIGGERS)
+
+
+def _pg_install(conn: Connection) -> None:
+    for name, body in _PG_FUNCTIONS.items():
+        # search_path is pinned to the schema the tables were created in, so the
+        # function never resolves audit_checkpoint through a caller's search_path.
+        # psycopg reads % as a placeholder even without parameters: double it.
+        conn.exec_driver_sql(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
+            f" SET search_path FROM CURRENT AS $body${body.replace('%', '%%')}$body$"
+        )
+    for name, (when, table, level, function) in _PG_TRIGGERS.items():
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER {name} {when} ON {table} FOR EACH {level}"
+            f" EXECUTE FUNCTION {function}()"
+        )
+
+
+# --- SQLite --------------------------------------------------------------------------------
+
+_SQLITE_TRIGGERS = {
+    "audit_event_no_update": (
+        "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event BEGIN"
+        " SELECT RAISE(ABORT, 'audit_event is append-only: UPDATE is not allowed'); END"
+    ),
+    "audit_event_delete_guard": (
+        "CREATE TRIGGER audit_event_delete_guard BEFORE DELETE ON audit_event"
+        " WHEN OLD.seq > (SELECT COALESCE(MAX(up_to_seq), 0) FROM audit_checkpoint) BEGIN"
+        " SELECT RAISE(ABORT, 'audit_event is append-only: rows newer than the last"
+        " checkpoint cannot be deleted'); END"
+    ),
+    "audit_checkpoint_insert_guard": (
+        "CREATE TRIGGER audit_checkpoint_insert_guard BEFORE INSERT ON audit_checkpoint"
+        " WHEN NOT EXISTS (SELECT 1 FROM audit_event"
+        " WHERE seq = NEW.up_to_seq AND hash = NEW.anchor_hash)"
+        " OR NEW.up_to_seq <= (SELECT COALESCE(MAX(up_to_seq), 0) FROM audit_checkpoint) BEGIN"
+        " SELECT RAISE(ABORT, 'audit_checkpoint: up_to_seq must name an existing audit_event"
+        " row with its hash, and checkpoints only move forward'); END"
+    ),
+    "audit_checkpoint_no_update": (
+        "CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint BEGIN"
+        " SELECT RAISE(ABORT, 'audit_checkpoint is append-only: UPDATE is not allowed'); END"
+    ),
+    "audit_checkpoint_no_delete": (
+        "CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint BEGIN"
+        " SELECT RAISE(ABORT, 'audit_checkpoint is append-only: DELETE is not allowed'); END"
+    ),
+}
+
+
+def _squeeze(sql: str) -> str:
+    return re.sub(r"\s+", " ", sql).strip()
+
+
+def _sqlite_current(conn: Connection) -> bool:
+    existing = dict(
+        conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all()
+    )
+    return all(
+        _squeeze(existing.get(name) or "") == _squeeze(sql)
+        for name, sql in _SQLITE_TRIGGERS.items()
+    )
+
+
+def _sqlite_install(conn: Connection) -> None:
+    for name, sql in _SQLITE_TRIGGERS.items():
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        conn.exec_driver_sql(sql)
+
+
+def install_schema(conn: Connection) -> None:
+    """Create what is missing: tables, indexes and the append-only triggers.
+
+    Runs inside the caller's transaction, which must hold the append lock (concurrent
+    ``CREATE TABLE`` from several starting workers would otherwise collide).
+    """
+    metadata.create_all(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        if not _pg_current(conn):
+            _pg_install(conn)
+    elif not _sqlite_current(conn):
+        _sqlite_install(conn)
