@@ -120,8 +120,24 @@ def restrict(overview: Overview, user: User) -> RestrictedView:
     if hidden_count:
         counts = Counter(cid.split("/", 1)[0] for cid in known)
         sources = tuple(_recount(result, counts[result.source]) for result in sources)
-    restricted = dataclasses.replace(overview, cases=cases, sources=sources)
+    expansions = overview.expansions
+    if subject_protected(overview) and not user.may(SEE_PROTECTED_ADDRESS):
+        # The addresses of a protected person's own property may be where they live.
+        expansions = tuple(
+            dataclasses.replace(e, address=PROTECTED_ADDRESS) if e.address else e
+            for e in expansions
+        )
+    restricted = dataclasses.replace(overview, cases=cases, sources=sources, expansions=expansions)
     return RestrictedView(restricted, hidden_count)
+
+
+def subject_protected(overview: Overview) -> bool:
+    """Whether any source flags the looked-up person with name and address protection."""
+    return any(
+        party.protected and party.key == overview.subject
+        for case in overview.cases
+        for party in case.parties
+    )
 
 
 def restrict_case(case: Case, user: User, *, known_ids: Collection[str]) -> Case | None:

@@ -145,7 +145,9 @@ class Engine:
             if not isinstance(relation, Relation) or relation.key in lookup.seen_keys:
                 continue
             lookup.seen_keys.add(relation.key)
-            lookup.expansions.append(Expansion(relation.key, relation.reason, call.source))
+            lookup.expansions.append(
+                Expansion(relation.key, relation.reason, call.source, relation.address)
+            )
             for name, source in self._active():
                 if source.serves(relation.key.kind):
                     self._submit(lookup, name, "search", relation.key, reason=relation.reason)

@@ -291,6 +291,9 @@ class Relation:
 
     key: Key
     reason: str  # e.g. "ejer af matrikel 2000351-12a"
+    # The property's address, kept apart from the reason so it can be masked for a
+    # person with name and address protection (it may be where they live).
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +303,7 @@ class Expansion:
     key: Key
     reason: str
     via: str
+    address: str | None = None  # see Relation.address
 
 
 class SourceStatus(StrEnum):

@@ -63,23 +63,25 @@ class EjerfortegnelseConnector(Connector):
             dict,
             "svaret",
         )
-        found: dict[Key, str] = {}
+        found: dict[Key, tuple[str, str | None]] = {}
         for i, item in enumerate(read.items(body, "ejerskaber", "svaret", required=True)):
             where = f"ejerskaber[{i}]"
             estate = read.obj(item, "ejendom", where, required=True)
             bfe_number = read.field(estate, "bfeNummer", int, f"{where}.ejendom")
             address = read.text(estate, "adresse", f"{where}.ejendom")
             role = _role(read, read.obj(item, "ejerandel", where), f"{where}.ejerandel")
-            place = f"BFE {bfe_number}" + (f", {address}" if address else "")
             bfe = _key(read, BFE.parse, (str(bfe_number),), f"{where}.ejendom.bfeNummer")
-            found.setdefault(bfe, f"{role} ejendom {place}")
+            found.setdefault(bfe, (f"{role} ejendom BFE {bfe_number}", address or None))
             for j, parcel in enumerate(read.items(estate, "jordstykker", f"{where}.ejendom")):
                 at = f"{where}.ejendom.jordstykker[{j}]"
                 ejerlav = read.field(parcel, "ejerlavskode", int, at)
                 nr = read.text(parcel, "matrikelnummer", at, required=True)
                 matrikel = _key(read, Matrikel.of, (ejerlav, nr), at)
-                found.setdefault(matrikel, f"{role} matrikel {matrikel.value} ({place})")
-        return [Relation(k, reason) for k, reason in found.items()]
+                found.setdefault(
+                    matrikel,
+                    (f"{role} matrikel {matrikel.value} (BFE {bfe_number})", address or None),
+                )
+        return [Relation(k, reason, address) for k, (reason, address) in found.items()]
 
     def health(self) -> str:
         """A cheap authenticated call: proves URL and API key."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -339,3 +340,36 @@ def test_a_citizen_never_sees_a_protected_address():
     citizen = User(kind=Audience.CITIZEN, id="c", name="Borger", permissions=may_see)
     view = restrict(overview([case("esdh/1", parties=(PROTECTED,))]), citizen)
     assert view.overview.cases[0].parties[0].address == PROTECTED_ADDRESS
+
+
+# -- the owned property's address of a protected person --------------------------------------
+
+
+def owner_overview(subject_party: Party) -> Overview:
+    from borgersag.keys import BFE
+    from borgersag.model import Expansion
+
+    owned = Expansion(
+        BFE.parse("100123456"), "ejer af ejendom BFE 100123456", "ejer", "Hemmelig Vej 1"
+    )
+    return Overview(
+        subject_party.key,
+        (case("sbsys/1", parties=(subject_party,)),),
+        (),
+        T,
+        expansions=(owned,),
+    )
+
+
+def test_a_protected_subjects_owned_property_address_is_masked():
+    shown = restrict(owner_overview(PROTECTED), user()).overview
+    assert [e.address for e in shown.expansions] == [PROTECTED_ADDRESS]
+    assert "Hemmelig Vej" not in repr(shown)
+
+
+def test_the_owned_address_is_shown_when_allowed_or_not_protected():
+    allowed = restrict(owner_overview(PROTECTED), user(NONE, "se_beskyttet_adresse")).overview
+    assert [e.address for e in allowed.expansions] == ["Hemmelig Vej 1"]
+    plain_subject = dataclasses.replace(PROTECTED, protected=False)
+    plain = restrict(owner_overview(plain_subject), user()).overview
+    assert [e.address for e in plain.expansions] == ["Hemmelig Vej 1"]
