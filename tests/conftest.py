@@ -130,6 +130,36 @@ def sandbox_connector(sandbox):
     return build
 
 
+@pytest.fixture
+def live_portal(sandbox):
+    """The real portal against the session sandbox, with both sandbox logins."""
+    from borgersag.config import Config
+    from borgersag.portal import Portal
+
+    config = Config.from_mapping(
+        {
+            "sandbox": {},
+            "portal": {"deadline_seconds": 3.0, "source_timeout_seconds": 2.0},
+            "auth": sandbox.auth_config(),
+            "sessions": {"backend": "memory"},
+            "sources": sandbox.source_config(),
+        }
+    )
+    portal = Portal.from_config(config)
+    yield portal
+    portal.close()
+
+
+@pytest.fixture
+def live_app(live_portal):
+    """The web app around ``live_portal``."""
+    from borgersag.web import create_app
+
+    app = create_app(live_portal.config, portal=live_portal)
+    app.config["TESTING"] = True
+    return app
+
+
 # --- app and client fixtures -------------------------------------------------------------
 
 

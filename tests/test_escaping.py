@@ -17,8 +17,6 @@ import pytest
 from conftest import citizen_user, csrf_token, login_as_caseworker, sign_in
 from markupsafe import escape
 
-from borgersag.config import Config
-from borgersag.portal import Portal
 from borgersag.sandbox.generator import (
     HOSTILE_BREAKOUT,
     HOSTILE_BUILDING_TITLE,
@@ -28,7 +26,6 @@ from borgersag.sandbox.generator import (
     HOSTILE_SCRIPT,
     HOSTILE_STATUS_COMMENT,
 )
-from borgersag.web import create_app
 
 # What the markup looks like when it is NOT escaped, and when it is (markupsafe's forms).
 RAW = ("<script>alert", "<img src=x", "<b>fed", '"><b>')
@@ -40,29 +37,6 @@ ESCAPED = {
 VISIBLE_DOCUMENT = next(
     title for title, _art, status, _ in HOSTILE_DOCUMENTS if status == "Endeligt"
 )
-
-
-@pytest.fixture
-def live_portal(sandbox):
-    config = Config.from_mapping(
-        {
-            "sandbox": {},
-            "portal": {"deadline_seconds": 3.0, "source_timeout_seconds": 2.0},
-            "auth": sandbox.auth_config(),
-            "sessions": {"backend": "memory"},
-            "sources": sandbox.source_config(),
-        }
-    )
-    portal = Portal.from_config(config)
-    yield portal
-    portal.close()
-
-
-@pytest.fixture
-def live_app(live_portal):
-    app = create_app(live_portal.config, portal=live_portal)
-    app.config["TESTING"] = True
-    return app
 
 
 @pytest.fixture

@@ -31,29 +31,6 @@ def unmasked_logs():
 
 
 @pytest.fixture
-def live_portal(sandbox):
-    config = Config.from_mapping(
-        {
-            "sandbox": {},
-            "portal": {"deadline_seconds": 3.0, "source_timeout_seconds": 2.0},
-            "auth": sandbox.auth_config(),
-            "sessions": {"backend": "memory"},
-            "sources": sandbox.source_config(),
-        }
-    )
-    portal = Portal.from_config(config)
-    yield portal
-    portal.close()
-
-
-@pytest.fixture
-def live_app(live_portal):
-    app = create_app(live_portal.config, portal=live_portal)
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture
 def live_client(live_app, sandbox):
     """Logged in for real through the sandbox's municipal identity provider."""
     client = live_app.test_client()

@@ -4,9 +4,6 @@ citizens see."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import stat
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from ..errors import ConfigError
 from ..settings import Setting, validate_table
+from ..statedir import NotPrivate, private_state_dir
 
 __all__ = [
     "AUDIT_SETTINGS",
@@ -95,32 +93,15 @@ def validate_audit_settings(raw: Any, file: str = "<config>") -> dict[str, Any]:
 
 
 def default_audit_path() -> Path:
-    """``<tempdir>/borgersag-<uid>/borgersag-audit.sqlite3``; the folder is private.
-
-    The same folder and checks as the default session store's: a folder another user
-    could have planted (not ours, a symlink, open to others) is refused, since whoever
-    controls it could rewrite the log file before the chain is checked. Kept here
-    rather than imported so the audit core does not pull in the web package.
-    """
+    """``<tempdir>/borgersag-<uid>/borgersag-audit.sqlite3`` in a private folder
+    (:func:`borgersag.statedir.private_state_dir`): whoever controls the folder could
+    rewrite the log file before the chain is checked."""
     from .store import AuditUnavailable
 
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    folder = Path(tempfile.gettempdir()) / f"borgersag-{uid}"
     try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-        info = os.lstat(folder)
-    except OSError as exc:
-        raise AuditUnavailable(
-            f"The audit folder {folder} cannot be created ({exc.strerror}); set [audit] url."
-        ) from None
-    mine = not hasattr(os, "getuid") or info.st_uid == uid
-    if not stat.S_ISDIR(info.st_mode) or not mine or info.st_mode & 0o077:
-        raise AuditUnavailable(
-            f"The audit folder {folder} is not a private folder of this user (it must be a"
-            " directory owned by the portal's user with mode 0700); remove it or set"
-            " [audit] url."
-        )
-    return folder / DEFAULT_SQLITE_NAME
+        return private_state_dir() / DEFAULT_SQLITE_NAME
+    except NotPrivate as exc:
+        raise AuditUnavailable(f"{exc}; or set [audit] url.") from None
 
 
 def retention_cutoff(days: int, now: dt.datetime | None = None) -> dt.datetime | None:

@@ -24,14 +24,14 @@ import json
 import math
 import os
 import sqlite3
-import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
+
+from ..statedir import NotPrivate, private_state_dir
 
 __all__ = [
     "MemorySessionStore",
@@ -273,28 +273,12 @@ def _without_password(url: str) -> str:
 
 
 def default_sqlite_path() -> Path:
-    """``<tempdir>/borgersag-<uid>/borgersag-sessions.sqlite3``; the folder is private.
-
-    Refuses a folder that another user could have planted (not ours, a symlink, or open
-    to others), since whoever controls it could read or forge sessions.
-    """
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    folder = Path(tempfile.gettempdir()) / f"borgersag-{uid}"
+    """``<tempdir>/borgersag-<uid>/borgersag-sessions.sqlite3`` in a private folder
+    (:func:`borgersag.statedir.private_state_dir`)."""
     try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-        info = os.lstat(folder)
-    except OSError as exc:
-        raise SessionStoreUnavailable(
-            f"The session folder {folder} cannot be created ({exc}); set [sessions] path."
-        ) from exc
-    mine = not hasattr(os, "getuid") or info.st_uid == uid
-    if not stat.S_ISDIR(info.st_mode) or not mine or info.st_mode & 0o077:
-        raise SessionStoreUnavailable(
-            f"The session folder {folder} is not a private folder of this user (it must be"
-            " a directory owned by the portal's user with mode 0700); remove it or set"
-            " [sessions] path."
-        )
-    return folder / DEFAULT_SQLITE_NAME
+        return private_state_dir() / DEFAULT_SQLITE_NAME
+    except NotPrivate as exc:
+        raise SessionStoreUnavailable(f"{exc}; or set [sessions] path.") from None
 
 
 def build_store(settings: Mapping[str, Any]) -> SessionStore:
