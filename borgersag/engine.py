@@ -77,7 +77,9 @@ class Engine:
         self.sources = sources
         self.deadline = deadline
         self.cache = cache or ResultCache(ttl=0)
-        self.disabled: set[str] = set(disabled or ())
+        self.disabled: frozenset[str] = frozenset(disabled or ())
+        # The newest answer of each source in this process, for the operations page.
+        self.last_results: dict[str, tuple[dt.datetime, SourceResult]] = {}
         self._clock = clock
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fanout")
 
@@ -116,6 +118,10 @@ class Engine:
             self._source_result(name, source, key, lookup) for name, source in self.sources.items()
         ]
         cases = self._collect_cases(lookup)
+        now = dt.datetime.now(dt.UTC)
+        for result in results:
+            if result.status not in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED):
+                self.last_results[result.source] = (now, result)
         log.info(
             "overview kind=%s sources=%d cases=%d unavailable=%d in %.0f ms",
             key.kind,

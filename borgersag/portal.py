@@ -39,6 +39,12 @@ class Portal:
             disabled={s.name for s in config.sources if not s.enabled},
         )
         self._details = ThreadPoolExecutor(max_workers=4, thread_name_prefix="details")
+        self.configured_off = frozenset(s.name for s in config.sources if not s.enabled)
+
+    def switch_off(self, names: frozenset[str] | set[str]) -> None:
+        """Sources switched off at run time (the operations kill switch), besides those
+        the config switches off. Takes effect for the next lookup."""
+        self.engine.disabled = self.configured_off | frozenset(names)
 
     @classmethod
     def from_config(cls, config: Config) -> Portal:

@@ -20,7 +20,7 @@ from flask import Flask, Response, current_app, g, request
 from .. import logmask
 from ..config import Config, load_config
 from ..http import request_id
-from . import api, audit, auth, citizen, csrf, errors, limits, present, views
+from . import api, audit, auth, citizen, csrf, errors, limits, operations, present, views
 from .sessions import init_sessions
 from .store import OverviewStore
 
@@ -105,7 +105,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     app.before_request(_start_request)
     app.after_request(_secure_headers)
     app.teardown_request(_end_request)
-    for part in (errors, present, csrf, auth, views, citizen, api):
+    for part in (errors, present, csrf, auth, views, citizen, operations, api):
         part.init_app(app)
     csrf.exempt_blueprint(app, api.bp.name)  # JSON only: a cross-site form cannot send it
     limits.init_app(app, config.limits)

@@ -58,6 +58,7 @@ from .sessions import end_session, rotate_session
 
 __all__ = [
     "Login",
+    "administrator_required",
     "caseworker_required",
     "citizen_required",
     "current_user",
@@ -186,6 +187,9 @@ caseworker_required = _guard(lambda user: user.may("opslag"))
 
 citizen_required = _guard(lambda user: user.is_citizen)
 """A citizen signed in with MitID."""
+
+administrator_required = _guard(lambda user: user.may("administration"))
+"""A caseworker whose roles allow operations (the source health page, kill switches)."""
 
 
 def home_for(user: User) -> str:

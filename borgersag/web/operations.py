@@ -1,0 +1,158 @@
+"""The operations page for administrators: source health, and a kill switch per source.
+
+``GET /drift`` asks every source's health check at once (bounded by a deadline) and
+shows, per source, whether it answers, how fast, its last error, what the latest lookups
+in this process saw, and whether it is switched off. ``POST /drift/kilder/<name>``
+switches a source off or on again without a restart: the next lookup on every worker and
+every machine leaves it out (shown to caseworkers as "slået fra af en administrator").
+
+The switches live in the shared session store (SQLite for the workers of one machine,
+Redis for several machines) under a key that can never be a session's, and every request
+reads them before it looks anything up — one small read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+
+from ..connector import Connector
+from ..errors import SourceError
+from .auth import administrator_required, current_user
+
+__all__ = ["HEALTH_DEADLINE_SECONDS", "init_app", "switched_off"]
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("operations", __name__)
+
+SWITCHES_KEY = "borgersag:kill-switches"  # session keys are hex digests: no clash
+SWITCHES_TTL = 10 * 365 * 24 * 3600.0
+HEALTH_DEADLINE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """One source's health check: ``ok``, a short Danish text and how long it took."""
+
+    ok: bool
+    text: str
+    latency_ms: float | None
+
+
+def _store() -> Any:
+    return current_app.session_interface.store  # type: ignore[attr-defined]
+
+
+def switched_off() -> dict[str, dict[str, str]]:
+    """Sources switched off at run time: name → who and when."""
+    data = _store().load(SWITCHES_KEY) or {}
+    return {k: v for k, v in data.items() if isinstance(v, dict)}
+
+
+def _apply_switches() -> None:
+    if request.path.startswith("/static/"):
+        return
+    portal = current_app.extensions["borgersag"]
+    try:
+        names = set(switched_off())
+    except Exception:  # the store is down: keep the last known switches, say so once
+        log.warning("could not read the source switches; keeping the last known ones")
+        return
+    if hasattr(portal, "switch_off"):
+        portal.switch_off(names)
+
+
+def _check(connector: Connector) -> Health:
+    started = time.monotonic()
+    try:
+        text = connector.health()
+    except SourceError as exc:
+        return Health(False, str(exc), None)
+    except Exception as exc:  # a connector is third-party code
+        log.warning("health check of %s failed: %s", connector.name, type(exc).__name__)
+        return Health(False, f"Fejl i forbindelsen ({type(exc).__name__}).", None)
+    return Health(True, text or "svarer", round((time.monotonic() - started) * 1000, 1))
+
+
+def _health_of(sources: dict[str, Connector], skip: set[str]) -> dict[str, Health]:
+    wanted = {name: c for name, c in sources.items() if name not in skip}
+    if not wanted:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="health") as pool:
+        futures = {pool.submit(_check, c): name for name, c in wanted.items()}
+        done, _pending = wait(futures, timeout=HEALTH_DEADLINE_SECONDS)
+        found = {futures[f]: f.result() for f in done}
+    for name in wanted:
+        found.setdefault(
+            name, Health(False, f"Svarede ikke inden for {HEALTH_DEADLINE_SECONDS:g} s.", None)
+        )
+    return found
+
+
+@bp.get("/drift")
+@administrator_required
+def page() -> Any:
+    """Every source: health, latest lookups, switched off or not."""
+    portal = current_app.extensions["borgersag"]
+    config = portal.config
+    switches = switched_off()
+    health = _health_of(portal.sources, skip=set(switches) | set(portal.configured_off))
+    rows = []
+    for source in config.sources:
+        connector = portal.sources.get(source.name)
+        last = portal.engine.last_results.get(source.name)
+        rows.append(
+            {
+                "name": source.name,
+                "title": source.title,
+                "type": source.type,
+                "kinds": sorted(k.label for k in connector.key_kinds | connector.relation_kinds)
+                if connector
+                else [],
+                "configured_off": source.name in portal.configured_off,
+                "switch": switches.get(source.name),
+                "health": health.get(source.name),
+                "last_at": last[0] if last else None,
+                "last": last[1] if last else None,
+            }
+        )
+    return render_template("operations.html", rows=rows, checked_at=dt.datetime.now(dt.UTC))
+
+
+@bp.post("/drift/kilder/<name>")
+@administrator_required
+def switch(name: str) -> Any:
+    """Switch a source off (``handling=sluk``) or on again (``handling=taend``)."""
+    portal = current_app.extensions["borgersag"]
+    action = request.form.get("handling", "")
+    if name not in portal.sources or action not in ("sluk", "taend"):
+        abort(404)
+    user = current_user()
+    data = switched_off()
+    if action == "sluk":
+        data[name] = {
+            "by": f"{user.name} ({user.medarbejdernummer})",
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+    else:
+        data.pop(name, None)
+    _store().save(SWITCHES_KEY, data, SWITCHES_TTL)
+    portal.switch_off(set(data))
+    log.warning(
+        "source %s switched %s by %s", name, "off" if action == "sluk" else "on",
+        user.medarbejdernummer,
+    )  # fmt: skip
+    return redirect(url_for("operations.page", _anchor=f"kilde-{name}"), code=303)
+
+
+def init_app(app: Flask) -> None:
+    """Register the page, and read the switches before every request."""
+    app.before_request(_apply_switches)
+    app.register_blueprint(bp)
