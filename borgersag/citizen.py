@@ -221,7 +221,8 @@ class CitizenOverview:
     policy: CitizenPolicy
     generated_at: dt.datetime
     cpr: Key = field(repr=False)
-    owned: frozenset[tuple[KeyKind, str]] = field(default=frozenset(), repr=False)
+    # Owned property keys → the date ownership began (None: not known).
+    owned: Mapping[tuple[KeyKind, str], dt.date | None] = field(default_factory=dict, repr=False)
 
     @property
     def open_cases(self) -> list[CitizenCase]:
@@ -284,13 +285,13 @@ def citizen_view(overview: Overview, cpr: Key, policy: CitizenPolicy) -> Citizen
     )
     if not _same_key(overview.subject, cpr):
         return CitizenOverview((), unavailable, titles, policy, overview.generated_at, cpr)
-    owned = frozenset(
-        (e.key.kind, e.key.value)
+    owned = {
+        (e.key.kind, e.key.value): e.since
         for e in overview.expansions
         if e.key.kind in _PROPERTY_KINDS
         and _OWNERSHIP_REASON.match(e.reason or "")
         and policy.allows_source(e.via)
-    )
+    }
     shown = [c for case in overview.cases if (c := _citizen_case(case, cpr, owned, policy))]
     return CitizenOverview(
         tuple(_open_first(shown)),
@@ -321,14 +322,24 @@ def _is_building_case(case: Case) -> bool:
 
 
 def _access(
-    case: Case, cpr: Key, owned: frozenset[tuple[KeyKind, str]]
+    case: Case, cpr: Key, owned: Mapping[tuple[KeyKind, str], dt.date | None]
 ) -> tuple[Access, tuple[Key, ...]] | None:
-    """Why the citizen may see ``case`` and which of their properties it is about."""
+    """Why the citizen may see ``case`` and which of their properties it is about.
+
+    A building case is the owner's only if it began while they owned the property: a
+    previous owner's cases (and the letters sent to them) are not the new owner's.
+    """
     properties = tuple(s for s in case.subjects if (s.kind, s.value) in owned)
     if any(p.role is PartyRole.PRIMARY and _same_key(p.key, cpr) for p in case.parties):
         return Access.PARTY, properties
-    if properties and _is_building_case(case):
-        return Access.OWNER, properties
+    began = _start(case)
+    while_owned = tuple(
+        key
+        for key in properties
+        if (since := owned[(key.kind, key.value)]) is None or (began is not None and began >= since)
+    )
+    if while_owned and _is_building_case(case):
+        return Access.OWNER, while_owned
     return None
 
 
@@ -347,7 +358,7 @@ def _start(case: Case) -> dt.date | None:
 
 
 def _citizen_case(
-    case: Case, cpr: Key, owned: frozenset[tuple[KeyKind, str]], policy: CitizenPolicy
+    case: Case, cpr: Key, owned: Mapping[tuple[KeyKind, str], dt.date | None], policy: CitizenPolicy
 ) -> CitizenCase | None:
     """``case`` as the citizen sees it, or ``None`` when they may not see it."""
     found = _access(case, cpr, owned)

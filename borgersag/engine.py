@@ -152,7 +152,9 @@ class Engine:
                 continue
             lookup.seen_keys.add(relation.key)
             lookup.expansions.append(
-                Expansion(relation.key, relation.reason, call.source, relation.address)
+                Expansion(
+                    relation.key, relation.reason, call.source, relation.address, relation.since
+                )
             )
             for name, source in self._active():
                 if source.serves(relation.key.kind):

@@ -406,9 +406,9 @@ def caseworker_from_claims(
             " Kontakt din systemadministrator for at få rollen sagsbehandler.",
         )
     permissions = frozenset().union(*(role.permissions for role in roles))
-    restrictions = _restrictions_from_claims(claims, profile) or next(
-        (role.restrictions for role in roles if role.restrictions), Restrictions()
-    )
+    from_roles = next((role.restrictions for role in roles if role.restrictions), Restrictions())
+    from_claims = _restrictions_from_claims(claims, profile) or Restrictions()
+    restrictions = narrower(from_roles, from_claims)
     return User(
         kind=Audience.CASEWORKER,
         id=pseudonym(issuer, _text(claims, "sub")),
@@ -420,6 +420,34 @@ def caseworker_from_claims(
         permissions=permissions,
         restrictions=restrictions,
     )
+
+
+def narrower(a: Restrictions, b: Restrictions) -> Restrictions:
+    """Restrictions that hold both ``a`` and ``b``: a claim never widens a role's limits.
+
+    Empty means "no limit" on that dimension, so the other side's limit applies; where
+    both limit KLE subjects, only prefixes inside both remain (none left: nothing).
+    """
+
+    def within(prefix: str, limits: tuple[str, ...]) -> bool:
+        parts = prefix.rstrip(".").split(".")
+        return any(parts[: len(lim.rstrip(".").split("."))] == lim.rstrip(".").split(".")
+                   for lim in limits)  # fmt: skip
+
+    if a.kle_prefixes and b.kle_prefixes:
+        kle = tuple(
+            dict.fromkeys(
+                [p for p in a.kle_prefixes if within(p, b.kle_prefixes)]
+                + [p for p in b.kle_prefixes if within(p, a.kle_prefixes)]
+            )
+        ) or ("-",)  # both limit, nothing in common: a prefix no case has
+    else:
+        kle = a.kle_prefixes or b.kle_prefixes
+    if a.units and b.units:
+        units = tuple(u for u in a.units if u in b.units) or ("-",)
+    else:
+        units = a.units or b.units
+    return Restrictions(kle, units, min(a.max_sensitivity, b.max_sensitivity))
 
 
 def _restrictions_from_claims(

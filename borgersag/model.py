@@ -294,6 +294,7 @@ class Relation:
     # The property's address, kept apart from the reason so it can be masked for a
     # person with name and address protection (it may be where they live).
     address: str | None = None
+    since: dt.date | None = None  # when the relation began, e.g. the date of purchase
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +305,7 @@ class Expansion:
     reason: str
     via: str
     address: str | None = None  # see Relation.address
+    since: dt.date | None = None  # see Relation.since
 
 
 class SourceStatus(StrEnum):

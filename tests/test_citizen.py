@@ -524,3 +524,37 @@ def test_every_setting_is_documented_and_every_documented_key_exists():
     section = text.split("## Config: `[citizen]`", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `([^`]+)` \|", section, flags=re.M))
     assert documented == {s.name for s in CITIZEN_SETTINGS}
+
+
+# -- a building case from before the citizen bought the property --------------------------
+
+
+def test_a_previous_owners_building_case_is_not_the_new_owners():
+    from borgersag.keys import BFE
+    from borgersag.model import Expansion
+
+    estate = BFE.parse("100123456")
+    bought = dt.date(2024, 2, 26)
+    owned = Expansion(estate, "ejer af ejendom BFE 100123456", "ejer", since=bought)
+
+    def building(cid: str, opened: dt.date) -> Case:
+        return Case(
+            id=cid,
+            sagsnummer=cid,
+            title=f"Byggesag {cid}",
+            provenance=Provenance("byggesag", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+            kle="02.34.02",
+            subjects=(estate,),
+            opened=opened,
+        )
+
+    overview = Overview(
+        KAREN,
+        (building("byggesag/old", dt.date(2019, 5, 1)), building("byggesag/new", bought)),
+        (),
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        expansions=(owned,),
+    )
+    view = citizen_view(overview, KAREN, CitizenPolicy())
+    assert [c.id for c in view.cases] == ["byggesag/new"]
+    assert view.case("byggesag/old") is None

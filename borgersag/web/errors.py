@@ -24,7 +24,11 @@ MESSAGES: dict[int, tuple[str, str]] = {
         "Siden fik noget, den ikke kunne bruge. Gå tilbage og prøv igen.",
     ),
     401: ("Du er ikke logget ind", "Log ind for at se siden."),
-    403: ("Du har ikke adgang", "Din rolle giver ikke adgang til denne side."),
+    403: (
+        "Du har ikke adgang",
+        "Siden hører ikke til det, du er logget ind til. Gå til forsiden for at se, hvad"
+        " du kan.",
+    ),
     404: (
         "Siden findes ikke",
         "Adressen er forkert, eller siden findes ikke længere. Tjek adressen, eller"

@@ -11,6 +11,7 @@ an unknown one and its source is never asked about it.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import logging
 from typing import Any
@@ -295,6 +296,54 @@ def document(token: str, case_id: str, document_id: str) -> Any:
         download_name=content.filename or f"dokument-{doc.id}",
     )
     return response
+
+
+DESK_PURPOSE = "Eget skrivebord"
+
+
+@bp.get("/mit-skrivebord")
+@caseworker_required
+def desk() -> Any:
+    """ "Mit skrivebord": the caseworker's own cases in every system, deadlines first.
+
+    A lookup on the caseworker's own medarbejdernummer, kept and audited like any other
+    (purpose "Eget skrivebord"); the case links open the usual case pages.
+    """
+    user = current_user()
+    try:
+        key = parse_key(KeyKind.MEDARBEJDER, user.medarbejdernummer)
+    except InvalidKey:
+        return error_response(
+            400,
+            "Dit login har intet gyldigt medarbejdernummer",
+            "Mit skrivebord finder dine sager ud fra dit medarbejdernummer, og dit login"
+            " indeholdt ikke et, vi kan bruge. Kontakt din systemadministrator.",
+        )
+    token, entry = keep_overview(portal().lookup(key), DESK_PURPOSE)
+    found = entry.overview
+    today = dt.date.today()
+    with_deadline = sorted(
+        (c for c in found.cases if c.is_open and c.deadline), key=lambda c: c.deadline
+    )
+    without = sorted(
+        (c for c in found.cases if c.is_open and not c.deadline),
+        key=lambda c: c.opened or dt.date.min,
+        reverse=True,
+    )
+    closed = [c for c in found.cases if not c.is_open]
+    systems = {c.source for c in found.cases}
+    return render_template(
+        "desk.html",
+        overview=found,
+        token=token,
+        open_cases=[*with_deadline, *without],
+        closed_count=len(closed),
+        systems=systems,
+        today=today,
+        titles=source_titles(found),
+        hidden_count=entry.hidden_count,
+        access=access_summary(user.restrictions),
+    )
 
 
 @bp.get("/tilgaengelighed")
