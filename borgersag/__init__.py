@@ -1,3 +1,120 @@
-"""borgersag: one joined case overview from a municipality's many systems."""
+"""borgersag: one joined case overview from a municipality's many systems.
+
+**This is the connector author's API.** A connector imports what it needs from
+``borgersag`` itself — ``from borgersag import Connector, Case, FatalError, …`` — and
+from :mod:`borgersag.testing` for its tests. The names in ``__all__`` below are kept
+stable; everything else (the engine, the web layer, module paths such as
+``borgersag.http``) may move. docs/connectors.md describes each name and when to use it.
+
+* the base class: :class:`Connector`, :class:`DocumentContent`;
+* settings: :class:`Setting`, :data:`REQUIRED`, :func:`check_url`, :func:`check_range`;
+* keys: :class:`Key`, :class:`KeyKind`, :func:`parse_key`, :class:`InvalidKey` and the
+  key classes :class:`CPR`, :class:`CVR`, :class:`Matrikel`, :class:`BFE`,
+  :class:`Medarbejder`;
+* the canonical model a connector returns: :class:`Case`, :class:`Relation`,
+  :class:`Document`, :class:`Event`, :class:`Party`, :class:`Caseworker`,
+  :class:`ProgressStep`, :class:`Provenance` and the enums :class:`Progress`,
+  :class:`Sensitivity`, :class:`PartyRole`, :class:`DocumentType`, :class:`DocumentStatus`;
+* classified errors: :class:`SourceError`, :class:`RetriableError`,
+  :class:`SourceTimeout`, :class:`FatalError`, :class:`ForbiddenError`,
+  :class:`NotFound`, :class:`ConfigError`;
+* HTTP: :class:`SourceSession` (what ``self.http`` is) and the auth helpers — API key,
+  OAuth2 client credentials, OAuth2 password grant, client certificate;
+* defensive JSON reading: :class:`Reader`.
+"""
+
+from .auth import (
+    API_KEY_SETTINGS,
+    OAUTH2_CLIENT_CREDENTIALS_SETTINGS,
+    OAUTH2_PASSWORD_SETTINGS,
+    ApiKeyAuth,
+    OAuth2ClientCredentials,
+    OAuth2PasswordGrant,
+    api_key_auth,
+    check_client_certificate,
+    client_certificate_settings,
+    oauth2_client_credentials_auth,
+    oauth2_password_auth,
+)
+from .connector import Connector, DocumentContent
+from .errors import (
+    ConfigError,
+    FatalError,
+    ForbiddenError,
+    NotFound,
+    RetriableError,
+    SourceError,
+    SourceTimeout,
+)
+from .http import SourceSession
+from .keys import BFE, CPR, CVR, InvalidKey, Key, KeyKind, Matrikel, Medarbejder, parse_key
+from .model import (
+    Case,
+    Caseworker,
+    Document,
+    DocumentStatus,
+    DocumentType,
+    Event,
+    Party,
+    PartyRole,
+    Progress,
+    ProgressStep,
+    Provenance,
+    Relation,
+    Sensitivity,
+)
+from .settings import REQUIRED, Setting
+from .shape import Reader, check_range, check_url
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "API_KEY_SETTINGS",
+    "BFE",
+    "CPR",
+    "CVR",
+    "OAUTH2_CLIENT_CREDENTIALS_SETTINGS",
+    "OAUTH2_PASSWORD_SETTINGS",
+    "REQUIRED",
+    "ApiKeyAuth",
+    "Case",
+    "Caseworker",
+    "ConfigError",
+    "Connector",
+    "Document",
+    "DocumentContent",
+    "DocumentStatus",
+    "DocumentType",
+    "Event",
+    "FatalError",
+    "ForbiddenError",
+    "InvalidKey",
+    "Key",
+    "KeyKind",
+    "Matrikel",
+    "Medarbejder",
+    "NotFound",
+    "OAuth2ClientCredentials",
+    "OAuth2PasswordGrant",
+    "Party",
+    "PartyRole",
+    "Progress",
+    "ProgressStep",
+    "Provenance",
+    "Reader",
+    "Relation",
+    "RetriableError",
+    "Sensitivity",
+    "Setting",
+    "SourceError",
+    "SourceSession",
+    "SourceTimeout",
+    "api_key_auth",
+    "check_client_certificate",
+    "check_range",
+    "check_url",
+    "client_certificate_settings",
+    "oauth2_client_credentials_auth",
+    "oauth2_password_auth",
+    "parse_key",
+]

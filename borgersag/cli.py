@@ -11,6 +11,9 @@
     change a running sandbox service's fault knobs (latency, hang, 500, garbage).
 ``borgersag check-config``
     validate a config directory and list its sources.
+``borgersag connectors list|check|new NAME``
+    installed connector types and configured sources, their health checks, a new
+    connector package to start from.
 ``borgersag audit verify|prune|show|init``
     check the audit log's hash chain, remove old days behind a checkpoint, show recent
     rows (CPR masked), create the tables.
@@ -91,8 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     add("check-config", _check_config, "Validate a config directory and list its sources.")
 
     from .audit_cli import add_audit_commands
+    from .connectors_cli import add_connector_commands
 
     add_audit_commands(commands, _load)
+    add_connector_commands(commands, _load)
     return parser
 
 

@@ -8,10 +8,11 @@ A connector declares
 * ``settings_schema`` — the settings an instance needs, validated at start-up;
 
 and overrides :meth:`Connector.search` (and, when it is a relation source,
-:meth:`Connector.relations`). Everything else has a working default.
+:meth:`Connector.relations`). Everything else has a working default; each method's
+docstring says when to override it.
 
 Connectors make HTTP calls only through ``self.http``, the session the engine gives them
-(timeouts, connection pool, request id, auth, classified errors).
+(timeouts, connection pool, request id, auth, client certificate, classified errors).
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from typing import Any, ClassVar
 
 import requests
 
-from .errors import NotFound
+from .auth import Cert, check_client_certificate, client_certificate
+from .errors import FatalError, NotFound
 from .http import SourceSession
 from .keys import Key, KeyKind
 from .model import Case, Provenance, Relation
 from .settings import REQUIRED, Setting, validate_table
+from .shape import Reader, check_url
 
 __all__ = ["REQUIRED", "Connector", "DocumentContent", "Setting"]
 
@@ -43,11 +46,12 @@ class DocumentContent:
 
 class Connector:
     """Base class for connectors. Subclass it, declare the class attributes, override
-    :meth:`search`.
+    :meth:`search` (case sources) and/or :meth:`relations` (relation sources).
 
     One instance exists per configured source (``[sources.<name>]``); two SBSYS
-    installations are two instances of one type. Instances are shared between threads,
-    so keep per-request state in local variables.
+    installations are two instances of one type. ``name`` is the instance's config name,
+    ``display_name`` the title people see (set by the engine after construction).
+    Instances are shared between threads, so keep per-request state in local variables.
     """
 
     type_name: ClassVar[str] = ""
@@ -59,7 +63,11 @@ class Connector:
     )
 
     def __init__(self, name: str, settings: Mapping[str, Any], http: SourceSession):
-        """``settings`` must already be validated (see :meth:`validate_settings`)."""
+        """``settings`` must already be validated (see :meth:`validate_settings`).
+
+        Override to prepare things derived from settings (parsed tables, compiled
+        patterns); call ``super().__init__`` first and keep the signature.
+        """
         self.name = name
         self.settings = dict(settings)
         self.http = http
@@ -71,15 +79,29 @@ class Connector:
     def validate_settings(
         cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""
     ) -> dict[str, Any]:
-        """Validate ``raw`` against :attr:`settings_schema`; unknown keys are errors.
+        """Validate ``raw`` against :attr:`settings_schema` and return the settings.
 
-        Override only to add checks that span several settings; call ``super()`` first.
+        The default rejects unknown keys, wrong types and missing required settings;
+        checks that ``base_url`` and every setting named ``*_url`` is an http(s) URL when
+        set; and, when the schema declares ``client_cert``, that the certificate files
+        exist and are readable (:func:`borgersag.auth.check_client_certificate`). Each
+        problem is a :class:`~borgersag.errors.ConfigError` naming ``prefix + key``.
+
+        Override to add checks of your own (ranges, formats, settings that depend on each
+        other); call ``super().validate_settings(raw, file, prefix)`` first.
         """
-        return validate_table(cls.settings_schema, raw, file, prefix)
+        settings = validate_table(cls.settings_schema, raw, file, prefix)
+        for name, value in settings.items():
+            url_like = name == "base_url" or name.endswith("_url")
+            if url_like and isinstance(value, str) and value:
+                check_url(value, file, prefix + name)
+        if any(s.name == "client_cert" for s in cls.settings_schema):
+            check_client_certificate(settings, file, prefix)
+        return settings
 
     @classmethod
     def secret_settings(cls) -> frozenset[str]:
-        """Names of settings that must never be shown."""
+        """Names of settings that must never be shown. Declared with ``secret=True``."""
         return frozenset(s.name for s in cls.settings_schema if s.secret)
 
     @classmethod
@@ -87,9 +109,22 @@ class Connector:
         """Build the HTTP auth for an instance from its validated settings.
 
         The default is no auth. Override to return one of the helpers in
-        :mod:`borgersag.http` (API key, OAuth2 password grant or client credentials).
+        :mod:`borgersag.auth`: :func:`~borgersag.auth.api_key_auth`,
+        :func:`~borgersag.auth.oauth2_client_credentials_auth` or
+        :func:`~borgersag.auth.oauth2_password_auth` (or their classes). A ``KeyError``,
+        ``ValueError`` or ``TypeError`` raised here stops start-up as a config error.
         """
         return None
+
+    @classmethod
+    def client_certificate(cls, settings: Mapping[str, Any]) -> Cert | None:
+        """The client certificate the source's session sends (``requests``' ``cert``).
+
+        The default reads ``client_cert``/``client_key``, the settings of
+        :func:`borgersag.auth.client_certificate_settings`; ``None`` when they are not
+        declared or empty. Override only if the certificate's files come from elsewhere.
+        """
+        return client_certificate(settings)
 
     def serves(self, kind: KeyKind) -> bool:
         """Whether this source can search cases by ``kind``."""
@@ -104,38 +139,54 @@ class Connector:
     def search(self, key: Key) -> list[Case]:
         """Return the cases this source holds for ``key`` (of a kind in :attr:`key_kinds`).
 
-        Override in every case source. Return ``[]`` when there are none; raise a
-        classified error (:mod:`borgersag.errors`) when the source cannot answer.
+        Override in every case source. Return ``[]`` only when the source answered that
+        there are none; raise a classified error (:mod:`borgersag.errors`) when it cannot
+        answer, and stop paging after a bounded number of requests. Build ids with
+        :meth:`case_id` and provenance with :meth:`provenance`. The default raises
+        :class:`FatalError` for a kind the source does not declare (the engine never asks
+        for one) and ``NotImplementedError`` for a declared kind.
         """
+        if not self.serves(key.kind):
+            raise FatalError(f"{self.display_name} søger ikke sager på {key.label}.")
         raise NotImplementedError(f"{type(self).__name__} does not implement search()")
 
     def relations(self, key: Key) -> list[Relation]:
         """Return keys related to ``key``, each with a reason a person understands.
 
-        Override in relation sources (declare :attr:`relation_kinds`). The default says
-        there are none.
+        Override in relation sources (declare :attr:`relation_kinds`); the same rules as
+        for :meth:`search` apply. The default says a key of an undeclared kind has no
+        relations and raises ``NotImplementedError`` for a declared kind.
         """
-        return []
+        if not self.expands(key.kind):
+            return []
+        raise NotImplementedError(f"{type(self).__name__} does not implement relations()")
 
     def get_case(self, native_id: str) -> Case:
         """Return one case with its documents and full history.
 
-        The default searches nothing and raises :class:`NotFound`; override when the
-        system has a case endpoint richer than its search results.
+        The default raises :class:`NotFound`; override when the system has a case
+        endpoint richer than its search results. ``native_id`` comes from a URL: check
+        its format before putting it in a path.
         """
         raise NotFound(f"{self.display_name} kan ikke slå en enkelt sag op.")
 
     def get_document(self, case_native_id: str, document_id: str) -> DocumentContent:
-        """Return a document's content. Override when the system serves files."""
+        """Return a document's content.
+
+        The default raises :class:`NotFound`; override when the system serves files. Both
+        ids come from a URL: check their format, and that the document is on the case.
+        """
         raise NotFound(f"{self.display_name} kan ikke hente dokumenter.")
 
     def health(self) -> str:
-        """Check that the source answers; return a short human text or raise.
+        """Check that the source answers; return a short human text or raise a classified
+        error.
 
-        The default makes a GET to ``base_url``; override with a cheaper or more
-        meaningful call where the API has one.
+        The default makes a GET to ``base_url`` and accepts any 2xx answer; override with
+        a cheap authenticated call where the API has one, so that the operations page
+        proves credentials too.
         """
-        self.http.get("")
+        self.http.call("GET", "")
         return "svarer"
 
     # -- helpers for subclasses ---------------------------------------------------------
@@ -147,3 +198,8 @@ class Connector:
     def provenance(self) -> Provenance:
         """Provenance stamped now, for records built in this call."""
         return Provenance(self.name, dt.datetime.now(dt.UTC))
+
+    @property
+    def reader(self) -> Reader:
+        """A :class:`~borgersag.shape.Reader` whose errors name this source."""
+        return Reader(self.display_name)

@@ -3,15 +3,12 @@
 :class:`SourceSession` is a ``requests.Session`` bound to one source: a base URL, timeouts,
 a connection pool sized to the fan-out, the request id of the lookup it serves, optional
 auth, and errors classified into :mod:`borgersag.errors` so connectors do not each
-reinvent that. Auth helpers: :class:`OAuth2PasswordGrant` (SBSYS style),
-:class:`OAuth2ClientCredentials` and :class:`ApiKeyAuth`.
+reinvent that. The auth helpers a session can carry are in :mod:`borgersag.auth`.
 """
 
 from __future__ import annotations
 
 import contextvars
-import threading
-import time
 from typing import Any
 from urllib.parse import urljoin
 
@@ -19,17 +16,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .errors import FatalError, ForbiddenError, NotFound, RetriableError, SourceTimeout
-from .settings import Setting
 
-__all__ = [
-    "API_KEY_SETTINGS",
-    "ApiKeyAuth",
-    "OAuth2ClientCredentials",
-    "OAuth2PasswordGrant",
-    "SourceSession",
-    "api_key_auth",
-    "request_id",
-]
+__all__ = ["SourceSession", "classify", "decode_json", "request_id"]
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "borgersag_request_id", default=None
@@ -139,136 +127,22 @@ def decode_json(response: requests.Response, source: str) -> Any:
         ) from None
 
 
-class _TokenAuth(requests.auth.AuthBase):
-    """Bearer token fetched on first use, cached, and renewed before it expires or on 401."""
-
-    def __init__(self, token_url: str, *, source: str, timeout: float = 3.0):
-        self.token_url = token_url
-        self.source = source
-        self.timeout = timeout
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = threading.Lock()
-
-    def _form(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    def token(self, *, renew: bool = False) -> str:
-        """A valid access token, fetching a new one when needed (one fetch at a time)."""
-        with self._lock:
-            if renew or self._token is None or time.monotonic() > self._expires:
-                self._fetch()
-            assert self._token is not None
-            return self._token
-
-    def _fetch(self) -> None:
-        try:
-            response = requests.post(self.token_url, data=self._form(), timeout=self.timeout)
-        except requests.Timeout:
-            raise SourceTimeout(f"{self.source}: login-tjenesten svarede ikke.") from None
-        except requests.ConnectionError:
-            raise RetriableError(f"{self.source}: login-tjenesten kunne ikke kontaktes.") from None
-        if response.status_code in (400, 401, 403):
-            raise ForbiddenError(
-                f"{self.source}: login blev afvist (HTTP {response.status_code}); tjek"
-                " klient-id, hemmelighed og bruger i konfigurationen.",
-                status_code=response.status_code,
-            )
-        classify(response, self.source)
-        body = decode_json(response, self.source)
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-            raise FatalError(f"{self.source}: login-svaret mangler access_token.")
-        self._token = body["access_token"]
-        lifetime = body.get("expires_in", 300)
-        lifetime = lifetime if isinstance(lifetime, int | float) else 300
-        self._expires = time.monotonic() + max(float(lifetime) - 30.0, 5.0)
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token()}"
-        request.register_hook("response", self._retry_on_401)
-        return request
-
-    def _retry_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        if response.status_code != 401 or getattr(response.request, "_borgersag_retried", False):
-            return response
-        retry = response.request.copy()
-        retry._borgersag_retried = True  # type: ignore[attr-defined]
-        retry.headers["Authorization"] = f"Bearer {self.token(renew=True)}"
-        response.content  # noqa: B018 - release the connection before reusing it
-        response.close()
-        return response.connection.send(retry, **kwargs)
-
-
-class OAuth2PasswordGrant(_TokenAuth):
-    """OAuth2 resource-owner password grant, as SBSYS's API uses."""
-
-    def __init__(
-        self,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        username: str,
-        password: str,
-        **kwargs: Any,
-    ):
-        super().__init__(token_url, **kwargs)
-        self._credentials = {
-            "grant_type": "password",
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "username": username,
-            "password": password,
-        }
-
-    def _form(self) -> dict[str, str]:
-        return self._credentials
-
-
-class OAuth2ClientCredentials(_TokenAuth):
-    """OAuth2 client credentials grant."""
-
-    def __init__(
-        self,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        scope: str | None = None,
-        **kwargs: Any,
-    ):
-        super().__init__(token_url, **kwargs)
-        self._credentials = {
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": client_secret,
-        }
-        if scope:
-            self._credentials["scope"] = scope
-
-    def _form(self) -> dict[str, str]:
-        return self._credentials
-
-
-class ApiKeyAuth(requests.auth.AuthBase):
-    """A static API key sent in a header (default ``Authorization: Bearer <key>``)."""
-
-    def __init__(self, key: str, header: str = "Authorization", prefix: str = "Bearer "):
-        self.key = key
-        self.header = header
-        self.prefix = prefix
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers[self.header] = f"{self.prefix}{self.key}"
-        return request
-
-
-API_KEY_SETTINGS: tuple[Setting, ...] = (
-    Setting("api_key", str, "the API key", secret=True),
-    Setting("api_key_header", str, "header that carries the API key", default="X-Api-Key"),
+_MOVED_TO_AUTH = frozenset(
+    {
+        "API_KEY_SETTINGS",
+        "ApiKeyAuth",
+        "OAuth2ClientCredentials",
+        "OAuth2PasswordGrant",
+        "api_key_auth",
+    }
 )
-"""The settings of a connector that sends a static API key in a header; pair with
-:func:`api_key_auth` in ``make_auth``."""
 
 
-def api_key_auth(settings: Any) -> ApiKeyAuth:
-    """Auth from :data:`API_KEY_SETTINGS`: the bare key in the configured header."""
-    return ApiKeyAuth(settings["api_key"], header=settings["api_key_header"], prefix="")
+def __getattr__(name: str) -> Any:
+    """The auth helpers moved to :mod:`borgersag.auth` (import them from ``borgersag``);
+    the old names keep working for connectors written before."""
+    if name in _MOVED_TO_AUTH:
+        from . import auth
+
+        return getattr(auth, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,14 +7,23 @@ its own, so both load the same way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.metadata import entry_points
+from typing import Any
 
+from .auth import TokenAuth
 from .config import Config, SourceConfig
 from .connector import Connector
 from .errors import ConfigError
 from .http import SourceSession
 
-__all__ = ["ENTRY_POINT_GROUP", "build_source", "build_sources", "connector_types"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "build_connector",
+    "build_source",
+    "build_sources",
+    "connector_types",
+]
 
 ENTRY_POINT_GROUP = "borgersag.connectors"
 
@@ -60,24 +69,50 @@ def _load_type(source: SourceConfig) -> type[Connector]:
 
 
 def build_source(source: SourceConfig, *, pool_size: int = 10) -> Connector:
-    """Create one connector instance: validate its settings, give it its HTTP session."""
-    cls = _load_type(source)
-    settings = cls.validate_settings(source.settings, source.file, f"sources.{source.name}.")
-    base_url = settings.get("base_url", "")
-    session = SourceSession(
-        base_url or "http://invalid.localhost/",
-        source=source.title,
+    """Create one configured connector instance (see :func:`build_connector`)."""
+    return build_connector(
+        _load_type(source),
+        source.name,
+        source.settings,
+        title=source.title,
+        file=source.file,
         timeout=source.timeout_seconds,
+        pool_size=pool_size,
+    )
+
+
+def build_connector(
+    cls: type[Connector],
+    name: str,
+    raw_settings: Mapping[str, Any],
+    *,
+    title: str | None = None,
+    file: str = "<config>",
+    timeout: float = 3.0,
+    pool_size: int = 10,
+) -> Connector:
+    """Create a connector instance: validate its settings, give it its HTTP session (base
+    URL, timeout, pool, auth from ``make_auth``, client certificate) and its title.
+
+    The conformance suite builds connectors with this too, so they meet it as in production.
+    """
+    settings = cls.validate_settings(raw_settings, file, f"sources.{name}.")
+    title = title or name
+    session = SourceSession(
+        settings.get("base_url") or "http://invalid.localhost/",
+        source=title,
+        timeout=timeout,
         pool_size=pool_size,
     )
     try:
         session.auth = cls.make_auth(settings)
+        session.cert = cls.client_certificate(settings)
+        if isinstance(session.auth, TokenAuth):
+            session.auth.source = title  # login errors name the source as configured
     except (KeyError, ValueError, TypeError) as exc:
-        raise ConfigError(
-            source.file, f"sources.{source.name}", f"valid auth settings ({exc})"
-        ) from None
-    connector = cls(source.name, settings, session)
-    connector.display_name = source.title
+        raise ConfigError(file, f"sources.{name}", f"valid auth settings ({exc})") from None
+    connector = cls(name, settings, session)
+    connector.display_name = title
     return connector
 
 

@@ -14,22 +14,29 @@ from urllib.parse import quote
 
 import requests
 
-from borgersag.connector import Connector, DocumentContent, Setting
-from borgersag.errors import FatalError, NotFound
-from borgersag.http import API_KEY_SETTINGS, api_key_auth
-from borgersag.keys import BFE, InvalidKey, Key, KeyKind, Matrikel
-from borgersag.model import (
+from borgersag import (
+    API_KEY_SETTINGS,
+    BFE,
     Case,
     Caseworker,
+    Connector,
     Document,
+    DocumentContent,
     DocumentStatus,
     DocumentType,
+    FatalError,
+    InvalidKey,
+    Key,
+    KeyKind,
+    Matrikel,
+    NotFound,
     Progress,
     ProgressStep,
     Sensitivity,
+    Setting,
+    api_key_auth,
+    check_range,
 )
-
-from ._shape import Reader, check_range, check_url
 
 __all__ = ["ByggesagConnector"]
 
@@ -58,7 +65,7 @@ class ByggesagConnector(Connector):
 
     type_name = "byggesag"
     title = "Byggesager"
-    key_kinds = frozenset({KeyKind.MATRIKEL, KeyKind.BFE})
+    key_kinds = frozenset({KeyKind.MATRIKEL, KeyKind.BFE, KeyKind.MEDARBEJDER})
     settings_schema = (
         Setting("base_url", str, "root URL of the API, ending in /"),
         *API_KEY_SETTINGS,
@@ -72,15 +79,10 @@ class ByggesagConnector(Connector):
         ),
     )
 
-    def __init__(self, name, settings, http):
-        super().__init__(name, settings, http)
-        self._read = Reader(self.display_name)
-
     @classmethod
     def validate_settings(cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""):
-        """Also check the URL and the paging bounds."""
+        """Also check the paging bounds."""
         settings = super().validate_settings(raw, file, prefix)
-        check_url(settings["base_url"], file, prefix + "base_url")
         check_range(settings["page_size"], 1, 100, file, prefix + "page_size")
         check_range(settings["max_pages"], 1, 100, file, prefix + "max_pages")
         return settings
@@ -95,25 +97,28 @@ class ByggesagConnector(Connector):
     # -- the contract ---------------------------------------------------------------------
 
     def search(self, key: Key) -> list[Case]:
-        """Building cases on the parcel or on any parcel of the property."""
+        """Building cases on the parcel or on any parcel of the property, or those a
+        caseworker is responsible for (medarbejdernummer, for "Mit skrivebord")."""
         if isinstance(key, Matrikel):
             params: dict[str, Any] = {"ejerlav": key.ejerlav, "matrikel": key.matrikelnr}
         elif key.kind is KeyKind.BFE:
             params = {"bfe": key.value}
+        elif key.kind is KeyKind.MEDARBEJDER:
+            params = {"sagsbehandler": key.value}
         else:
             raise FatalError(f"{self.display_name} søger ikke på {key.label}.")
         size, max_pages = self.settings["page_size"], self.settings["max_pages"]
         cases: list[Case] = []
         for page in range(1, max_pages + 1):
-            body = self._read.expect(
+            body = self.reader.expect(
                 self.http.get_json(
                     "api/v1/byggesager", params={**params, "side": page, "antal_pr_side": size}
                 ),
                 dict,
                 "søgesvaret",
             )
-            items = self._read.items(body, "sager", "søgesvaret", required=True)
-            total = self._read.field(body, "antal", int, "søgesvaret", required=False)
+            items = self.reader.items(body, "sager", "søgesvaret", required=True)
+            total = self.reader.field(body, "antal", int, "søgesvaret", required=False)
             start = len(cases)
             cases.extend(self._case(raw, f"sager[{start + i}]") for i, raw in enumerate(items))
             if len(items) < size or (total is not None and len(cases) >= total):
@@ -156,7 +161,7 @@ class ByggesagConnector(Connector):
         return native_id
 
     def _case(self, raw: Any, where: str, *, detail: bool = False) -> Case:
-        r = self._read
+        r = self.reader
         raw = r.expect(raw, dict, where)
         sagsnummer = r.text(raw, "sagsnummer", where, required=True)
         estate = r.obj(raw, "ejendom", where, required=True)
@@ -199,7 +204,7 @@ class ByggesagConnector(Connector):
         )
 
     def _history(self, raw: dict, where: str) -> list[ProgressStep]:
-        r = self._read
+        r = self.reader
         steps: list[ProgressStep] = []
         previous = Progress.OPSTAAET
         for i, entry in enumerate(r.items(raw, "statushistorik", where)):
@@ -217,7 +222,7 @@ class ByggesagConnector(Connector):
         return steps
 
     def _subjects(self, estate: dict, where: str) -> tuple[Key, ...]:
-        r = self._read
+        r = self.reader
         ejerlav = r.field(estate, "ejerlavskode", int, where, required=False)
         nr = r.text(estate, "matrikelnummer", where)
         bfe = r.field(estate, "bfe", int, where, required=False)
@@ -234,7 +239,7 @@ class ByggesagConnector(Connector):
         return tuple(keys)
 
     def _document(self, raw: dict, where: str) -> Document:
-        r = self._read
+        r = self.reader
         kind = (r.text(raw, "type", where) or "").strip().lower()
         public = raw.get("offentlig") is True
         return Document(

@@ -7,18 +7,25 @@ system about them. The CPR number is sent in a POST body, never in a URL.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
 
-from borgersag.connector import Connector, Setting
-from borgersag.errors import FatalError
-from borgersag.http import API_KEY_SETTINGS, api_key_auth
-from borgersag.keys import BFE, InvalidKey, Key, KeyKind, Matrikel
-from borgersag.model import Case, Relation
-
-from ._shape import Reader, check_url
+from borgersag import (
+    API_KEY_SETTINGS,
+    BFE,
+    Connector,
+    InvalidKey,
+    Key,
+    KeyKind,
+    Matrikel,
+    Reader,
+    Relation,
+    Setting,
+    api_key_auth,
+)
 
 __all__ = ["EjerfortegnelseConnector"]
 
@@ -36,42 +43,32 @@ class EjerfortegnelseConnector(Connector):
     )
 
     @classmethod
-    def validate_settings(cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""):
-        """Also check that ``base_url`` is a URL."""
-        settings = super().validate_settings(raw, file, prefix)
-        check_url(settings["base_url"], file, prefix + "base_url")
-        return settings
-
-    @classmethod
     def make_auth(
         cls, settings: Mapping[str, Any], name: str | None = None
     ) -> requests.auth.AuthBase:
         """The API key in its header."""
         return api_key_auth(settings)
 
-    def search(self, key: Key) -> list[Case]:
-        """Holds no cases (``key_kinds`` is empty, so the engine never asks)."""
-        raise FatalError(f"{self.display_name} har ingen sager; den udvider kun CPR-numre.")
-
     def relations(self, key: Key) -> list[Relation]:
         """Each owned parcel and property, with the address and the share when co-owned."""
         if key.kind is not KeyKind.CPR:
             return []
-        read = Reader(self.display_name)
+        read = self.reader
         body = read.expect(
             self.http.post_json("ejerfortegnelse/v1/ejerskaber/soeg", {"cpr": key.value}),
             dict,
             "svaret",
         )
-        found: dict[Key, tuple[str, str | None]] = {}
+        found: dict[Key, tuple[str, str | None, dt.date | None]] = {}
         for i, item in enumerate(read.items(body, "ejerskaber", "svaret", required=True)):
             where = f"ejerskaber[{i}]"
             estate = read.obj(item, "ejendom", where, required=True)
             bfe_number = read.field(estate, "bfeNummer", int, f"{where}.ejendom")
             address = read.text(estate, "adresse", f"{where}.ejendom")
             role = _role(read, read.obj(item, "ejerandel", where), f"{where}.ejerandel")
+            since = read.date(item, "virkningFra", where)
             bfe = _key(read, BFE.parse, (str(bfe_number),), f"{where}.ejendom.bfeNummer")
-            found.setdefault(bfe, (f"{role} ejendom BFE {bfe_number}", address or None))
+            found.setdefault(bfe, (f"{role} ejendom BFE {bfe_number}", address or None, since))
             for j, parcel in enumerate(read.items(estate, "jordstykker", f"{where}.ejendom")):
                 at = f"{where}.ejendom.jordstykker[{j}]"
                 ejerlav = read.field(parcel, "ejerlavskode", int, at)
@@ -79,9 +76,13 @@ class EjerfortegnelseConnector(Connector):
                 matrikel = _key(read, Matrikel.of, (ejerlav, nr), at)
                 found.setdefault(
                     matrikel,
-                    (f"{role} matrikel {matrikel.value} (BFE {bfe_number})", address or None),
+                    (
+                        f"{role} matrikel {matrikel.value} (BFE {bfe_number})",
+                        address or None,
+                        since,
+                    ),
                 )
-        return [Relation(k, reason, address) for k, (reason, address) in found.items()]
+        return [Relation(k, *facts) for k, facts in found.items()]
 
     def health(self) -> str:
         """A cheap authenticated call: proves URL and API key."""

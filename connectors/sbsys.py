@@ -19,24 +19,32 @@ from urllib.parse import quote, urljoin
 
 import requests
 
-from borgersag.connector import Connector, DocumentContent, Setting
-from borgersag.errors import ConfigError, FatalError, NotFound
-from borgersag.http import OAuth2PasswordGrant
-from borgersag.keys import BFE, InvalidKey, Key, KeyKind, Matrikel, parse_key
-from borgersag.model import (
+from borgersag import (
+    BFE,
     Case,
     Caseworker,
+    ConfigError,
+    Connector,
     Document,
+    DocumentContent,
     DocumentStatus,
     DocumentType,
+    FatalError,
+    InvalidKey,
+    Key,
+    KeyKind,
+    Matrikel,
+    NotFound,
+    OAuth2PasswordGrant,
     Party,
     PartyRole,
     Progress,
     ProgressStep,
     Sensitivity,
+    Setting,
+    check_range,
+    parse_key,
 )
-
-from ._shape import Reader, check_range, check_url
 
 __all__ = ["SbsysConnector"]
 
@@ -119,17 +127,13 @@ class SbsysConnector(Connector):
     def __init__(self, name, settings, http):
         super().__init__(name, settings, http)
         self._status_map = {**DEFAULT_STATUS_MAP, **parse_status_map(self.settings["status_map"])}
-        self._read = Reader(self.display_name)
 
     # -- configuration --------------------------------------------------------------------
 
     @classmethod
     def validate_settings(cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""):
-        """Also check the URL, the paging bounds and ``status_map``."""
+        """Also check the paging bounds and ``status_map``."""
         settings = super().validate_settings(raw, file, prefix)
-        check_url(settings["base_url"], file, prefix + "base_url")
-        if settings["token_url"]:
-            check_url(settings["token_url"], file, prefix + "token_url")
         check_range(settings["page_size"], 1, 2000, file, prefix + "page_size")
         check_range(settings["max_pages"], 1, 100, file, prefix + "max_pages")
         try:
@@ -173,9 +177,9 @@ class SbsysConnector(Connector):
             body = self.http.post_json(
                 "api/sag/search", {**criteria, "Limit": size, "Offset": len(cases)}
             )
-            body = self._read.expect(body, dict, "søgesvaret")
-            results = self._read.items(body, "Results", "søgesvaret", required=True)
-            total = self._read.field(body, "TotalCount", int, "søgesvaret", required=False)
+            body = self.reader.expect(body, dict, "søgesvaret")
+            results = self.reader.items(body, "Results", "søgesvaret", required=True)
+            total = self.reader.field(body, "TotalCount", int, "søgesvaret", required=False)
             cases.extend(
                 self._case(raw, f"Results[{len(cases) + i}]") for i, raw in enumerate(results)
             )
@@ -189,7 +193,7 @@ class SbsysConnector(Connector):
     def get_case(self, native_id: str) -> Case:
         """One case with its documents."""
         case_id = _numeric_id(native_id, self.display_name)
-        raw = self._read.expect(self.http.get_json(f"api/sag/{case_id}"), dict, "sagen")
+        raw = self.reader.expect(self.http.get_json(f"api/sag/{case_id}"), dict, "sagen")
         documents = [
             self._document(d, f"dokumenter[{i}]") for i, d in enumerate(self._documents(case_id))
         ]
@@ -200,10 +204,11 @@ class SbsysConnector(Connector):
         case_id = _numeric_id(case_native_id, self.display_name)
         wanted = _numeric_id(document_id, self.display_name)
         for i, raw in enumerate(self._documents(case_id)):
-            if self._read.field(raw, "Id", int, f"dokumenter[{i}]") == wanted:
-                file_id = self._read.field(raw, "FilId", int, f"dokumenter[{i}]")
+            if self.reader.field(raw, "Id", int, f"dokumenter[{i}]") == wanted:
+                file_id = self.reader.field(raw, "FilId", int, f"dokumenter[{i}]")
                 name = (
-                    self._read.text(raw, "DokumentNavn", f"dokumenter[{i}]") or f"dokument-{wanted}"
+                    self.reader.text(raw, "DokumentNavn", f"dokumenter[{i}]")
+                    or f"dokument-{wanted}"
                 )
                 break
         else:
@@ -215,7 +220,7 @@ class SbsysConnector(Connector):
 
     def health(self) -> str:
         """Logs in and reads the status list: proves URL, credentials and API."""
-        statuses = self._read.expect(
+        statuses = self.reader.expect(
             self.http.get_json("api/sag/sagStatusList"), list, "statuslisten"
         )
         return f"svarer ({len(statuses)} sagsstatusser)"
@@ -225,12 +230,12 @@ class SbsysConnector(Connector):
     def _documents(self, case_id: int) -> list[dict]:
         body = self.http.get_json(f"api/sag/{case_id}/dokumenter")
         if isinstance(body, dict):  # some versions wrap the list
-            return self._read.items(body, "Results", "dokumentlisten", required=True)
-        body = self._read.expect(body, list, "dokumentlisten")
-        return [self._read.expect(d, dict, f"dokumenter[{i}]") for i, d in enumerate(body)]
+            return self.reader.items(body, "Results", "dokumentlisten", required=True)
+        body = self.reader.expect(body, list, "dokumentlisten")
+        return [self.reader.expect(d, dict, f"dokumenter[{i}]") for i, d in enumerate(body)]
 
     def _case(self, raw: Any, where: str, documents: list[Document] | None = None) -> Case:
-        r = self._read
+        r = self.reader
         raw = r.expect(raw, dict, where)
         native = r.field(raw, "Id", int, where)
         nummer = r.text(raw, "Nummer", where, required=True)
@@ -287,7 +292,7 @@ class SbsysConnector(Connector):
         )
 
     def _history(self, raw: dict, where: str, opened, status: dict) -> list[ProgressStep]:
-        r = self._read
+        r = self.reader
         steps: list[ProgressStep] = []
         previous = Progress.OPSTAAET
         for i, entry in enumerate(r.items(raw, "SagsStatusHistorik", where)):
@@ -318,7 +323,7 @@ class SbsysConnector(Connector):
         return previous
 
     def _parties(self, part: dict, where: str) -> tuple[Party, ...]:
-        number = self._read.text(part, "CPRnummer", where)
+        number = self.reader.text(part, "CPRnummer", where)
         if not number:
             return ()
         try:
@@ -330,8 +335,8 @@ class SbsysConnector(Connector):
             Party(
                 key,
                 PartyRole.PRIMARY,
-                self._read.text(part, "Navn", where),
-                self._read.text(part, "Adresse", where),
+                self.reader.text(part, "Navn", where),
+                self.reader.text(part, "Adresse", where),
                 protected,
             ),
         )
@@ -340,29 +345,29 @@ class SbsysConnector(Connector):
         keys: list[Key] = []
         for i, item in enumerate(items):
             at = f"{where}[{i}]"
-            bfe = self._read.field(item, "BfeNummer", int, at, required=False)
-            ejerlav = self._read.field(item, "Ejerlavskode", int, at, required=False)
-            nr = self._read.text(item, "Matrikelnummer", at)
+            bfe = self.reader.field(item, "BfeNummer", int, at, required=False)
+            ejerlav = self.reader.field(item, "Ejerlavskode", int, at, required=False)
+            nr = self.reader.text(item, "Matrikelnummer", at)
             try:
                 if ejerlav and nr:
                     keys.append(Matrikel.of(ejerlav, nr))
                 if bfe:
                     keys.append(BFE.parse(str(bfe)))
             except InvalidKey:
-                raise self._read.fail(at, "har en ugyldig matrikel eller BFE") from None
+                raise self.reader.fail(at, "har en ugyldig matrikel eller BFE") from None
         return tuple(dict.fromkeys(keys))
 
     def _join_keys(self, refs: list[dict], where: str) -> frozenset[str]:
         keys = set()
         for i, ref in enumerate(refs):
             at = f"{where}.EksterneReferencer[{i}]"
-            system = self._read.text(ref, "System", at, required=True)
-            number = self._read.text(ref, "Nummer", at, required=True)
+            system = self.reader.text(ref, "System", at, required=True)
+            number = self.reader.text(ref, "Nummer", at, required=True)
             keys.add(f"{system.strip().lower()}:{number.strip()}")
         return frozenset(keys)
 
     def _document(self, raw: dict, where: str) -> Document:
-        r = self._read
+        r = self.reader
         art = (r.text(raw, "DokumentArt", where) or "").strip().lower()
         status = (r.text(raw, "Status", where) or "").strip().lower()
         sensitivity = raw.get("Foelsomhed")

@@ -43,7 +43,7 @@ def byg(make_connector):
 
 
 def test_settings():
-    assert ByggesagConnector.key_kinds == {KeyKind.MATRIKEL, KeyKind.BFE}
+    assert ByggesagConnector.key_kinds == {KeyKind.MATRIKEL, KeyKind.BFE, KeyKind.MEDARBEJDER}
     assert ByggesagConnector.secret_settings() == {"api_key"}
     with pytest.raises(ConfigError) as info:
         ByggesagConnector.validate_settings({**SETTINGS, "page_size": 500})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -61,6 +62,8 @@ def test_each_owned_parcel_and_property_is_a_relation(register):
     assert relations[1].reason == "ejer af matrikel 2000351-12a (BFE 123456)"
     # The address is kept apart, so it can be masked for a protected owner.
     assert {r.address for r in relations} == {"Vejnavn 12, 8260 Viby J"}
+    # When ownership began: a building case from before is the previous owner's.
+    assert {r.since for r in relations} == {dt.date(2019, 5, 1)}
 
 
 @responses.activate

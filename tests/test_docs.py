@@ -60,7 +60,10 @@ def test_sandbox_settings_documented_exactly():
     assert documented("`[sandbox]`") == SANDBOX_KEYS
 
 
-@pytest.mark.parametrize("type_name", ["sbsys", "ejerfortegnelse", "byggesag"])
+@pytest.mark.parametrize(
+    "type_name",
+    ["sbsys", "ejerfortegnelse", "byggesag", "zgw", "momentum", "os2mo"],
+)
 def test_connector_settings_documented_exactly(type_name):
     cls = connector_types()[type_name]
     in_code = {s.name for s in cls.settings_schema} - {s.name for s in SOURCE_SETTINGS}

@@ -27,6 +27,10 @@ CONNECTORS = {
     "sbsys": "connectors.sbsys:SbsysConnector",
     "ejerfortegnelse": "connectors.ejerfortegnelse:EjerfortegnelseConnector",
     "byggesag": "connectors.byggesag:ByggesagConnector",
+    "zgw": "connectors.zgw:ZgwConnector",
+    "momentum": "connectors.momentum:MomentumConnector",
+    "os2mo": "connectors.os2mo:Os2moConnector",
+    "rest": "connectors.rest:RestConnector",
 }
 
 

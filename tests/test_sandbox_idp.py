@@ -123,7 +123,14 @@ def test_issuer_is_only_for_identity_providers(sandbox):
 
 
 def test_source_config_still_lists_only_the_case_sources(sandbox):
-    assert set(sandbox.source_config()) == {"sbsys", "ejerfortegnelse", "byggesag"}
+    assert set(sandbox.source_config()) == {
+        "sbsys",
+        "ejerfortegnelse",
+        "byggesag",
+        "zgw",
+        "momentum",
+        "os2mo",
+    }
 
 
 # --- the login page ----------------------------------------------------------------------

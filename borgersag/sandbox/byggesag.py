@@ -48,8 +48,11 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
             if not args["ejerlav"].isdigit() or not _MATRIKELNR.match(matrikel):
                 return json_error(400, "ejerlav skal være et heltal og matrikel fx 12a.")
             found = m.building_cases_on_parcel(int(args["ejerlav"]), matrikel)
+        elif "sagsbehandler" in args:
+            worker = args["sagsbehandler"].strip().upper()
+            found = [b for b in m.building_cases if b.caseworker == worker]
         else:
-            return json_error(400, "Angiv bfe eller ejerlav og matrikel.")
+            return json_error(400, "Angiv bfe, ejerlav og matrikel, eller sagsbehandler.")
         page = found[(side - 1) * size : side * size]
         return jsonify(
             {

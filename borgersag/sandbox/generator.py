@@ -36,6 +36,7 @@ from .data import (
     StatusEntry,
 )
 
+HOUSING_ADAPTATIONS = 2  # open building-system cases for the demo caseworker
 RANDOM_CITIZENS = 240
 HEAVY_CASES = 520
 EARLIEST_CASE = dt.date(2008, 1, 1)
@@ -128,6 +129,7 @@ class Generator:
             counts[case.caseworker] = counts.get(case.caseworker, 0) + 1
         busiest = max(sorted(counts), key=lambda nr: counts[nr])
         demo["hostile"] = self._make_hostile_person()
+        self._make_housing_adaptations(busiest)
         return Municipality(
             name=catalog.MUNICIPALITY_NAME,
             seed=self.seed,
@@ -223,6 +225,34 @@ class Generator:
                 caseworker=self._quietest_caseworker(catalog.AREAS_BUILDING.unit),
             )
         return person.cpr
+
+    def _make_housing_adaptations(self, caseworker: str) -> None:
+        """Open housing-adaptation cases (boligindretning, SEL § 116) in the building-permit
+        system for ``caseworker`` (the demo caseworker, in Sundhed og Omsorg), so their
+        "Mit skrivebord" spans that system too. Own ``random.Random``, drawn last."""
+        owners = {o.bfe: o.cpr for o in self.ownerships}
+        people = {c.cpr: c for c in self.citizens}
+        made = 0
+        with self._drawing_from(random.Random(self.seed * 7919 + 2)):
+            for prop in self.properties:
+                if made == HOUSING_ADAPTATIONS:
+                    break
+                owner = people.get(owners.get(prop.bfe, ""))
+                if owner is None or owner.age < 60:
+                    continue
+                before = len(self.building_cases)
+                self._building_cases(
+                    prop,
+                    owner,
+                    count=1,
+                    journalise_first=False,
+                    title=f"Boligindretning (SEL § 116), {prop.address.line}",
+                    caseworker=caseworker,
+                )
+                if self.building_cases[before].history[-1].name == "Afsluttet":
+                    self.building_cases.pop(before)  # only open ones make the point
+                else:
+                    made += 1
 
     @contextmanager
     def _drawing_from(self, rng: random.Random) -> Iterator[None]:

@@ -26,7 +26,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ..errors import ConfigError
-from . import byggesag, ejerfortegnelse, esdh, idp
+from . import byggesag, ejerfortegnelse, esdh, idp, momentum, os2mo, zgw
 from .data import Municipality, generate
 from .faults import FaultError, Faults, parse_fault_settings
 from .service import API_KEY, API_KEY_HEADER
@@ -45,6 +45,9 @@ SERVICES: dict[str, Callable[[Municipality, Faults], Flask]] = {
     "byggesag": byggesag.create_app,
     "mitid": idp.create_mitid_app,
     "medarbejderlogin": idp.create_staff_idp_app,
+    "zgw": zgw.create_app,
+    "momentum": momentum.create_app,
+    "os2mo": os2mo.create_app,
 }
 IDENTITY_PROVIDERS = ("mitid", "medarbejderlogin")
 # The mock providers accept any client; these match config/portal.toml.
@@ -220,6 +223,27 @@ class Sandbox:
                 "base_url": self.url("byggesag"),
                 "api_key": API_KEY,
                 "api_key_header": API_KEY_HEADER,
+            },
+            "zgw": {
+                "type": "zgw",
+                "title": "Open Zaak (sandkasse)",
+                "base_url": self.url("zgw") + "zaken/api/v1/",
+                "catalogi_url": self.url("zgw") + "catalogi/api/v1/",
+                **zgw.CREDENTIALS,
+            },
+            "momentum": {
+                "type": "momentum",
+                "title": "Momentum (sandkasse)",
+                "base_url": self.url("momentum"),
+                "token_url": self.url("momentum") + momentum.TOKEN_PATH,
+                **momentum.CREDENTIALS,
+            },
+            "os2mo": {
+                "type": "os2mo",
+                "title": "OS2mo (sandkasse)",
+                "base_url": self.url("os2mo"),
+                "token_url": self.url("os2mo") + os2mo.TOKEN_PATH,
+                **os2mo.CREDENTIALS,
             },
         }
 

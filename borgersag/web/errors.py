@@ -26,8 +26,7 @@ MESSAGES: dict[int, tuple[str, str]] = {
     401: ("Du er ikke logget ind", "Log ind for at se siden."),
     403: (
         "Du har ikke adgang",
-        "Siden hører ikke til det, du er logget ind til. Gå til forsiden for at se, hvad"
-        " du kan.",
+        "Siden hører ikke til det, du er logget ind til. Gå til forsiden for at se, hvad du kan.",
     ),
     404: (
         "Siden findes ikke",

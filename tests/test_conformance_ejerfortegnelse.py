@@ -1,0 +1,22 @@
+"""The Ejerfortegnelse connector passes the connector conformance suite."""
+
+from __future__ import annotations
+
+from test_connectors_ejerfortegnelse import SETTINGS, ownership
+
+from borgersag import KeyKind
+from borgersag.testing import ConformanceSuite
+from connectors.ejerfortegnelse import EjerfortegnelseConnector
+
+SAMPLE_KEYS = {KeyKind.CPR: "010190-1234"}
+
+
+class TestEjerfortegnelseConformance(ConformanceSuite):
+    connector = EjerfortegnelseConnector
+    settings = SETTINGS
+    sample_keys = SAMPLE_KEYS
+    paginates = False  # one answer holds every ownership
+
+    def backend(self, mock, base_url):
+        body = {"ejerskaber": [ownership(1, 2)]}
+        mock.post(base_url + "ejerfortegnelse/v1/ejerskaber/soeg", json=body)
