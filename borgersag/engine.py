@@ -153,9 +153,16 @@ class Engine:
             lookup.seen_keys.add(relation.key)
             lookup.expansions.append(
                 Expansion(
-                    relation.key, relation.reason, call.source, relation.address, relation.since
+                    relation.key,
+                    relation.reason,
+                    call.source,
+                    relation.address,
+                    relation.since,
+                    relation.search,
                 )
             )
+            if not relation.search:
+                continue  # shown, not searched (a property's owners on a property lookup)
             for name, source in self._active():
                 if source.serves(relation.key.kind):
                     self._submit(lookup, name, "search", relation.key, reason=relation.reason)

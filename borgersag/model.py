@@ -295,6 +295,8 @@ class Relation:
     # person with name and address protection (it may be where they live).
     address: str | None = None
     since: dt.date | None = None  # when the relation began, e.g. the date of purchase
+    # False: shown with the overview (e.g. a property's owners) but not searched on.
+    search: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +308,7 @@ class Expansion:
     via: str
     address: str | None = None  # see Relation.address
     since: dt.date | None = None  # see Relation.since
+    searched: bool = True  # see Relation.search
 
 
 class SourceStatus(StrEnum):

@@ -16,6 +16,7 @@ import requests
 from borgersag import (
     API_KEY_SETTINGS,
     BFE,
+    CPR,
     Connector,
     InvalidKey,
     Key,
@@ -36,7 +37,7 @@ class EjerfortegnelseConnector(Connector):
     type_name = "ejerfortegnelse"
     title = "Ejerfortegnelsen"
     key_kinds = frozenset()
-    relation_kinds = frozenset({KeyKind.CPR})
+    relation_kinds = frozenset({KeyKind.CPR, KeyKind.BFE})
     settings_schema = (
         Setting("base_url", str, "root URL of the API, ending in /"),
         *API_KEY_SETTINGS,
@@ -50,7 +51,11 @@ class EjerfortegnelseConnector(Connector):
         return api_key_auth(settings)
 
     def relations(self, key: Key) -> list[Relation]:
-        """Each owned parcel and property, with the address and the share when co-owned."""
+        """For a CPR number: each owned parcel and property (searched on), with address,
+        share and since when. For a BFE number: the property's owners — shown with the
+        overview, never searched on (their own cases are not the property's)."""
+        if key.kind is KeyKind.BFE:
+            return self._owners(key)
         if key.kind is not KeyKind.CPR:
             return []
         read = self.reader
@@ -83,6 +88,23 @@ class EjerfortegnelseConnector(Connector):
                     ),
                 )
         return [Relation(k, *facts) for k, facts in found.items()]
+
+    def _owners(self, key: Key) -> list[Relation]:
+        read = self.reader
+        body = read.expect(
+            self.http.get_json(f"ejerfortegnelse/v1/ejendomme/{key.value}/ejere"), dict, "svaret"
+        )
+        owners = []
+        for i, item in enumerate(read.items(body, "ejere", "svaret", required=True)):
+            where = f"ejere[{i}]"
+            cpr = _key(read, CPR.parse, (read.text(item, "cpr", where, required=True),), where)
+            role = _role(read, read.obj(item, "ejerandel", where), f"{where}.ejerandel")
+            since = read.date(item, "virkningFra", where)
+            reason = f"{role} ejendom BFE {key.value}" + (
+                f" siden {since.strftime('%d.%m.%Y')}" if since else ""
+            )
+            owners.append(Relation(cpr, reason, since=since, search=False))
+        return owners
 
     def health(self) -> str:
         """A cheap authenticated call: proves URL and API key."""

@@ -8,7 +8,17 @@ from borgersag import KeyKind
 from borgersag.testing import ConformanceSuite
 from connectors.ejerfortegnelse import EjerfortegnelseConnector
 
-SAMPLE_KEYS = {KeyKind.CPR: "010190-1234"}
+SAMPLE_KEYS = {KeyKind.CPR: "010190-1234", KeyKind.BFE: "123456"}
+OWNERS = {
+    "bfeNummer": 123456,
+    "ejere": [
+        {
+            "cpr": "0101901234",
+            "ejerandel": {"taeller": 1, "naevner": 2},
+            "virkningFra": "2019-05-01",
+        }
+    ],
+}
 
 
 class TestEjerfortegnelseConformance(ConformanceSuite):
@@ -20,3 +30,4 @@ class TestEjerfortegnelseConformance(ConformanceSuite):
     def backend(self, mock, base_url):
         body = {"ejerskaber": [ownership(1, 2)]}
         mock.post(base_url + "ejerfortegnelse/v1/ejerskaber/soeg", json=body)
+        mock.get(base_url + "ejerfortegnelse/v1/ejendomme/123456/ejere", json=OWNERS)

@@ -41,7 +41,7 @@ def register(make_connector):
 
 def test_declares_a_relation_source_only():
     assert EjerfortegnelseConnector.key_kinds == frozenset()
-    assert EjerfortegnelseConnector.relation_kinds == {KeyKind.CPR}
+    assert EjerfortegnelseConnector.relation_kinds == {KeyKind.CPR, KeyKind.BFE}
     assert EjerfortegnelseConnector.secret_settings() == {"api_key"}
     with pytest.raises(ConfigError):
         EjerfortegnelseConnector.validate_settings({"base_url": BASE})
@@ -77,7 +77,19 @@ def test_co_owners_see_their_share(register):
 def test_no_property_no_relations(register):
     responses.post(SEARCH, json={"ejerskaber": []})
     assert register.relations(CPR) == []
-    assert register.relations(BFE.parse("1")) == []
+    assert register.relations(Matrikel.of(2000351, "12a")) == []
+
+
+@responses.activate
+def test_a_propertys_owners_are_shown_but_not_searched(register):
+    responses.get(
+        BASE + "ejerfortegnelse/v1/ejendomme/123456/ejere",
+        json={"ejere": [{"cpr": "0101901234", "ejerandel": {"taeller": 1, "naevner": 2},
+                         "virkningFra": "2019-05-01"}]},
+    )  # fmt: skip
+    [owner] = register.relations(BFE.parse("123456"))
+    assert owner.key.kind is KeyKind.CPR and owner.search is False
+    assert owner.reason == "medejer (1/2) af ejendom BFE 123456 siden 01.05.2019"
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from borgersag.config import Config
 from borgersag.errors import ConfigError, FatalError, NotFound, RetriableError
 from borgersag.keys import BFE, KeyKind, Matrikel, parse_key
 from borgersag.model import Progress
+from borgersag.registry import build_source
 from connectors.byggesag import ByggesagConnector
 from connectors.rest import RestConnector
 from connectors.rest_paths import MISSING, Path, PathError, PathSyntaxError
@@ -606,15 +607,20 @@ def byggesag_service():
 
 
 @pytest.fixture
-def both(byggesag_service, make_connector):
-    """The example ``rest`` mapping and the built-in connector, on the same service."""
+def both(byggesag_service):
+    """The example ``rest`` mapping and the built-in connector on the same service, built
+    by the registry from config exactly as the portal builds them."""
     from borgersag.sandbox.service import API_KEY
 
     municipality, url = byggesag_service
-    config = Config.from_mapping(tomllib.loads(EXAMPLE.read_text(encoding="utf-8")))
-    raw = {**config.source("byg-rest").settings, "base_url": url, "api_key": API_KEY}
-    rest = make_connector(RestConnector, raw, "byg-rest")
-    builtin = make_connector(ByggesagConnector, {"base_url": url, "api_key": API_KEY}, "byggesag")
+    example = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))["sources"]["byg-rest"]
+    sources = {
+        "byg-rest": {**example, "base_url": url, "api_key": API_KEY},
+        "byggesag": {"type": "byggesag", "base_url": url, "api_key": API_KEY},
+    }
+    config = Config.from_mapping({"sandbox": {}, "sources": sources})
+    rest, builtin = (build_source(config.source(name)) for name in sources)
+    assert isinstance(rest, RestConnector) and isinstance(builtin, ByggesagConnector)
     return municipality, rest, builtin
 
 

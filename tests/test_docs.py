@@ -81,3 +81,36 @@ def test_readme_names_the_two_commands_and_ci_runs_the_test_one():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "scripts/demo" in readme and "scripts/test" in readme
     assert "scripts/test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_connector_tutorial_runs_as_written(tmp_path):
+    """The tutorial's Python blocks, joined in order, are a test module that passes."""
+    import subprocess
+    import sys
+
+    text = (ROOT / "docs" / "connectors.md").read_text(encoding="utf-8")
+    tutorial = text.split("## Tutorial: write a connector", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", tutorial, flags=re.S)
+    assert len(blocks) == 3
+    (tmp_path / "test_tutorial.py").write_text("\n".join(blocks), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_tutorial.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert " passed" in done.stdout
+
+
+def test_rest_connector_settings_documented_exactly():
+    """The rest type documents its nested keys by their full names."""
+    from connectors.rest_requests import SEARCH_KEYS
+    from connectors.rest_settings import FIELDS
+
+    cls = connector_types()["rest"]
+    keys = documented("type `rest`")
+    in_code = {s.name for s in cls.settings_schema} - {s.name for s in SOURCE_SETTINGS}
+    assert {k for k in keys if "." not in k} == in_code
+    search = {f"search.<kind>.{n}" for n in SEARCH_KEYS}
+    assert {k for k in keys if k.startswith("search.")} == search
+    assert {k for k in keys if k.startswith("fields.")} == {f"fields.{f.name}" for f in FIELDS}
+    assert {k for k in keys if k.startswith("status_map.")} == {"status_map.<status text>"}

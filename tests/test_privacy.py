@@ -248,3 +248,19 @@ def test_key_kind_no_source_serves_says_nothing_was_searched(live_client):
     page = live_client.get(response.location).get_data(as_text=True)
     assert "kan søge på CVR-nummer, så der er ikke søgt nogen steder" in page
     assert "Ingen sager fundet i de kilder, der svarede" not in page
+
+
+def test_property_lookup_lists_the_owners_masked_without_searching_them(sandbox, live_client):
+    """A BFE lookup shows who owns the property (CPR masked) but not the owners' cases."""
+    demo = sandbox.municipality.demo
+    owned = [o for o in sandbox.municipality.ownerships if o.cpr == demo.coowner]
+    bfe = str(owned[0].bfe)
+    response = live_client.post(
+        "/", data={"kind": "bfe", "value": bfe, "csrf_token": csrf(live_client)}
+    )
+    page = live_client.get(response.location).get_data(as_text=True)
+    assert "<h2>Ejere</h2>" in page
+    assert f"{demo.coowner[:6]}-xxxx" in page and f"{demo.coowner_partner[:6]}-xxxx" in page
+    assert_absent(demo.coowner, "the property page", page)
+    personal = [c for c in sandbox.municipality.cases if c.party_cpr == demo.coowner]
+    assert personal and not any(c.title in page for c in personal if "Byg" not in c.title)

@@ -54,6 +54,7 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
                     "navn": "Navne- og adressebeskyttet"
                     if protected or not person
                     else person.name,
+                    "cpr": own.cpr,
                     "cprMaskeret": f"{own.cpr[:6]}-xxxx",
                     "ejerandel": {"taeller": own.share[0], "naevner": own.share[1]},
                     "virkningFra": own.since.isoformat(),
