@@ -35,7 +35,16 @@ from .config import Config, load_config
 from .errors import ConfigError
 from .keys import parse_key
 
-SANDBOX_SERVICES = ("esdh", "ejerfortegnelse", "byggesag", "mitid", "medarbejderlogin")
+SANDBOX_SERVICES = (
+    "esdh",
+    "ejerfortegnelse",
+    "byggesag",
+    "zgw",
+    "momentum",
+    "os2mo",
+    "mitid",
+    "medarbejderlogin",
+)
 
 __all__ = ["main"]
 
