@@ -64,7 +64,7 @@ from .model import (
     Sensitivity,
 )
 from .settings import REQUIRED, Setting
-from .shape import Reader, check_range, check_url
+from .shape import Reader, check_range, check_url, parse_status_map
 
 __version__ = "0.1.0"
 
@@ -117,4 +117,5 @@ __all__ = [
     "oauth2_client_credentials_auth",
     "oauth2_password_auth",
     "parse_key",
+    "parse_status_map",
 ]

@@ -21,8 +21,9 @@ import datetime as dt
 from typing import Any
 
 from .errors import ConfigError, FatalError
+from .model import Progress
 
-__all__ = ["Reader", "check_range", "check_url"]
+__all__ = ["Reader", "check_range", "check_url", "parse_status_map"]
 
 _TYPE_WORDS = {
     dict: "et objekt",
@@ -103,3 +104,22 @@ def check_range(value: int, low: int, high: int, file: str, key: str) -> None:
     """An integer setting that must lie within bounds; raises :class:`ConfigError`."""
     if not low <= value <= high:
         raise ConfigError(file, key, f"expected an integer {low}-{high}, got {value}")
+
+
+def parse_status_map(text: str, name: str = "STATUS") -> dict[str, Progress]:
+    """Parse a config mapping of a system's status names to progress,
+    ``"Visiteret=afgjort; Behandles=oplyst"``; keys are lower-cased. Raises ``ValueError``
+    naming the part that is wrong (``name`` is how the message calls the left side)."""
+    result = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        status, sep, progress = part.partition("=")
+        try:
+            if not sep or not status.strip():
+                raise ValueError
+            result[status.strip().lower()] = Progress(progress.strip().lower())
+        except ValueError:
+            raise ValueError(
+                f"'{part}' is not {name}=PROGRESS with PROGRESS one of "
+                + ", ".join(p.value for p in Progress)
+            ) from None
+    return result

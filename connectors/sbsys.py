@@ -44,6 +44,7 @@ from borgersag import (
     Setting,
     check_range,
     parse_key,
+    parse_status_map,
 )
 
 __all__ = ["SbsysConnector"]
@@ -74,23 +75,6 @@ SENSITIVITY_CODES = {
 DOCUMENT_TYPES = {t.label.lower(): t for t in DocumentType}
 DOCUMENT_STATUSES = {s.label.lower(): s for s in DocumentStatus}
 _FILENAME = re.compile(r'filename="?([^";]+)"?')
-
-
-def parse_status_map(text: str) -> dict[str, Progress]:
-    """Parse ``"Visiteret=afgjort; Behandles=oplyst"``; raises ``ValueError`` naming the part."""
-    result = {}
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        name, sep, progress = part.partition("=")
-        try:
-            if not sep or not name.strip():
-                raise ValueError
-            result[name.strip().lower()] = Progress(progress.strip().lower())
-        except ValueError:
-            raise ValueError(
-                f"'{part}' is not STATUS=PROGRESS with PROGRESS one of "
-                + ", ".join(p.value for p in Progress)
-            ) from None
-    return result
 
 
 class SbsysConnector(Connector):

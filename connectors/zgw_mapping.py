@@ -10,6 +10,7 @@ import re
 
 from borgersag.keys import InvalidKey, Key, KeyKind, parse_key
 from borgersag.model import Progress, Sensitivity
+from borgersag.shape import parse_status_map as _parse
 
 __all__ = [
     "PERSON_ID_FIELDS",
@@ -74,24 +75,6 @@ def progress_at(position: int, count: int) -> Progress:
     return _MIDDLE[(position - 1) * len(_MIDDLE) // (count - 2)]
 
 
-def parse_status_map(text: str) -> dict[str, Progress]:
-    """Parse ``"Visiteret=afgjort; Venteliste=oplyst"`` (statustype omschrijving=progress);
-    raises ``ValueError`` naming the part that is wrong."""
-    result = {}
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        name, sep, progress = part.partition("=")
-        try:
-            if not sep or not name.strip():
-                raise ValueError
-            result[name.strip().lower()] = Progress(progress.strip().lower())
-        except ValueError:
-            raise ValueError(
-                f"'{part}' is not STATUSTYPE=PROGRESS with PROGRESS one of "
-                + ", ".join(p.value for p in Progress)
-            ) from None
-    return result
-
-
 def kle_of(trefwoorden: list) -> str | None:
     """The first KLE number (``NN.NN.NN``) among a zaaktype's trefwoorden, e.g. ``KLE 29.30.00``."""
     for word in trefwoorden:
@@ -153,3 +136,8 @@ def person_address(identification: dict) -> str | None:
     town = " ".join(filter(None, (text("aoaPostcode"), text("wplWoonplaatsNaam"))))
     parts = [street, text("inpLocatiebeschrijving"), town]
     return ", ".join(p for p in parts if p) or None
+
+
+def parse_status_map(text: str) -> dict[str, Progress]:
+    """``"Visiteret=afgjort; Venteliste=oplyst"`` (statustype omschrijving=progress)."""
+    return _parse(text, "STATUSTYPE")
