@@ -18,6 +18,7 @@ import argparse
 import multiprocessing
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from contextlib import ExitStack
@@ -123,6 +124,9 @@ def bench_heavy(municipality) -> dict[str, float]:
             {
                 "sandbox": {},
                 "portal": {"deadline_seconds": 30.0, "cache_ttl_seconds": 0.0},
+                "auth": sandbox.auth_config(),
+                "sessions": {"backend": "memory"},
+                "audit": {"url": f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/audit.sqlite3"},
                 "sources": sandbox.source_config(),
             }
         )
@@ -145,14 +149,19 @@ def bench_heavy(municipality) -> dict[str, float]:
 
 def render_overview(app, overview) -> float:
     """Time GET of the overview page (sign-in, store lookup, template) for a fetched overview."""
-    from borgersag.web.auth import demo_caseworkers
+    from borgersag.identity import Audience, User
 
     client = app.test_client()
-    client.get("/log-ind")
-    with client.session_transaction() as session:
-        csrf = session["_csrf"]
-    user = demo_caseworkers()[0]
-    client.post("/log-ind", data={"caseworker": user.id, "csrf_token": csrf})
+    user = User(
+        kind=Audience.CASEWORKER,
+        id="bench",
+        name="Bench",
+        medarbejdernummer="M1",
+        roles=("sagsbehandler",),
+        permissions=frozenset({"opslag"}),
+    )
+    with client.session_transaction() as session:  # signed in, as a finished login leaves it
+        session["user"] = user.to_session()
     path = "/oversigt/" + app.extensions["borgersag.overviews"].put(user.id, overview)
     assert client.get(path).status_code == 200  # warm the template cache
     started = time.perf_counter()
