@@ -99,43 +99,22 @@ def fault_sandbox(sandbox):
 
 
 @pytest.fixture(scope="module")
-def zgw_service():
-    """The sandbox ZGW service (Open Zaak) alone on a free loopback port, for one module.
+def zgw_service(sandbox):
+    """The session sandbox's ZGW service (Open Zaak), for one module.
 
     Has ``root``, ``zaken`` and ``catalogi`` (base URLs ending in ``/``), ``faults`` and
     ``municipality`` (seed 2026). Tests that turn a fault knob reset it themselves.
     """
-    import threading
     from types import SimpleNamespace
 
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    from borgersag.sandbox.data import generate
-    from borgersag.sandbox.faults import Faults
-    from borgersag.sandbox.zgw import create_app
-
-    class Quiet(WSGIRequestHandler):
-        def log_request(self, code="-", size="-"):
-            pass
-
-    municipality = generate(2026)
-    faults = Faults(seed=2026)
-    app = create_app(municipality, faults)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    root = f"http://127.0.0.1:{server.port}/"
-    yield SimpleNamespace(
+    root = sandbox.url("zgw")
+    return SimpleNamespace(
         root=root,
         zaken=root + "zaken/api/v1/",
         catalogi=root + "catalogi/api/v1/",
-        faults=faults,
-        municipality=municipality,
+        faults=sandbox.faults("zgw"),
+        municipality=sandbox.municipality,
     )
-    faults.close()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import contextlib
 import os
 import re
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -61,7 +60,7 @@ try:
 except ImportError as exc:
     _unavailable(f"Playwright is not installed ({exc}; `scripts/setup --dev`)")
 
-from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
+from serve_app import serve  # noqa: E402
 
 from borgersag.config import Config  # noqa: E402
 from borgersag.web import create_app  # noqa: E402
@@ -74,11 +73,6 @@ SERIOUS = ("serious", "critical")
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
 
 
 def _portal_config(sandbox, **sessions) -> Config:
@@ -100,15 +94,10 @@ def _portal_config(sandbox, **sessions) -> Config:
 @contextlib.contextmanager
 def _serve(config: Config):
     app = create_app(config)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="browser-portal", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.port}"
+        with serve(app) as url:
+            yield url.rstrip("/")
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
         app.extensions["borgersag"].close()
 
 

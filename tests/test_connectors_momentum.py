@@ -8,14 +8,11 @@ import json
 import pytest
 import responses
 from responses import matchers
-from serve_app import serve
 
 from borgersag.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
 from borgersag.keys import BFE, KeyKind, parse_key
 from borgersag.model import Progress, Sensitivity
 from borgersag.sandbox import momentum
-from borgersag.sandbox.data import generate
-from borgersag.sandbox.faults import Faults
 from connectors.momentum import DEFAULT_TARGET_GROUP, MomentumConnector, _is_primary
 
 BASE = "https://momentum.example/api/"
@@ -315,19 +312,18 @@ def test_role_one_is_primary(role, primary):
 
 
 @pytest.fixture(scope="module")
-def town():
-    return generate(2026)
+def town(sandbox):
+    return sandbox.municipality
 
 
 @pytest.fixture(scope="module")
-def faults():
-    return Faults()
+def faults(sandbox):
+    return sandbox.faults("momentum")
 
 
 @pytest.fixture(scope="module")
-def sandbox_url(town, faults):
-    with serve(momentum.create_app(town, faults)) as url:
-        yield url
+def sandbox_url(sandbox):
+    return sandbox.url("momentum")
 
 
 @pytest.fixture

@@ -6,13 +6,10 @@ import json
 
 import pytest
 import responses
-from serve_app import serve
 
 from borgersag.errors import ConfigError, FatalError, ForbiddenError, RetriableError
 from borgersag.keys import KeyKind, parse_key
 from borgersag.sandbox import os2mo
-from borgersag.sandbox.data import generate
-from borgersag.sandbox.faults import Faults
 from connectors.os2mo import EmployeeInfo, KleResponsibility, Os2moConnector
 
 BASE = "https://mo.example/"
@@ -179,19 +176,18 @@ def test_errors_are_classified(mo):
 
 
 @pytest.fixture(scope="module")
-def town():
-    return generate(2026)
+def town(sandbox):
+    return sandbox.municipality
 
 
 @pytest.fixture(scope="module")
-def faults():
-    return Faults()
+def faults(sandbox):
+    return sandbox.faults("os2mo")
 
 
 @pytest.fixture(scope="module")
-def sandbox_url(town, faults):
-    with serve(os2mo.create_app(town, faults)) as url:
-        yield url
+def sandbox_url(sandbox):
+    return sandbox.url("os2mo")
 
 
 @pytest.fixture

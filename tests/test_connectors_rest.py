@@ -7,13 +7,11 @@ import base64
 import copy
 import dataclasses
 import pathlib
-import threading
 import tomllib
 
 import pytest
 import responses
 from responses import matchers
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from borgersag.config import Config
 from borgersag.errors import ConfigError, FatalError, NotFound, RetriableError
@@ -583,27 +581,10 @@ def test_get_case_without_detail_path_and_documents_are_not_found(rest):
 # -- (3) the sandbox's building-permit API, mapped in config alone ---------------------
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code="-", size="-"):
-        pass
-
-
 @pytest.fixture(scope="module")
-def byggesag_service():
-    """The sandbox building-permit service on a free port, with its municipality."""
-    from borgersag.sandbox.byggesag import create_app
-    from borgersag.sandbox.data import generate
-
-    municipality = generate(2026)
-    server = make_server(
-        "127.0.0.1", 0, create_app(municipality), threaded=True, request_handler=_Quiet
-    )
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield municipality, f"http://127.0.0.1:{server.port}/"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+def byggesag_service(sandbox):
+    """The session sandbox's building-permit service, with its municipality."""
+    return sandbox.municipality, sandbox.url("byggesag")
 
 
 @pytest.fixture

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import pytest
 import requests
-from serve_app import serve
 
 from borgersag.sandbox import momentum
 from borgersag.sandbox.data import NOW, generate
-from borgersag.sandbox.faults import Faults
 from borgersag.sandbox.momentum_data import build_momentum
 
 TIMEOUT = 5
 
 
 @pytest.fixture(scope="module")
-def town():
-    return generate(2026)
+def town(sandbox):
+    return sandbox.municipality
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +23,13 @@ def data(town):
 
 
 @pytest.fixture(scope="module")
-def faults():
-    return Faults()
+def faults(sandbox):
+    return sandbox.faults("momentum")
 
 
 @pytest.fixture(scope="module")
-def url(town, faults):
-    with serve(momentum.create_app(town, faults)) as base:
-        yield base
+def url(sandbox):
+    return sandbox.url("momentum")
 
 
 @pytest.fixture(autouse=True)

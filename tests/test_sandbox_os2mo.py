@@ -4,30 +4,26 @@ from __future__ import annotations
 
 import pytest
 import requests
-from serve_app import serve
 
 from borgersag.sandbox import catalog, os2mo
-from borgersag.sandbox.data import generate
-from borgersag.sandbox.faults import Faults
 
 TIMEOUT = 5
 GRAPHQL = os2mo.GRAPHQL_PATH
 
 
 @pytest.fixture(scope="module")
-def town():
-    return generate(2026)
+def town(sandbox):
+    return sandbox.municipality
 
 
 @pytest.fixture(scope="module")
-def faults():
-    return Faults()
+def faults(sandbox):
+    return sandbox.faults("os2mo")
 
 
 @pytest.fixture(scope="module")
-def url(town, faults):
-    with serve(os2mo.create_app(town, faults)) as base:
-        yield base
+def url(sandbox):
+    return sandbox.url("os2mo")
 
 
 @pytest.fixture(autouse=True)
