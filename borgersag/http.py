@@ -92,13 +92,18 @@ class SourceSession(requests.Session):
         classify(response, self.source)
         return response
 
+    def call_json(self, method: str, path: str, *, where: str = "", **kwargs: Any) -> Any:
+        """:meth:`call`, then the decoded JSON body; a body that is not JSON is a
+        :class:`FatalError` naming the source and ``where`` (the request, without values)."""
+        return decode_json(self.call(method, path, **kwargs), self.source, where)
+
     def get_json(self, path: str, **kwargs: Any) -> Any:
         """GET ``path`` and return the decoded JSON body."""
-        return decode_json(self.call("GET", path, **kwargs), self.source)
+        return self.call_json("GET", path, **kwargs)
 
     def post_json(self, path: str, body: Any, **kwargs: Any) -> Any:
         """POST ``body`` as JSON to ``path`` and return the decoded JSON body."""
-        return decode_json(self.call("POST", path, json=body, **kwargs), self.source)
+        return self.call_json("POST", path, json=body, **kwargs)
 
 
 def classify(response: requests.Response, source: str) -> None:
@@ -115,15 +120,17 @@ def classify(response: requests.Response, source: str) -> None:
     raise FatalError(f"{source} afviste forespørgslen (HTTP {code}).", status_code=code)
 
 
-def decode_json(response: requests.Response, source: str) -> Any:
-    """Decode a JSON body or raise :class:`FatalError` naming the source."""
+def decode_json(response: requests.Response, source: str, where: str = "") -> Any:
+    """Decode a JSON body or raise :class:`FatalError` naming the source (and ``where``:
+    which request, in words that hold no key value)."""
     try:
         return response.json()
     except ValueError:
         media = response.headers.get("Content-Type", "ukendt type").split(";")[0]
+        on = f", på {where}" if where else ""
         raise FatalError(
             f"{source} sendte et svar, der ikke er gyldig JSON ({media}, "
-            f"{len(response.content)} bytes)."
+            f"{len(response.content)} bytes){on}."
         ) from None
 
 

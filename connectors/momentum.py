@@ -29,22 +29,29 @@ from urllib.parse import quote
 
 import requests
 
-from borgersag.connector import Connector, Setting
-from borgersag.errors import ConfigError, FatalError, NotFound
-from borgersag.http import OAuth2ClientCredentials
-from borgersag.keys import InvalidKey, Key, KeyKind, parse_key
-from borgersag.model import (
+from borgersag import (
     Case,
     Caseworker,
+    ConfigError,
+    Connector,
     Event,
+    FatalError,
+    InvalidKey,
+    Key,
+    KeyKind,
+    NotFound,
+    OAuth2ClientCredentials,
     Party,
     PartyRole,
     Progress,
     ProgressStep,
+    Reader,
     Sensitivity,
+    Setting,
+    check_range,
+    check_url,
+    parse_key,
 )
-
-from ._shape import Reader, check_range, check_url
 
 __all__ = ["MomentumConnector"]
 

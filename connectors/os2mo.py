@@ -23,13 +23,18 @@ from typing import Any
 
 import requests
 
-from borgersag.connector import Connector, Setting
-from borgersag.errors import FatalError
-from borgersag.http import OAuth2ClientCredentials
-from borgersag.keys import Key, KeyKind
-from borgersag.model import Case, Relation
-
-from ._shape import Reader, check_url
+from borgersag import (
+    Case,
+    Connector,
+    FatalError,
+    Key,
+    KeyKind,
+    OAuth2ClientCredentials,
+    Reader,
+    Relation,
+    Setting,
+    check_url,
+)
 
 __all__ = ["KLE_ASPECTS", "EmployeeInfo", "KleResponsibility", "Os2moConnector"]
 

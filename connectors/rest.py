@@ -171,17 +171,13 @@ class RestConnector(Connector):
     def _fetch(self, method: str, path: str, params: dict, body: Any, *, shown: str) -> Any:
         """Send one request; the answer as JSON. ``shown`` names the request in errors
         (the configured template, never the rendered path, which holds the key)."""
-        response = self.http.call(
-            method, path, params=params or None, json=body if method == "POST" else None
+        return self.http.call_json(
+            method,
+            path,
+            params=params or None,
+            json=body if method == "POST" else None,
+            where=shown,
         )
-        try:
-            return response.json()
-        except ValueError:
-            media = response.headers.get("Content-Type", "ukendt type").split(";")[0]
-            raise FatalError(
-                f"{self.display_name} sendte et svar, der ikke er gyldig JSON ({media},"
-                f" {len(response.content)} bytes), på {shown}."
-            ) from None
 
     def _next_link(self, answer: Any, current: str, page: int) -> str | None:
         path = self._plan.next_link

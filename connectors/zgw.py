@@ -29,12 +29,21 @@ import requests
 from cachetools import TTLCache
 from jose import jwt
 
-from borgersag.connector import Connector, Setting
-from borgersag.errors import ConfigError, FatalError, ForbiddenError, NotFound
-from borgersag.keys import Key, KeyKind
-from borgersag.model import Case
+from borgersag import (
+    Case,
+    ConfigError,
+    Connector,
+    FatalError,
+    ForbiddenError,
+    Key,
+    KeyKind,
+    NotFound,
+    Reader,
+    Setting,
+    check_range,
+    check_url,
+)
 
-from ._shape import Reader, check_range, check_url
 from .zgw_mapping import PERSON_ID_FIELDS, is_uuid, parse_status_map
 from .zgw_zaak import ZaakMapper
 

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import re
 
-from borgersag.keys import InvalidKey, Key, KeyKind, parse_key
-from borgersag.model import Progress, Sensitivity
-from borgersag.shape import parse_status_map as _parse
+from borgersag import (
+    InvalidKey,
+    Key,
+    KeyKind,
+    Progress,
+    Sensitivity,
+    parse_key,
+)
+from borgersag import (
+    parse_status_map as _parse,
+)
 
 __all__ = [
     "PERSON_ID_FIELDS",

@@ -11,19 +11,20 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from borgersag.errors import FatalError
-from borgersag.keys import Key, KeyKind
-from borgersag.model import (
+from borgersag import (
     Case,
     Caseworker,
     Event,
+    FatalError,
+    Key,
+    KeyKind,
     Party,
     PartyRole,
     Progress,
     ProgressStep,
+    Reader,
 )
 
-from ._shape import Reader
 from .zgw_mapping import (
     employee_name,
     is_uuid,
