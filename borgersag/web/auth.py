@@ -90,21 +90,8 @@ class Login:
         """Build from a validated ``[auth.citizen]`` / ``[auth.caseworker]`` table."""
         citizen = audience is Audience.CITIZEN
         base = (CITIZEN_PROFILES if citizen else CASEWORKER_PROFILES)[settings["profile"]]
-        overrides = {
-            name: settings.get(f"{name}_claim", "")
-            for name in (
-                "name",
-                "cpr",
-                "assurance",
-                "protection",
-                "employee_id",
-                "unit",
-                "roles",
-                "kle",
-                "units",
-                "max_sensitivity",
-            )
-        }
+        # Every claim name of the profile can be overridden by a "<name>_claim" setting.
+        overrides = {name: settings.get(f"{name}_claim", "") for name in ClaimProfile.__slots__}
         overrides.update(scopes=settings["scopes"], acr_values=settings["acr_values"])
         profile = base.with_overrides(overrides)
         provider = Provider(
