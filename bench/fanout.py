@@ -25,12 +25,12 @@ from contextlib import ExitStack
 
 from werkzeug.serving import make_server
 
-from borgersag.cache import ResultCache
-from borgersag.config import Config
-from borgersag.engine import Engine
-from borgersag.join import join_cases
-from borgersag.keys import parse_key
-from borgersag.registry import build_sources
+from borgersag.config.loader import Config
+from borgersag.domain.join import join_cases
+from borgersag.domain.keys import parse_key
+from borgersag.lookup.cache import ResultCache
+from borgersag.lookup.engine import Engine
+from borgersag.lookup.registry import build_sources
 from borgersag.sandbox.data import generate
 from borgersag.sandbox.faults import Faults
 from borgersag.sandbox.runner import SERVICES, _QuietHandler
@@ -149,7 +149,7 @@ def bench_heavy(municipality) -> dict[str, float]:
 
 def render_overview(app, overview) -> float:
     """Time GET of the overview page (sign-in, store lookup, template) for a fetched overview."""
-    from borgersag.identity import Audience, User
+    from borgersag.people.identity import Audience, User
 
     client = app.test_client()
     user = User(

@@ -4,7 +4,7 @@
 ``borgersag`` itself — ``from borgersag import Connector, Case, FatalError, …`` — and
 from :mod:`borgersag.testing` for its tests. The names in ``__all__`` below are kept
 stable; everything else (the engine, the web layer, module paths such as
-``borgersag.http``) may move. docs/connectors.md describes each name and when to use it.
+``borgersag.sdk.http``) may move. docs/connectors.md describes each name and when to use it.
 
 * the base class: :class:`Connector`, :class:`DocumentContent`;
 * settings: :class:`Setting`, :data:`REQUIRED`, :func:`check_url`, :func:`check_range`;
@@ -23,32 +23,18 @@ stable; everything else (the engine, the web layer, module paths such as
 * defensive JSON reading: :class:`Reader`.
 """
 
-from .auth import (
-    API_KEY_SETTINGS,
-    OAUTH2_CLIENT_CREDENTIALS_SETTINGS,
-    OAUTH2_PASSWORD_SETTINGS,
-    ApiKeyAuth,
-    OAuth2ClientCredentials,
-    OAuth2PasswordGrant,
-    api_key_auth,
-    check_client_certificate,
-    client_certificate_settings,
-    oauth2_client_credentials_auth,
-    oauth2_password_auth,
+from borgersag.domain.keys import (
+    BFE,
+    CPR,
+    CVR,
+    InvalidKey,
+    Key,
+    KeyKind,
+    Matrikel,
+    Medarbejder,
+    parse_key,
 )
-from .connector import Connector, DocumentContent
-from .errors import (
-    ConfigError,
-    FatalError,
-    ForbiddenError,
-    NotFound,
-    RetriableError,
-    SourceError,
-    SourceTimeout,
-)
-from .http import SourceSession
-from .keys import BFE, CPR, CVR, InvalidKey, Key, KeyKind, Matrikel, Medarbejder, parse_key
-from .model import (
+from borgersag.domain.model import (
     Case,
     Caseworker,
     Document,
@@ -63,8 +49,32 @@ from .model import (
     Relation,
     Sensitivity,
 )
-from .settings import REQUIRED, Setting
-from .shape import Reader, check_range, check_url, parse_status_map
+from borgersag.sdk.connector import Connector, DocumentContent
+from borgersag.sdk.credentials import (
+    API_KEY_SETTINGS,
+    OAUTH2_CLIENT_CREDENTIALS_SETTINGS,
+    OAUTH2_PASSWORD_SETTINGS,
+    ApiKeyAuth,
+    OAuth2ClientCredentials,
+    OAuth2PasswordGrant,
+    api_key_auth,
+    check_client_certificate,
+    client_certificate_settings,
+    oauth2_client_credentials_auth,
+    oauth2_password_auth,
+)
+from borgersag.sdk.errors import (
+    ConfigError,
+    FatalError,
+    ForbiddenError,
+    NotFound,
+    RetriableError,
+    SourceError,
+    SourceTimeout,
+)
+from borgersag.sdk.http import SourceSession
+from borgersag.sdk.reader import Reader, check_range, check_url, parse_status_map
+from borgersag.sdk.settings import REQUIRED, Setting
 
 __version__ = "0.1.0"
 

@@ -123,7 +123,7 @@ def make_connector():
 
     ``make_connector(cls, settings, name="test")``.
     """
-    from borgersag.http import SourceSession
+    from borgersag.sdk.http import SourceSession
 
     def build(cls, settings, name="test"):
         validated = cls.validate_settings(settings)
@@ -137,8 +137,8 @@ def make_connector():
 def sandbox_connector(sandbox):
     """``sandbox_connector("sbsys")``: a built-in connector pointed at the sandbox,
     built by the registry from config exactly as the portal builds it."""
-    from borgersag.config import Config
-    from borgersag.registry import build_source
+    from borgersag.config.loader import Config
+    from borgersag.lookup.registry import build_source
 
     def build(name):
         config = Config.from_mapping(
@@ -152,8 +152,8 @@ def sandbox_connector(sandbox):
 @pytest.fixture
 def live_portal(sandbox):
     """The real portal against the session sandbox, with both sandbox logins."""
-    from borgersag.config import Config
-    from borgersag.portal import Portal
+    from borgersag.config.loader import Config
+    from borgersag.lookup.portal import Portal
 
     config = Config.from_mapping(
         {
@@ -213,8 +213,8 @@ TEST_CASEWORKERS = (
 
 
 def caseworker_user(index: int = 0):
-    """One of the test caseworkers as a :class:`borgersag.identity.User`."""
-    from borgersag.identity import Audience, User, default_roles
+    """One of the test caseworkers as a :class:`borgersag.people.identity.User`."""
+    from borgersag.people.identity import Audience, User, default_roles
 
     user_id, name, number, unit, roles = TEST_CASEWORKERS[index]
     catalogue = default_roles()
@@ -231,8 +231,8 @@ def caseworker_user(index: int = 0):
 
 def citizen_user(cpr: str, name: str = "Karen Nielsen", **extra):
     """A citizen signed in with MitID."""
-    from borgersag.identity import Audience, User
-    from borgersag.keys import KeyKind, parse_key
+    from borgersag.domain.keys import KeyKind, parse_key
+    from borgersag.people.identity import Audience, User
 
     return User(
         kind=Audience.CITIZEN,

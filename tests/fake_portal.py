@@ -1,4 +1,4 @@
-"""A stand-in for :class:`borgersag.portal.Portal` with hand-built model values.
+"""A stand-in for :class:`borgersag.lookup.portal.Portal` with hand-built model values.
 
 Used by the web tests (and the browser check) so they need neither the sandbox nor a
 network. It has the portal's methods and records what it was asked, so tests can also
@@ -12,11 +12,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from borgersag.config import Config
-from borgersag.connector import DocumentContent
-from borgersag.errors import NotFound, RetriableError, SourceError
-from borgersag.keys import BFE, CPR, Key, Matrikel
-from borgersag.model import (
+from borgersag.config.loader import Config
+from borgersag.domain.keys import BFE, CPR, Key, Matrikel
+from borgersag.domain.model import (
     Case,
     Caseworker,
     Document,
@@ -34,6 +32,8 @@ from borgersag.model import (
     SourceResult,
     SourceStatus,
 )
+from borgersag.sdk.connector import DocumentContent
+from borgersag.sdk.errors import NotFound, RetriableError, SourceError
 
 GENERATED = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
 TYPICAL_CPR = "0103854321"  # 1 March 1985

@@ -6,11 +6,11 @@ import datetime as dt
 import threading
 import time
 
-from borgersag.connector import Connector, Setting
-from borgersag.errors import FatalError, RetriableError
-from borgersag.http import SourceSession
-from borgersag.keys import KeyKind, Matrikel
-from borgersag.model import Case, Progress, ProgressStep, Relation
+from borgersag.domain.keys import KeyKind, Matrikel
+from borgersag.domain.model import Case, Progress, ProgressStep, Relation
+from borgersag.sdk.connector import Connector, Setting
+from borgersag.sdk.errors import FatalError, RetriableError
+from borgersag.sdk.http import SourceSession
 
 
 class FakeSource(Connector):

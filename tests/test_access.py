@@ -7,18 +7,9 @@ import datetime as dt
 
 import pytest
 
-from borgersag.access import (
-    PROTECTED_ADDRESS,
-    case_ids,
-    kle_allowed,
-    restrict,
-    restrict_case,
-    visible,
-)
-from borgersag.identity import Audience, Restrictions, User
-from borgersag.join import join_cases
-from borgersag.keys import CPR
-from borgersag.model import (
+from borgersag.domain.join import join_cases
+from borgersag.domain.keys import CPR
+from borgersag.domain.model import (
     Case,
     Document,
     DocumentType,
@@ -29,6 +20,15 @@ from borgersag.model import (
     Sensitivity,
     SourceResult,
     SourceStatus,
+)
+from borgersag.people.identity import Audience, Restrictions, User
+from borgersag.people.restrictions import (
+    PROTECTED_ADDRESS,
+    case_ids,
+    kle_allowed,
+    restrict,
+    restrict_case,
+    visible,
 )
 
 T = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -346,8 +346,8 @@ def test_a_citizen_never_sees_a_protected_address():
 
 
 def owner_overview(subject_party: Party) -> Overview:
-    from borgersag.keys import BFE
-    from borgersag.model import Expansion
+    from borgersag.domain.keys import BFE
+    from borgersag.domain.model import Expansion
 
     owned = Expansion(
         BFE.parse("100123456"), "ejer af ejendom BFE 100123456", "ejer", "Hemmelig Vej 1"

@@ -41,10 +41,10 @@ from borgersag.audit import (
     validate_audit_settings,
 )
 from borgersag.audit.event import canonical_bytes, chain_hash
-from borgersag.audit_cli import add_audit_commands
-from borgersag.errors import ConfigError
-from borgersag.identity import Audience, User
-from borgersag.keys import KeyKind, parse_key
+from borgersag.cli.audit import add_audit_commands
+from borgersag.domain.keys import KeyKind, parse_key
+from borgersag.people.identity import Audience, User
+from borgersag.sdk.errors import ConfigError
 
 CPR = "0101011234"
 SUBJECT = f"cpr:{CPR}"

@@ -103,7 +103,7 @@ def test_sigkill_mid_burst_loses_no_audit_row(sandbox, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "borgersag.cli", "serve", "--config", str(config),
+        [sys.executable, "-m", "borgersag.cli.main", "serve", "--config", str(config),
          "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -20,8 +20,8 @@ from borgersag import (
     oauth2_client_credentials_auth,
     oauth2_password_auth,
 )
-from borgersag import auth as auth_module
-from borgersag.registry import build_connector
+from borgersag.lookup.registry import build_connector
+from borgersag.sdk import credentials as auth_module
 from borgersag.testing import make_client_certificate
 
 TOKEN_URL = "https://login.example/token"

@@ -62,7 +62,7 @@ except ImportError as exc:
 
 from serve_app import serve  # noqa: E402
 
-from borgersag.config import Config  # noqa: E402
+from borgersag.config.loader import Config  # noqa: E402
 from borgersag.web import create_app  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

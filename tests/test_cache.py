@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from borgersag.cache import ResultCache
+from borgersag.lookup.cache import ResultCache
 
 
 def test_fresh_value_is_reused_until_ttl():

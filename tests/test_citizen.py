@@ -9,11 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from borgersag.citizen import Access, CitizenCase, citizen_view, progress_text
-from borgersag.citizen_policy import CITIZEN_SETTINGS, CitizenPolicy, validate_citizen_settings
-from borgersag.errors import ConfigError
-from borgersag.keys import BFE, CPR, Matrikel
-from borgersag.model import (
+from borgersag.domain.keys import BFE, CPR, Matrikel
+from borgersag.domain.model import (
     Case,
     Caseworker,
     Document,
@@ -31,6 +28,13 @@ from borgersag.model import (
     SourceResult,
     SourceStatus,
 )
+from borgersag.people.citizen_policy import (
+    CITIZEN_SETTINGS,
+    CitizenPolicy,
+    validate_citizen_settings,
+)
+from borgersag.people.citizen_view import Access, CitizenCase, citizen_view, progress_text
+from borgersag.sdk.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 AT = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
@@ -507,7 +511,7 @@ from_date = {from_date}
 
 
 def test_config_file_gives_the_validated_policy(tmp_path):
-    from borgersag.config import load_config
+    from borgersag.config.loader import load_config
 
     (tmp_path / "portal.toml").write_text(CONFIG_TOML.format(from_date="2020-01-01"), "utf-8")
     config = load_config(tmp_path)
@@ -530,8 +534,8 @@ def test_every_setting_is_documented_and_every_documented_key_exists():
 
 
 def test_a_previous_owners_building_case_is_not_the_new_owners():
-    from borgersag.keys import BFE
-    from borgersag.model import Expansion
+    from borgersag.domain.keys import BFE
+    from borgersag.domain.model import Expansion
 
     estate = BFE.parse("100123456")
     bought = dt.date(2024, 2, 26)

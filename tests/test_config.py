@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from borgersag.config import Config, load_config
-from borgersag.errors import ConfigError
-from borgersag.registry import build_sources, connector_types
+from borgersag.config.loader import Config, load_config
+from borgersag.lookup.registry import build_sources, connector_types
+from borgersag.sdk.errors import ConfigError
 
 SANDBOX = {"sandbox": {}}
 CIT = "[auth.citizen]\nissuer = 'https://mitid.example'\nclient_id = 'c'\n"
@@ -28,7 +28,7 @@ def test_shipped_demo_config_is_valid_and_builds_every_source():
 def test_builtin_connectors_load_through_entry_points():
     types = connector_types()
     assert {"sbsys", "ejerfortegnelse", "byggesag"} <= set(types)
-    assert types["sbsys"].__module__ == "connectors.sbsys"
+    assert types["sbsys"].__module__ == "borgersag.connectors.sbsys"
 
 
 @pytest.mark.parametrize(
@@ -162,7 +162,7 @@ def test_secret_values_are_not_repeated_in_errors():
 def test_cli_stops_with_one_line_on_bad_config(tmp_path):
     write(tmp_path, "portal.toml", "[sandbox]\n[portal]\ndeadline_seconds = 'soon'\n")
     result = subprocess.run(
-        [sys.executable, "-m", "borgersag.cli", "check-config", "--config", str(tmp_path)],
+        [sys.executable, "-m", "borgersag.cli.main", "check-config", "--config", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from test_connectors_byggesag import SETTINGS, building
 
 from borgersag import KeyKind
+from borgersag.connectors.byggesag import ByggesagConnector
 from borgersag.testing import ConformanceSuite
-from connectors.byggesag import ByggesagConnector
 
 SAMPLE_KEYS = {
     KeyKind.MATRIKEL: "2000351-12a",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from test_connectors_ejerfortegnelse import SETTINGS, ownership
 
 from borgersag import KeyKind
+from borgersag.connectors.ejerfortegnelse import EjerfortegnelseConnector
 from borgersag.testing import ConformanceSuite
-from connectors.ejerfortegnelse import EjerfortegnelseConnector
 
 SAMPLE_KEYS = {KeyKind.CPR: "010190-1234", KeyKind.BFE: "123456"}
 OWNERS = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from test_connectors_momentum import CITIZEN, TOKEN, citizen, course, worker
 
 from borgersag import KeyKind
+from borgersag.connectors.momentum import MomentumConnector
 from borgersag.testing import ConformanceSuite
-from connectors.momentum import MomentumConnector
 
 SETTINGS = {
     "base_url": "https://unused/",

@@ -6,8 +6,8 @@ import pytest
 from test_connectors_os2mo import TOKEN, employee
 
 from borgersag import KeyKind
+from borgersag.connectors.os2mo import Os2moConnector
 from borgersag.testing import ConformanceSuite
-from connectors.os2mo import Os2moConnector
 
 SETTINGS = {
     "base_url": "https://unused/",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from test_connectors_rest import answer, page_params, record
 
 from borgersag import KeyKind
+from borgersag.connectors.rest import RestConnector
 from borgersag.testing import ConformanceSuite
-from connectors.rest import RestConnector
 
 SEARCHES = {
     **page_params()["search"],

@@ -5,8 +5,8 @@ from __future__ import annotations
 from test_connectors_sbsys import SETTINGS, case_json
 
 from borgersag import KeyKind
+from borgersag.connectors.sbsys import SbsysConnector
 from borgersag.testing import ConformanceSuite
-from connectors.sbsys import SbsysConnector
 
 SAMPLE_KEYS = {KeyKind.CPR: "010190-1234", KeyKind.MEDARBEJDER: "M10234"}
 ONE_CASE_PER_PAGE = {"page_size": 1}

@@ -23,8 +23,8 @@ from test_connectors_zgw import (
 )
 
 from borgersag import KeyKind
+from borgersag.connectors.zgw import ZgwConnector
 from borgersag.testing import ConformanceSuite
-from connectors.zgw import ZgwConnector
 
 
 def moved(body, base_url):

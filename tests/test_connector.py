@@ -18,7 +18,7 @@ from borgersag import (
     api_key_auth,
     parse_key,
 )
-from borgersag.registry import build_connector
+from borgersag.lookup.registry import build_connector
 
 CPR = parse_key(KeyKind.CPR, "010190-1234")
 

@@ -6,10 +6,10 @@ import pytest
 import responses
 from responses import matchers
 
-from borgersag.errors import ConfigError, FatalError, NotFound, RetriableError
-from borgersag.keys import BFE, KeyKind, Matrikel, parse_key
-from borgersag.model import DocumentType, Progress
-from connectors.byggesag import ByggesagConnector
+from borgersag.connectors.byggesag import ByggesagConnector
+from borgersag.domain.keys import BFE, KeyKind, Matrikel, parse_key
+from borgersag.domain.model import DocumentType, Progress
+from borgersag.sdk.errors import ConfigError, FatalError, NotFound, RetriableError
 
 BASE = "https://byg.example/"
 LIST = BASE + "api/v1/byggesager"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from borgersag.cli import main
+from borgersag.cli.main import main
 
 
 def write_sources(folder, sources: dict[str, dict]) -> None:

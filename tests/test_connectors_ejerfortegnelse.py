@@ -8,9 +8,9 @@ import json
 import pytest
 import responses
 
-from borgersag.errors import ConfigError, FatalError, ForbiddenError, RetriableError
-from borgersag.keys import BFE, KeyKind, Matrikel, parse_key
-from connectors.ejerfortegnelse import EjerfortegnelseConnector
+from borgersag.connectors.ejerfortegnelse import EjerfortegnelseConnector
+from borgersag.domain.keys import BFE, KeyKind, Matrikel, parse_key
+from borgersag.sdk.errors import ConfigError, FatalError, ForbiddenError, RetriableError
 
 BASE = "https://ejer.example/"
 SEARCH = BASE + "ejerfortegnelse/v1/ejerskaber/soeg"

@@ -9,11 +9,11 @@ import pytest
 import responses
 from responses import matchers
 
-from borgersag.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
-from borgersag.keys import BFE, KeyKind, parse_key
-from borgersag.model import Progress, Sensitivity
+from borgersag.connectors.momentum import DEFAULT_TARGET_GROUP, MomentumConnector, _is_primary
+from borgersag.domain.keys import BFE, KeyKind, parse_key
+from borgersag.domain.model import Progress, Sensitivity
 from borgersag.sandbox import momentum
-from connectors.momentum import DEFAULT_TARGET_GROUP, MomentumConnector, _is_primary
+from borgersag.sdk.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
 
 BASE = "https://momentum.example/api/"
 TOKEN = "https://login.example/token"

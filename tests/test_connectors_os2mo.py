@@ -7,10 +7,10 @@ import json
 import pytest
 import responses
 
-from borgersag.errors import ConfigError, FatalError, ForbiddenError, RetriableError
-from borgersag.keys import KeyKind, parse_key
+from borgersag.connectors.os2mo import EmployeeInfo, KleResponsibility, Os2moConnector
+from borgersag.domain.keys import KeyKind, parse_key
 from borgersag.sandbox import os2mo
-from connectors.os2mo import EmployeeInfo, KleResponsibility, Os2moConnector
+from borgersag.sdk.errors import ConfigError, FatalError, ForbiddenError, RetriableError
 
 BASE = "https://mo.example/"
 TOKEN = "https://keycloak.example/auth/realms/mo/protocol/openid-connect/token"

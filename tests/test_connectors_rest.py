@@ -13,14 +13,14 @@ import pytest
 import responses
 from responses import matchers
 
-from borgersag.config import Config
-from borgersag.errors import ConfigError, FatalError, NotFound, RetriableError
-from borgersag.keys import BFE, KeyKind, Matrikel, parse_key
-from borgersag.model import Progress
-from borgersag.registry import build_source
-from connectors.byggesag import ByggesagConnector
-from connectors.rest import RestConnector
-from connectors.rest_paths import MISSING, Path, PathError, PathSyntaxError
+from borgersag.config.loader import Config
+from borgersag.connectors.byggesag import ByggesagConnector
+from borgersag.connectors.rest import RestConnector
+from borgersag.connectors.rest_paths import MISSING, Path, PathError, PathSyntaxError
+from borgersag.domain.keys import BFE, KeyKind, Matrikel, parse_key
+from borgersag.domain.model import Progress
+from borgersag.lookup.registry import build_source
+from borgersag.sdk.errors import ConfigError, FatalError, NotFound, RetriableError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "examples" / "rest-byggesag.toml"

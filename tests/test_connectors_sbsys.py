@@ -7,10 +7,10 @@ import json
 import pytest
 import responses
 
-from borgersag.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
-from borgersag.keys import BFE, KeyKind, Matrikel, parse_key
-from borgersag.model import DocumentStatus, DocumentType, Progress, Sensitivity
-from connectors.sbsys import SbsysConnector
+from borgersag.connectors.sbsys import SbsysConnector
+from borgersag.domain.keys import BFE, KeyKind, Matrikel, parse_key
+from borgersag.domain.model import DocumentStatus, DocumentType, Progress, Sensitivity
+from borgersag.sdk.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
 
 BASE = "https://sbsys.example/api-root/"
 SETTINGS = {

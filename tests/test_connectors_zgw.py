@@ -13,12 +13,12 @@ from jose import jwt
 from responses import matchers
 from zgw_specs import assert_valid
 
-from borgersag.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
-from borgersag.keys import KeyKind, parse_key
-from borgersag.model import PartyRole, Progress, Sensitivity
+from borgersag.connectors.zgw import ZgwConnector, ZgwJwtAuth
+from borgersag.connectors.zgw_mapping import parse_status_map, progress_at, sensitivity_of
+from borgersag.domain.keys import KeyKind, parse_key
+from borgersag.domain.model import PartyRole, Progress, Sensitivity
 from borgersag.sandbox.zgw import CREDENTIALS
-from connectors.zgw import ZgwConnector, ZgwJwtAuth
-from connectors.zgw_mapping import parse_status_map, progress_at, sensitivity_of
+from borgersag.sdk.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
 
 ROOT = "https://openzaak.example/"
 BASE = ROOT + "zaken/api/v1/"

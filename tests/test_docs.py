@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from borgersag.audit import AUDIT_SETTINGS
-from borgersag.config import (
+from borgersag.config.loader import (
     AUTH_SETTINGS,
     CASEWORKER_LOGIN_SETTINGS,
     CITIZEN_LOGIN_SETTINGS,
@@ -14,7 +14,7 @@ from borgersag.config import (
     ROLE_SETTINGS,
     SOURCE_SETTINGS,
 )
-from borgersag.registry import connector_types
+from borgersag.lookup.registry import connector_types
 from borgersag.web.limits import LIMIT_SETTINGS
 from borgersag.web.sessions import SESSION_SETTINGS
 
@@ -103,8 +103,8 @@ def test_the_connector_tutorial_runs_as_written(tmp_path):
 
 def test_rest_connector_settings_documented_exactly():
     """The rest type documents its nested keys by their full names."""
-    from connectors.rest_requests import SEARCH_KEYS
-    from connectors.rest_settings import FIELDS
+    from borgersag.connectors.rest_requests import SEARCH_KEYS
+    from borgersag.connectors.rest_settings import FIELDS
 
     cls = connector_types()["rest"]
     keys = documented("type `rest`")

@@ -7,10 +7,10 @@ import time
 import pytest
 from fakes import FakeOwnership, FakeSource
 
-from borgersag.cache import ResultCache
-from borgersag.engine import Engine
-from borgersag.keys import KeyKind, parse_key
-from borgersag.model import SourceStatus
+from borgersag.domain.keys import KeyKind, parse_key
+from borgersag.domain.model import SourceStatus
+from borgersag.lookup.cache import ResultCache
+from borgersag.lookup.engine import Engine
 
 CPR = parse_key("cpr", "0102031234")
 OTHER = parse_key("cpr", "0203041234")

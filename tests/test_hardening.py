@@ -8,8 +8,8 @@ from conftest import csrf_token, login_as_caseworker
 from fake_portal import CITIZEN_ISSUER, TYPICAL_CPR, FakePortal, make_config
 from oidc_fake import FakeProvider
 
-from borgersag.config import Config
-from borgersag.errors import ConfigError
+from borgersag.config.loader import Config
+from borgersag.sdk.errors import ConfigError
 from borgersag.web import create_app
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from borgersag.identity import (
+from borgersag.domain.model import Sensitivity
+from borgersag.people.identity import (
     CASEWORKER_PROFILES,
     IdentityRefused,
     Restrictions,
@@ -13,7 +14,6 @@ from borgersag.identity import (
     caseworker_from_claims,
     narrower,
 )
-from borgersag.model import Sensitivity
 
 S = Sensitivity
 PROFILE = CASEWORKER_PROFILES["standard"]

@@ -2,8 +2,8 @@
 
 import datetime as dt
 
-from borgersag.join import join_cases
-from borgersag.model import Case, Document, DocumentType, Progress, ProgressStep, Provenance
+from borgersag.domain.join import join_cases
+from borgersag.domain.model import Case, Document, DocumentType, Progress, ProgressStep, Provenance
 
 T = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from borgersag.keys import BFE, CPR, CVR, InvalidKey, KeyKind, Matrikel, parse_key
+from borgersag.domain.keys import BFE, CPR, CVR, InvalidKey, KeyKind, Matrikel, parse_key
 
 
 @pytest.mark.parametrize(

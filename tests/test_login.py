@@ -19,7 +19,7 @@ from conftest import csrf_token
 from fake_portal import CITIZEN_ISSUER, STAFF_ISSUER, FakePortal
 from oidc_fake import FakeProvider, authorization_params, b64url, finish, public_pem, start
 
-from borgersag import logmask
+from borgersag.runtime import logmask
 
 CPR = "0103854321"
 OTHER_CPR = "0909091234"
@@ -27,7 +27,8 @@ OTHER_CPR = "0909091234"
 
 @pytest.fixture(autouse=True)
 def unmasked_logs():
-    """The log mask (borgersag.logmask) would hide a leak; these tests prove there is none."""
+    """The log mask (borgersag.runtime.logmask) would hide a leak; these tests prove there is
+    none."""
     with logmask.suspended():
         yield
 

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from borgersag import logmask
+from borgersag.runtime import logmask
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import caseworker_user, csrf_token, sign_in
 
-from borgersag.config import Config
-from borgersag.portal import Portal
+from borgersag.config.loader import Config
+from borgersag.lookup.portal import Portal
 from borgersag.web import create_app
 
 

@@ -24,13 +24,13 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTORS = {
-    "sbsys": "connectors.sbsys:SbsysConnector",
-    "ejerfortegnelse": "connectors.ejerfortegnelse:EjerfortegnelseConnector",
-    "byggesag": "connectors.byggesag:ByggesagConnector",
-    "zgw": "connectors.zgw:ZgwConnector",
-    "momentum": "connectors.momentum:MomentumConnector",
-    "os2mo": "connectors.os2mo:Os2moConnector",
-    "rest": "connectors.rest:RestConnector",
+    "sbsys": "borgersag.connectors.sbsys:SbsysConnector",
+    "ejerfortegnelse": "borgersag.connectors.ejerfortegnelse:EjerfortegnelseConnector",
+    "byggesag": "borgersag.connectors.byggesag:ByggesagConnector",
+    "zgw": "borgersag.connectors.zgw:ZgwConnector",
+    "momentum": "borgersag.connectors.momentum:MomentumConnector",
+    "os2mo": "borgersag.connectors.os2mo:Os2moConnector",
+    "rest": "borgersag.connectors.rest:RestConnector",
 }
 
 
@@ -72,8 +72,8 @@ def test_wheel_ships_templates_config_assets_and_entry_points(wheel):
         "borgersag/static/vendor/dkfds/css/dkfds-borgerdk.min.css",
         "borgersag/static/vendor/dkfds/js/dkfds.min.js",
         "borgersag/static/vendor/dkfds/img/all-svg-icons.svg",
-        "connectors/__init__.py",
-        *(f"connectors/{name}.py" for name in CONNECTORS),
+        "borgersag/connectors/__init__.py",
+        *(f"borgersag/connectors/{name}.py" for name in CONNECTORS),
         # Every template and every shipped config file, not just the ones named above.
         *(f"borgersag/templates/{p.name}" for p in (ROOT / "templates").glob("*.html")),
         *(f"borgersag/default_config/{p.name}" for p in (ROOT / "config").glob("*.toml")),
@@ -85,7 +85,8 @@ def test_wheel_ships_templates_config_assets_and_entry_points(wheel):
     stray = sorted(
         n
         for n in names
-        if n.startswith(("tests/", ".venv/", "node_modules/")) or "__pycache__" in n
+        # A top-level "connectors" package would clash with any other project's.
+        if n.startswith(("tests/", ".venv/", "node_modules/", "connectors/")) or "__pycache__" in n
     )
     assert not stray, f"{wheel.name} ships files it should not: {stray[:10]}"
 
@@ -93,7 +94,7 @@ def test_wheel_ships_templates_config_assets_and_entry_points(wheel):
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(entry_points_text)
     assert dict(parser["borgersag.connectors"]) == CONNECTORS
-    assert dict(parser["console_scripts"]) == {"borgersag": "borgersag.cli:main"}
+    assert dict(parser["console_scripts"]) == {"borgersag": "borgersag.cli.main:main"}
 
 
 # Runs in the subprocess: argv = [unpacked wheel dir, source checkout]. Prints one JSON line.
@@ -106,9 +107,9 @@ INSTALLED_APP_SCRIPT = textwrap.dedent(
     # The venv's editable install puts the checkout on sys.path: take it off again.
     sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != checkout]
 
-    import borgersag, connectors
-    from borgersag.config import Config, default_config_dir, load_config
-    from borgersag.registry import connector_types
+    import borgersag, borgersag.connectors as connectors
+    from borgersag.config.loader import Config, default_config_dir, load_config
+    from borgersag.lookup.registry import connector_types
     from borgersag.sandbox.runner import start_sandbox
     from borgersag.web import create_app, static_dir, templates_dir
     from borgersag.sandbox.idp_people import demo_staff

@@ -17,15 +17,16 @@ import pytest
 import requests.adapters
 from conftest import csrf_token, login_as_caseworker, sandbox_login
 
-from borgersag import logmask
-from borgersag.config import Config
-from borgersag.portal import Portal
+from borgersag.config.loader import Config
+from borgersag.lookup.portal import Portal
+from borgersag.runtime import logmask
 from borgersag.web import create_app
 
 
 @pytest.fixture(autouse=True)
 def unmasked_logs():
-    """The log mask (borgersag.logmask) would hide a leak; these tests prove there is none."""
+    """The log mask (borgersag.runtime.logmask) would hide a leak; these tests prove there is
+    none."""
     with logmask.suspended():
         yield
 
@@ -214,7 +215,7 @@ def test_stopped_source_is_named_unavailable(sandbox):
     config = Config.from_mapping({"sandbox": {}, "sources": sources})  # no web: no login
     portal = Portal.from_config(config)
     try:
-        from borgersag.keys import parse_key
+        from borgersag.domain.keys import parse_key
 
         overview = portal.lookup(parse_key("cpr", sandbox.municipality.demo.typical))
     finally:

@@ -10,13 +10,13 @@ import pytest
 import requests
 from stdnum.dk import cpr as stdnum_cpr
 
-from borgersag.errors import ConfigError
-from borgersag.keys import KeyKind, parse_key
+from borgersag.domain.keys import KeyKind, parse_key
 from borgersag.sandbox import catalog
 from borgersag.sandbox.data import NOW, generate
 from borgersag.sandbox.esdh import CREDENTIALS
 from borgersag.sandbox.faults import FaultError, Faults, parse_fault_settings
 from borgersag.sandbox.runner import start_sandbox, validate_sandbox_settings
+from borgersag.sdk.errors import ConfigError
 
 API_KEY = {"X-Api-Key": "sandbox-key"}
 TIMEOUT = 5

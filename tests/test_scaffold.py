@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from borgersag.cli import main
+from borgersag.cli.main import main
 
 pytestmark = pytest.mark.slow
 
@@ -46,10 +46,10 @@ INSTALLED = textwrap.dedent(
     import json, threading, sys
     from flask import Flask, jsonify
     from werkzeug.serving import make_server
-    from borgersag.config import Config
-    from borgersag.keys import parse_key
-    from borgersag.portal import Portal
-    from borgersag.registry import connector_types
+    from borgersag.config.loader import Config
+    from borgersag.domain.keys import parse_key
+    from borgersag.lookup.portal import Portal
+    from borgersag.lookup.registry import connector_types
 
     assert connector_types()["affald"].__module__ == "borgersag_affald.connector"
     api = Flask("affald-api")
@@ -90,7 +90,7 @@ def test_installed_with_pip_it_shows_up_in_an_overview(package, tmp_path):
     [("Affald", "lowercase"), ("x", "lowercase"), ("sbsys", "taken"), ("class", "lowercase")],
 )
 def test_bad_names_are_refused(name, problem, tmp_path):
-    from borgersag.scaffold import create_package
+    from borgersag.cli.scaffold import create_package
 
     with pytest.raises(ValueError, match=problem):
         create_package(name, tmp_path)

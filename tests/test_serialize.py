@@ -6,8 +6,8 @@ import json
 
 from fake_portal import sample_overview
 
-from borgersag.keys import CPR, CVR
-from borgersag.serialize import key_to_dict, overview_to_dict
+from borgersag.domain.keys import CPR, CVR
+from borgersag.domain.serialize import key_to_dict, overview_to_dict
 
 
 def test_keys_are_kind_and_value_and_cpr_has_its_masked_form():

@@ -20,7 +20,7 @@ import pytest
 from conftest import REDIS_URL, require_redis
 from flask import Flask, g, jsonify, render_template_string, request, session
 
-from borgersag.errors import ConfigError
+from borgersag.sdk.errors import ConfigError
 from borgersag.web import csrf
 from borgersag.web.session_stores import (
     MemorySessionStore,

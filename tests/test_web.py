@@ -9,8 +9,8 @@ import responses
 from conftest import csrf_token, login_as_caseworker
 from fake_portal import STAFF_ISSUER, TYPICAL_CPR, XSS_TITLE, RetriableError
 
-from borgersag.errors import NotFound
-from borgersag.web.store import OverviewStore
+from borgersag.sdk.errors import NotFound
+from borgersag.web.overviews import OverviewStore
 
 TYPICAL_DASHED = f"{TYPICAL_CPR[:6]}-{TYPICAL_CPR[6:]}"
 

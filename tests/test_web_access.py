@@ -16,9 +16,9 @@ import pytest
 from conftest import caseworker_user, csrf_token, sign_in
 from fake_portal import TYPICAL_CPR, FakePortal, make_config, sample_overview
 
-from borgersag.identity import Restrictions
-from borgersag.keys import CPR
-from borgersag.model import Document, DocumentType, Party, PartyRole, Sensitivity
+from borgersag.domain.keys import CPR
+from borgersag.domain.model import Document, DocumentType, Party, PartyRole, Sensitivity
+from borgersag.people.identity import Restrictions
 from borgersag.web import create_app
 
 TYPICAL_DASHED = f"{TYPICAL_CPR[:6]}-{TYPICAL_CPR[6:]}"
@@ -479,8 +479,8 @@ def test_default_roles_do_not_show_protected_addresses(client, protected_party):
 
 @pytest.fixture
 def live_app(sandbox):
-    from borgersag.config import Config
-    from borgersag.portal import Portal
+    from borgersag.config.loader import Config
+    from borgersag.lookup.portal import Portal
 
     config = Config.from_mapping(
         {

@@ -14,12 +14,8 @@ import re
 import pytest
 from fake_portal import XSS_TITLE, make_config
 
-from borgersag.citizen_policy import validate_citizen_settings
-from borgersag.connector import DocumentContent
-from borgersag.errors import NotFound, RetriableError
-from borgersag.identity import Audience, User
-from borgersag.keys import BFE, CPR, Key, KeyKind, Matrikel
-from borgersag.model import (
+from borgersag.domain.keys import BFE, CPR, Key, KeyKind, Matrikel
+from borgersag.domain.model import (
     Case,
     Caseworker,
     Document,
@@ -37,6 +33,10 @@ from borgersag.model import (
     SourceResult,
     SourceStatus,
 )
+from borgersag.people.citizen_policy import validate_citizen_settings
+from borgersag.people.identity import Audience, User
+from borgersag.sdk.connector import DocumentContent
+from borgersag.sdk.errors import NotFound, RetriableError
 
 AT = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
 KAREN = CPR.parse("0103854321")

@@ -6,8 +6,8 @@ import threading
 
 from fake_portal import sample_overview
 
-from borgersag.keys import CPR
-from borgersag.web.store import OverviewStore, is_token
+from borgersag.domain.keys import CPR
+from borgersag.web.overviews import OverviewStore, is_token
 
 OVERVIEW = sample_overview(CPR.parse("0103854321"))
 

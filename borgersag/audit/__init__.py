@@ -42,8 +42,8 @@ Why it is built this way:
 See docs/audit.md for the schema, operations and the PostgreSQL roles.
 """
 
-from .chain import AuditChainBroken, VerifyResult
-from .event import (
+from borgersag.audit.chain import AuditChainBroken, VerifyResult
+from borgersag.audit.event import (
     ACTOR_TYPES,
     STAFF_VIEW_KINDS,
     AuditEvent,
@@ -52,8 +52,8 @@ from .event import (
     source_outcomes,
     subject_key,
 )
-from .settings import AUDIT_SETTINGS, retention_cutoff, validate_audit_settings
-from .store import AuditLog, AuditRecord, AuditUnavailable
+from borgersag.audit.section import AUDIT_SETTINGS, retention_cutoff, validate_audit_settings
+from borgersag.audit.store import AuditLog, AuditRecord, AuditUnavailable
 
 __all__ = [
     "ACTOR_TYPES",

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .event import GENESIS_HASH, chain_hash, iso_utc
+from borgersag.audit.event import GENESIS_HASH, chain_hash, iso_utc
 
 __all__ = ["AuditChainBroken", "VerifyResult", "check_chain", "row_fields"]
 

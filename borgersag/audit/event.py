@@ -20,8 +20,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..identity import User
-    from ..keys import Key
+    from borgersag.domain.keys import Key
+    from borgersag.people.identity import User
 
 __all__ = [
     "ACTOR_TYPES",
@@ -85,7 +85,7 @@ class AuditEvent:
     ``subject`` is the key looked at as ``"<kind>:<value>"`` (see :func:`subject_key`),
     or ``""`` when there is none (login, logout). ``sources`` pairs each source asked
     with its outcome (``ok``, ``empty``, ``failed``, ``timeout``, ``stale``,
-    ``disabled``, …: a :class:`~borgersag.model.SourceStatus` value). ``at`` is set by
+    ``disabled``, …: a :class:`~borgersag.domain.model.SourceStatus` value). ``at`` is set by
     the log when left out. The ``repr`` leaves out the subject and names.
     """
 
@@ -215,7 +215,7 @@ def mask_subject(subject: str) -> str:
     Other key kinds are shown as their key type formats them; a subject that does not
     parse is hidden entirely.
     """
-    from ..keys import InvalidKey, KeyKind, parse_key
+    from borgersag.domain.keys import InvalidKey, KeyKind, parse_key
 
     if not subject:
         return "-"
@@ -227,5 +227,6 @@ def mask_subject(subject: str) -> str:
 
 
 def source_outcomes(results: Iterable[Any]) -> tuple[tuple[str, str], ...]:
-    """``sources`` for an event from an overview's :class:`~borgersag.model.SourceResult` s."""
+    """``sources`` for an event from an overview's
+    :class:`~borgersag.domain.model.SourceResult` s."""
     return tuple((r.source, str(r.status.value)) for r in results)

@@ -1,7 +1,7 @@
 """The audit log itself: append under a lock, read for people, check, prune.
 
 :class:`AuditLog` wraps one SQLAlchemy engine. Everything that is dialect-specific is
-in two places: connections and the append lock (:mod:`borgersag.audit.engine`) and the
+in two places: connections and the append lock (:mod:`borgersag.audit.database`) and the
 triggers (:mod:`borgersag.audit.schema`). The rest is one code path.
 """
 
@@ -22,11 +22,11 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
-from .chain import AuditChainBroken, VerifyResult, check_chain, row_fields
-from .engine import describe, error_reason, make_engine, transaction
-from .event import GENESIS_HASH, STAFF_VIEW_KINDS, AuditEvent, chain_hash, utc
-from .schema import audit_checkpoint, audit_event, install_schema
-from .settings import parse_audit_url, url_from_settings
+from borgersag.audit.chain import AuditChainBroken, VerifyResult, check_chain, row_fields
+from borgersag.audit.database import describe, error_reason, make_engine, transaction
+from borgersag.audit.event import GENESIS_HASH, STAFF_VIEW_KINDS, AuditEvent, chain_hash, utc
+from borgersag.audit.schema import audit_checkpoint, audit_event, install_schema
+from borgersag.audit.section import parse_audit_url, url_from_settings
 
 __all__ = ["AuditLog", "AuditRecord", "AuditUnavailable"]
 

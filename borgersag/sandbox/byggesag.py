@@ -11,9 +11,9 @@ import re
 
 from flask import Flask, Response, jsonify, request
 
-from .data import BuildingCase, Municipality
-from .faults import Faults
-from .service import api_key_check, json_error, make_service_app
+from borgersag.sandbox.data import BuildingCase, Municipality
+from borgersag.sandbox.faults import Faults
+from borgersag.sandbox.service import api_key_check, json_error, make_service_app
 
 __all__ = ["MAX_PAGE_SIZE", "create_app"]
 

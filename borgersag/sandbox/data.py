@@ -379,6 +379,6 @@ class Municipality:
 
 def generate(seed: int = 2026) -> Municipality:
     """Build the sandbox municipality; the same seed always gives the same data."""
-    from .generator import Generator
+    from borgersag.sandbox.generator import Generator
 
     return Generator(seed).build()

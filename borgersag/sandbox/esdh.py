@@ -15,10 +15,10 @@ import zlib
 
 from flask import Flask, Response, jsonify, request
 
-from . import catalog
-from .data import EsdhCase, EsdhDocument, Municipality
-from .faults import Faults
-from .service import json_error, make_service_app
+from borgersag.sandbox import catalog
+from borgersag.sandbox.data import EsdhCase, EsdhDocument, Municipality
+from borgersag.sandbox.faults import Faults
+from borgersag.sandbox.service import json_error, make_service_app
 
 __all__ = ["CREDENTIALS", "create_app"]
 

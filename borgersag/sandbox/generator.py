@@ -17,8 +17,8 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from . import catalog
-from .data import (
+from borgersag.sandbox import catalog
+from borgersag.sandbox.data import (
     NOW,
     Address,
     BuildingCase,

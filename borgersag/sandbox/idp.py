@@ -30,10 +30,10 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.debug import DebuggedApplication
 from werkzeug.exceptions import HTTPException
 
-from .data import Municipality
-from .faults import FaultError, Faults
-from .idp_people import DemoPerson, demo_citizens, demo_staff
-from .service import GARBAGE_BODY, json_error
+from borgersag.sandbox.data import Municipality
+from borgersag.sandbox.faults import FaultError, Faults
+from borgersag.sandbox.idp_people import DemoPerson, demo_citizens, demo_staff
+from borgersag.sandbox.service import GARBAGE_BODY, json_error
 
 __all__ = [
     "CODE_MAX_AGE_SECONDS",

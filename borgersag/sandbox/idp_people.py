@@ -17,8 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Sensitivity
-from .data import Employee, Municipality
+from borgersag.domain.model import Sensitivity
+from borgersag.sandbox.data import Employee, Municipality
 
 __all__ = [
     "LOA_HIGH",

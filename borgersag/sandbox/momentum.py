@@ -25,10 +25,10 @@ import re
 
 from flask import Flask, jsonify, request
 
-from . import catalog
-from .data import Municipality
-from .faults import Faults
-from .momentum_data import (
+from borgersag.sandbox import catalog
+from borgersag.sandbox.data import Municipality
+from borgersag.sandbox.faults import Faults
+from borgersag.sandbox.momentum_data import (
     TARGET_GROUPS,
     Course,
     EmploymentCitizen,
@@ -36,8 +36,8 @@ from .momentum_data import (
     actor_id,
     build_momentum,
 )
-from .oauth import ClientCredentials
-from .service import json_error, make_service_app
+from borgersag.sandbox.oauth import ClientCredentials
+from borgersag.sandbox.service import json_error, make_service_app
 
 __all__ = ["CREDENTIALS", "MAX_PAGE_SIZE", "TOKEN_PATH", "create_app"]
 

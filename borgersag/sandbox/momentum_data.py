@@ -20,8 +20,8 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
-from . import catalog
-from .data import NOW, Citizen, Municipality
+from borgersag.sandbox import catalog
+from borgersag.sandbox.data import NOW, Citizen, Municipality
 
 __all__ = [
     "DEMO_CASEWORKER_CITIZENS",

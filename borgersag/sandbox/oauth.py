@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from flask import Flask, jsonify, request
 
-from .service import json_error
+from borgersag.sandbox.service import json_error
 
 __all__ = ["TOKEN_LIFETIME", "ClientCredentials"]
 

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 
 from flask import Flask, jsonify, request
 
-from . import catalog
-from .data import Employee, Municipality
-from .faults import Faults
-from .oauth import ClientCredentials
-from .service import make_service_app
+from borgersag.sandbox import catalog
+from borgersag.sandbox.data import Employee, Municipality
+from borgersag.sandbox.faults import Faults
+from borgersag.sandbox.oauth import ClientCredentials
+from borgersag.sandbox.service import make_service_app
 
 __all__ = [
     "CREDENTIALS",

@@ -10,7 +10,7 @@ identity providers (``mitid`` for citizens, ``medarbejderlogin`` for staff).
 ...     sandbox.issuer("mitid")      # 'http://127.0.0.1:54322'
 
 Settings come from the ``[sandbox]`` TOML table and are validated by
-:func:`validate_sandbox_settings`, which raises :class:`~borgersag.errors.ConfigError`
+:func:`validate_sandbox_settings`, which raises :class:`~borgersag.sdk.errors.ConfigError`
 with one line naming the key.
 """
 
@@ -25,11 +25,11 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from ..errors import ConfigError
-from . import byggesag, ejerfortegnelse, esdh, idp, momentum, os2mo, zgw
-from .data import Municipality, generate
-from .faults import FaultError, Faults, parse_fault_settings
-from .service import API_KEY, API_KEY_HEADER
+from borgersag.sandbox import byggesag, ejerfortegnelse, esdh, idp, momentum, os2mo, zgw
+from borgersag.sandbox.data import Municipality, generate
+from borgersag.sandbox.faults import FaultError, Faults, parse_fault_settings
+from borgersag.sandbox.service import API_KEY, API_KEY_HEADER
+from borgersag.sdk.errors import ConfigError
 
 __all__ = [
     "IDENTITY_PROVIDERS",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from .faults import FaultError, Faults
+from borgersag.sandbox.faults import FaultError, Faults
 
 __all__ = ["API_KEY", "GARBAGE_BODY", "api_key_check", "json_error", "make_service_app"]
 

@@ -33,11 +33,11 @@ from flask import Flask, Response, jsonify, request
 from jose import jwt
 from jose.exceptions import ExpiredSignatureError, JWTClaimsError, JWTError
 
-from .data import Municipality
-from .faults import Faults
-from .service import make_service_app
-from .zgw_data import Rol, RolType, StatusType, Zaak, ZaakType, build_register
-from .zgw_json import (
+from borgersag.sandbox.data import Municipality
+from borgersag.sandbox.faults import Faults
+from borgersag.sandbox.service import make_service_app
+from borgersag.sandbox.zgw_data import Rol, RolType, StatusType, Zaak, ZaakType, build_register
+from borgersag.sandbox.zgw_json import (
     Urls,
     catalogus_json,
     rol_json,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import catalog
+from borgersag.sandbox import catalog
 
 __all__ = ["FLOWS", "ZAAKTYPEN", "Flow", "ZaakTypeSpec"]
 

@@ -18,8 +18,8 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
-from .data import NOW, Citizen, Municipality
-from .zgw_catalog import ZAAKTYPEN, ZaakTypeSpec
+from borgersag.sandbox.data import NOW, Citizen, Municipality
+from borgersag.sandbox.zgw_catalog import ZAAKTYPEN, ZaakTypeSpec
 
 __all__ = [
     "VERTROUWELIJKHEID",

@@ -10,8 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 
-from .data import Address, Municipality
-from .zgw_data import Rol, RolType, StatusType, Zaak, ZaakStatus, ZaakType, ZgwRegister
+from borgersag.sandbox.data import Address, Municipality
+from borgersag.sandbox.zgw_data import (
+    Rol,
+    RolType,
+    StatusType,
+    Zaak,
+    ZaakStatus,
+    ZaakType,
+    ZgwRegister,
+)
 
 __all__ = [
     "RSIN",

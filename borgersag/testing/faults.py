@@ -13,8 +13,7 @@ import requests
 import responses
 
 from borgersag import FatalError, ForbiddenError, NotFound, SourceError
-
-from . import backend as fake
+from borgersag.testing import backend as fake
 
 __all__ = ["CLIENT_FAULTS", "NOT_JSON", "RETRIABLE_FAULTS", "fault", "garbage", "json_body"]
 

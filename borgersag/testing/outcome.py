@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from borgersag import Connector, KeyKind, SourceError
-
-from . import backend as fake
-from .network import UnrecordedNetworkAccess
-from .records import case_problems, relation_problems
+from borgersag.testing import backend as fake
+from borgersag.testing.network import UnrecordedNetworkAccess
+from borgersag.testing.records import case_problems, relation_problems
 
 __all__ = [
     "Outcome",

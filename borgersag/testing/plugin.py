@@ -23,7 +23,7 @@ import pytest
 @pytest.fixture
 def borgersag_no_network() -> Iterator[Any]:
     """Refuse real network access during the test; yields the guard (``.attempts``)."""
-    from .network import no_network
+    from borgersag.testing.network import no_network
 
     with no_network() as guard:
         yield guard
@@ -35,7 +35,7 @@ def borgersag_no_network() -> Iterator[Any]:
 def borgersag_backend(borgersag_no_network: Any) -> Iterator[Any]:
     """A strict ``responses.RequestsMock`` with the socket guard on; fails the test on a
     request nothing was registered for."""
-    from .backend import strict_mock
+    from borgersag.testing.backend import strict_mock
 
     with strict_mock() as mock:
         yield mock

@@ -5,7 +5,8 @@ connector, settings, a sample key per key kind and a recorded backend; the packa
 docstring of :mod:`borgersag.testing` has the whole example and docs/connectors.md says
 what each check does.
 
-Every check builds the connector as the engine does (:func:`borgersag.registry.build_connector`)
+Every check builds the connector as the engine does
+(:func:`borgersag.lookup.registry.build_connector`)
 as the instance ``konformitet`` titled ``Konformitetskilde``, and runs it against the
 author's backend with strict ``responses`` and the socket guard on.
 """
@@ -30,13 +31,12 @@ from borgersag import (
     SourceError,
     parse_key,
 )
-from borgersag.registry import build_connector
-
-from . import backend as fake
-from . import faults
-from .contract import config_error_problems, contract_problems, wrong_value
-from .network import UnrecordedNetworkAccess, no_network
-from .outcome import (
+from borgersag.lookup.registry import build_connector
+from borgersag.testing import backend as fake
+from borgersag.testing import faults
+from borgersag.testing.contract import config_error_problems, contract_problems, wrong_value
+from borgersag.testing.network import UnrecordedNetworkAccess, no_network
+from borgersag.testing.outcome import (
     Outcome,
     Probe,
     error_problems,
@@ -45,7 +45,7 @@ from .outcome import (
     record_problems,
     traffic_problems,
 )
-from .records import cpr_texts
+from borgersag.testing.records import cpr_texts
 
 __all__ = ["ConformanceSuite", "Probe"]
 

@@ -2,7 +2,7 @@
 
 :func:`create_app` builds the app; nothing happens at import time. Each part wires
 itself in with ``init_app(app)``. The app keeps the
-:class:`~borgersag.portal.Portal` in ``app.extensions["borgersag"]`` and the overview
+:class:`~borgersag.lookup.portal.Portal` in ``app.extensions["borgersag"]`` and the overview
 store in ``app.extensions["borgersag.overviews"]``.
 """
 
@@ -17,15 +17,18 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, g, request
 
-from .. import logmask
-from ..config import Config, load_config
-from ..http import request_id
-from . import api, audit, auth, citizen, csrf, errors, limits, operations, present, views
-from .sessions import init_sessions
-from .store import OverviewStore
+from borgersag.config.loader import Config, load_config
+from borgersag.runtime import logmask
+from borgersag.sdk.http import request_id
+from borgersag.web import api, citizen, csrf, errors, limits, operations, present
+from borgersag.web import auditing as audit
+from borgersag.web import caseworker as views
+from borgersag.web import login as auth
+from borgersag.web.overviews import OverviewStore
+from borgersag.web.sessions import init_sessions
 
 if TYPE_CHECKING:
-    from ..portal import Portal
+    from borgersag.lookup.portal import Portal
 
 __all__ = ["create_app", "static_dir", "templates_dir"]
 
@@ -75,7 +78,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     if config is None:
         config = portal.config if portal is not None else load_config()
     if portal is None:
-        from ..portal import Portal
+        from borgersag.lookup.portal import Portal
 
         portal = Portal.from_config(config)
 

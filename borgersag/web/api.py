@@ -2,7 +2,7 @@
 
 Same sign-in as the pages (401 JSON without it). Lookups are POSTed as JSON, so a key
 never enters a URL; the overview is kept under the same opaque token the pages use, and
-restricted the same way (:func:`borgersag.web.views.keep_overview`).
+restricted the same way (:func:`borgersag.web.caseworker.keep_overview`).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request, url_for
 
-from ..keys import InvalidKey, KeyKind, parse_key
-from ..serialize import overview_to_dict
-from .auth import caseworker_required
-from .errors import error_response
-from .store import StoredOverview
-from .views import check_purpose, keep_overview, portal, purposes, stored_overview
+from borgersag.domain.keys import InvalidKey, KeyKind, parse_key
+from borgersag.domain.serialize import overview_to_dict
+from borgersag.web.caseworker import check_purpose, keep_overview, portal, purposes, stored_overview
+from borgersag.web.errors import error_response
+from borgersag.web.login import caseworker_required
+from borgersag.web.overviews import StoredOverview
 
 __all__ = ["init_app"]
 

@@ -1,7 +1,7 @@
 """The citizen pages, "Mine sager": the signed-in citizen's own cases, one case, a document.
 
 Every request looks the citizen up by the CPR number from their sign-in (never from the
-URL or a form), filters the answer with :func:`borgersag.citizen.citizen_view`, and
+URL or a form), filters the answer with :func:`borgersag.people.citizen_view.citizen_view`, and
 serves only what that view holds. An id that is not in it — another person's case, a
 case where the citizen is only a secondary party, a made-up or tampered id — gets the
 same 404, and the portal is not even asked about it.
@@ -17,8 +17,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request, send_file
 
-from ..audit import AuditUnavailable, source_outcomes, subject_key
-from ..citizen import (
+from borgersag.audit import AuditUnavailable, source_outcomes, subject_key
+from borgersag.people.citizen_policy import CitizenPolicy
+from borgersag.people.citizen_view import (
     CitizenCase,
     CitizenOverview,
     citizen_view,
@@ -27,11 +28,10 @@ from ..citizen import (
     step_explanation,
     step_label,
 )
-from ..citizen_policy import CitizenPolicy
-from ..errors import NotFound, SourceError
-from . import audit
-from .auth import citizen_required, current_user
-from .errors import error_response
+from borgersag.sdk.errors import NotFound, SourceError
+from borgersag.web import auditing as audit
+from borgersag.web.errors import error_response
+from borgersag.web.login import citizen_required, current_user
 
 __all__ = ["init_app", "policy"]
 

@@ -32,7 +32,7 @@ def csrf_token() -> str:
 
 
 def _refused(exc: CSRFError) -> Any:
-    from .errors import CSRF_MESSAGE, error_response
+    from borgersag.web.errors import CSRF_MESSAGE, error_response
 
     if request.path.startswith("/session/"):  # called by session.js, which reads JSON
         response = jsonify(error={"field": None, "message": CSRF_MESSAGE[1]})

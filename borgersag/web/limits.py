@@ -22,8 +22,8 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
-from ..errors import ConfigError
-from ..settings import Setting, validate_table
+from borgersag.sdk.errors import ConfigError
+from borgersag.sdk.settings import Setting, validate_table
 
 __all__ = ["LIMIT_SETTINGS", "init_app", "validate_limit_settings"]
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 
-from ..connector import Connector
-from ..errors import SourceError
-from .auth import administrator_required, current_user
+from borgersag.sdk.connector import Connector
+from borgersag.sdk.errors import SourceError
+from borgersag.web.login import administrator_required, current_user
 
 __all__ = ["HEALTH_DEADLINE_SECONDS", "init_app", "switched_off"]
 

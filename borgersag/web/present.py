@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
-from ..identity import Restrictions
-from ..model import (
+from borgersag.domain.model import (
     Case,
     Overview,
     Progress,
@@ -24,6 +23,7 @@ from ..model import (
     SourceResult,
     SourceStatus,
 )
+from borgersag.people.identity import Restrictions
 
 __all__ = [
     "access_summary",

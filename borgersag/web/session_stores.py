@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from ..statedir import NotPrivate, private_state_dir
+from borgersag.runtime.statedir import NotPrivate, private_state_dir
 
 __all__ = [
     "MemorySessionStore",
@@ -274,7 +274,7 @@ def _without_password(url: str) -> str:
 
 def default_sqlite_path() -> Path:
     """``<tempdir>/borgersag-<uid>/borgersag-sessions.sqlite3`` in a private folder
-    (:func:`borgersag.statedir.private_state_dir`)."""
+    (:func:`borgersag.runtime.statedir.private_state_dir`)."""
     try:
         return private_state_dir() / DEFAULT_SQLITE_NAME
     except NotPrivate as exc:

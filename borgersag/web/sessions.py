@@ -60,9 +60,14 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import CallbackDict
 from wtforms.validators import ValidationError
 
-from ..errors import ConfigError
-from ..settings import Setting, validate_table
-from .session_stores import SessionStore, SessionStoreUnavailable, build_store, store_key
+from borgersag.sdk.errors import ConfigError
+from borgersag.sdk.settings import Setting, validate_table
+from borgersag.web.session_stores import (
+    SessionStore,
+    SessionStoreUnavailable,
+    build_store,
+    store_key,
+)
 
 __all__ = [
     "SESSION_SETTINGS",

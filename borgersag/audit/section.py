@@ -1,0 +1,124 @@
+"""The ``[audit]`` config table: where the log lives, how long rows are kept, what
+citizens see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from borgersag.runtime.statedir import NotPrivate, private_state_dir
+from borgersag.sdk.errors import ConfigError
+from borgersag.sdk.settings import Setting, validate_table
+
+__all__ = [
+    "AUDIT_SETTINGS",
+    "DEFAULT_SQLITE_NAME",
+    "default_audit_path",
+    "parse_audit_url",
+    "retention_cutoff",
+    "url_from_settings",
+    "validate_audit_settings",
+]
+
+DEFAULT_SQLITE_NAME = "borgersag-audit.sqlite3"
+
+AUDIT_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "url",
+        str,
+        "Where the audit log is kept: a SQLAlchemy URL, 'postgresql://user@host/db'"
+        " (production; driver psycopg) or 'sqlite:////var/lib/borgersag/audit.sqlite3'."
+        " May hold a password: use ${ENV_VAR}. Empty: borgersag-audit.sqlite3 in a"
+        " private folder under the system's temporary directory (demo only: it may be"
+        " cleaned at reboot).",
+        default="",
+        secret=True,
+    ),
+    Setting(
+        "retention_days",
+        int,
+        "Keep audit rows this many whole days (UTC); 'borgersag audit prune' removes"
+        " older days behind a checkpoint. 0 keeps every row forever.",
+        default=0,
+    ),
+    Setting(
+        "show_staff_names",
+        bool,
+        "Whether 'Hvem har set mine oplysninger' shows the staff member's name, or only"
+        " their unit.",
+        default=False,
+    ),
+)
+
+_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+_ACCEPTED = {"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"}
+_URL_EXAMPLE = "'postgresql://user@host/db' or 'sqlite:////path/to/audit.sqlite3'"
+
+
+def parse_audit_url(url: str | URL) -> URL:
+    """The SQLAlchemy URL for an audit log, with the driver we ship (psycopg) filled in.
+
+    ``ValueError`` (without the URL, which may hold a password) for anything else than
+    a SQLite file or PostgreSQL.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise ValueError(f"a database URL such as {_URL_EXAMPLE}") from None
+    if parsed.drivername not in _ACCEPTED:
+        raise ValueError(
+            f"a sqlite:// or postgresql:// URL (postgresql+psycopg), not {parsed.drivername}://"
+        )
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ValueError("a SQLite file path: an in-memory audit log would be lost")
+    if parsed.get_backend_name() == "postgresql" and not parsed.host and not parsed.query:
+        raise ValueError(f"a PostgreSQL URL with a host, e.g. {_URL_EXAMPLE}")
+    return parsed.set(drivername=_DRIVERS.get(parsed.drivername, parsed.drivername))
+
+
+def validate_audit_settings(raw: Any, file: str = "<config>") -> dict[str, Any]:
+    """The validated ``[audit]`` table; :class:`ConfigError` names the key that is wrong."""
+    settings = validate_table(AUDIT_SETTINGS, raw, file, "audit.")
+    if settings["url"]:
+        try:
+            parse_audit_url(settings["url"])
+        except ValueError as exc:
+            raise ConfigError(file, "audit.url", str(exc)) from None
+    return settings
+
+
+def default_audit_path() -> Path:
+    """``<tempdir>/borgersag-<uid>/borgersag-audit.sqlite3`` in a private folder
+    (:func:`borgersag.runtime.statedir.private_state_dir`): whoever controls the folder could
+    rewrite the log file before the chain is checked."""
+    from borgersag.audit.store import AuditUnavailable
+
+    try:
+        return private_state_dir() / DEFAULT_SQLITE_NAME
+    except NotPrivate as exc:
+        raise AuditUnavailable(f"{exc}; or set [audit] url.") from None
+
+
+def retention_cutoff(days: int, now: dt.datetime | None = None) -> dt.datetime | None:
+    """Rows before this moment are due for removal; ``None`` when ``days`` is 0.
+
+    The start of the UTC day ``days`` days ago: nothing younger than ``days`` days is
+    removed, and whole days go at a time. At 15 June 12:00 UTC with ``days = 30`` the
+    cutoff is 16 May 00:00 UTC.
+    """
+    if days <= 0:
+        return None
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return (now - dt.timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def url_from_settings(settings: Mapping[str, Any]) -> URL:
+    """The URL the validated settings point at (the private default when empty)."""
+    if settings.get("url"):
+        return parse_audit_url(settings["url"])
+    return URL.create("sqlite", database=str(default_audit_path()))

@@ -1,0 +1,288 @@
+"""The ``borgersag`` command.
+
+``borgersag demo``
+    the sandbox municipality and the portal in one process on loopback; prints the
+    address to open and the demo identities to try.
+``borgersag serve``
+    the portal under gunicorn (gthread workers) for production.
+``borgersag sandbox``
+    only the sandbox municipality's services (for running the portal separately).
+``borgersag sandbox-fault SERVICE``
+    change a running sandbox service's fault knobs (latency, hang, 500, garbage).
+``borgersag check-config``
+    validate a config directory and list its sources.
+``borgersag connectors list|check|new NAME``
+    installed connector types and configured sources, their health checks, a new
+    connector package to start from.
+``borgersag audit verify|prune|show|init``
+    check the audit log's hash chain, remove old days behind a checkpoint, show recent
+    rows (CPR masked), create the tables.
+
+A configuration error stops any of them with one line: file, key, what was expected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from borgersag.config.loader import Config, load_config
+from borgersag.domain.keys import parse_key
+from borgersag.sdk.errors import ConfigError
+
+SANDBOX_SERVICES = (
+    "esdh",
+    "ejerfortegnelse",
+    "byggesag",
+    "zgw",
+    "momentum",
+    "os2mo",
+    "mitid",
+    "medarbejderlogin",
+)
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``borgersag`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"borgersag: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="borgersag", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        sub.add_argument(
+            "--config",
+            type=Path,
+            default=None,
+            help="directory of *.toml files (default: the shipped demo config)",
+        )
+        return sub
+
+    demo = add("demo", _demo, "Run the sandbox municipality and the portal on loopback.")
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    demo.add_argument("--port", type=int, default=8700, help="portal port (default 8700)")
+
+    serve = add("serve", _serve, "Serve the portal with gunicorn (gthread workers).")
+    serve.add_argument("--bind", default="127.0.0.1:8000", help="host:port to listen on")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (see docs/architecture.md, Scale)"
+    )
+    serve.add_argument("--threads", type=int, default=16, help="threads per worker")
+
+    add("sandbox", _sandbox, "Run only the sandbox municipality's services.")
+
+    fault = add("sandbox-fault", _sandbox_fault, "Set a running sandbox service's faults.")
+    fault.add_argument("service", help="esdh, ejerfortegnelse or byggesag")
+    fault.add_argument("--latency-ms", type=int, help="added latency per request")
+    fault.add_argument("--hang", action=argparse.BooleanOptionalAction, help="hang requests")
+    fault.add_argument("--fail", choices=["500", "garbage", "none"], help="fail every request")
+
+    add("check-config", _check_config, "Validate a config directory and list its sources.")
+
+    from borgersag.cli.audit import add_audit_commands
+    from borgersag.cli.connectors import add_connector_commands
+
+    add_audit_commands(commands, _load)
+    add_connector_commands(commands, _load)
+    return parser
+
+
+def _load(args) -> Config:
+    return load_config(args.config)
+
+
+def _check_config(args) -> int:
+    from borgersag.lookup.registry import build_sources
+
+    config = _load(args)
+    sources = build_sources(config)
+    print(f"config OK: {', '.join(config.files)}")
+    for source in config.sources:
+        connector = sources[source.name]
+        kinds = ", ".join(sorted(k.value for k in connector.key_kinds | connector.relation_kinds))
+        state = "on" if source.enabled else "off"
+        print(f"  {source.name:<20} {source.type:<16} {state:<4} {kinds}")
+    return 0
+
+
+def _demo(args) -> int:
+    from werkzeug.serving import make_server
+
+    from borgersag.sandbox.runner import start_sandbox
+    from borgersag.web import create_app
+
+    config = _load(args)
+    if config.sandbox is None:
+        raise ConfigError(config.files[0], "sandbox", "a [sandbox] table for the demo")
+    sandbox = start_sandbox(config.sandbox)
+    try:
+        app = create_app(config)
+        server = make_server(args.host, args.port, app, threaded=True)
+    except BaseException:
+        sandbox.stop()
+        raise
+    url = f"http://{args.host}:{args.port}/"
+    _print_demo_banner(url, sandbox, config, args.config)
+    _serve_until_signal(server)
+    app.extensions["borgersag"].close()
+    sandbox.stop()
+    return 0
+
+
+def _print_demo_banner(url: str, sandbox, config: Config, config_dir: Path | None) -> None:
+    from borgersag.sandbox.idp_people import demo_citizens, demo_staff
+
+    municipality = sandbox.municipality
+    lines = [
+        "",
+        f"borgersag demo — {config.portal['municipality']} (sandbox)",
+        f"  Open {url}",
+        "  Citizens: 'Log ind med MitID', then pick a test person on the MitID (sandkasse) page:",
+    ]
+    lines += [f"    {p.name:<28} {p.label}" for p in demo_citizens(municipality)]
+    lines.append("  Staff: 'Log ind med kommunens login', then pick:")
+    lines += [f"    {p.name:<28} {p.label}" for p in demo_staff(municipality)]
+    lines.append("  Citizens a caseworker can look up (CPR-nummer, fictitious):")
+    for label, person in _demo_people(municipality.demo):
+        lines.append(f"    {label:<38} {person}")
+    lines.append("  Sandbox services:")
+    for service in SANDBOX_SERVICES:
+        lines.append(f"    {service:<16} {sandbox.url(service)}")
+    config_arg = f" --config {config_dir}" if config_dir else ""
+    lines.append(
+        f"  Make a service hang:  .venv/bin/borgersag sandbox-fault esdh{config_arg} --hang"
+        "   (--no-hang to undo)"
+    )
+    lines.append("  Stop with Ctrl-C.")
+    print("\n".join(lines), flush=True)
+
+
+def _demo_people(demo) -> list[tuple[str, str]]:
+    labels = {
+        "typical": "Typisk borger (3 systemer, byggesag)",
+        "coowner": "Medejer af en ejendom",
+        "protected": "Navne- og adressebeskyttet",
+        "heavy": "Borger med over 500 sager",
+        "nothing": "Borger uden sager",
+    }
+    return [
+        (label, parse_key("cpr", getattr(demo, name)).format()) for name, label in labels.items()
+    ]
+
+
+def _serve_until_signal(server) -> None:
+    stop = threading.Event()
+
+    def handle(signum, frame):
+        stop.set()
+
+    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
+    thread = threading.Thread(target=server.serve_forever, name="portal", daemon=True)
+    thread.start()
+    try:
+        stop.wait()
+    finally:
+        server.shutdown()
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _sandbox(args) -> int:
+    from borgersag.sandbox.runner import start_sandbox
+
+    config = _load(args)
+    if config.sandbox is None:
+        raise ConfigError(config.files[0], "sandbox", "a [sandbox] table")
+    sandbox = start_sandbox(config.sandbox)
+    for service in SANDBOX_SERVICES:
+        print(f"{service:<16} {sandbox.url(service)}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    sandbox.stop()
+    return 0
+
+
+def _sandbox_fault(args) -> int:
+    import requests
+
+    from borgersag.sandbox.runner import validate_sandbox_settings
+
+    config = _load(args)
+    if config.sandbox is None:
+        raise ConfigError(config.files[0], "sandbox", "a [sandbox] table")
+    settings = validate_sandbox_settings(config.sandbox, config.origins.get("sandbox", "config"))
+    service = settings["services"].get(args.service)
+    if service is None:
+        print(f"borgersag: unknown sandbox service {args.service!r}", file=sys.stderr)
+        return 2
+    change: dict[str, object] = {}
+    if args.latency_ms is not None:
+        change["latency_ms"] = args.latency_ms
+    if args.hang is not None:
+        change["hang"] = args.hang
+    if args.fail is not None:
+        change["fail"] = None if args.fail == "none" else args.fail
+    url = f"http://{settings['host']}:{service['port']}/_sandbox/faults"
+    try:
+        response = (
+            requests.put(url, json=change, timeout=3) if change else requests.get(url, timeout=3)
+        )
+    except requests.ConnectionError:
+        print(
+            f"borgersag: no sandbox service answers at {url}; is the demo running?", file=sys.stderr
+        )
+        return 1
+    print(json.dumps(response.json(), indent=2, ensure_ascii=False))
+    return 0 if response.ok else 1
+
+
+def _serve(args) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    config_dir = args.config
+    _load(args)  # fail fast, in the master, with the one-line error
+
+    class _App(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", args.bind)
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            from borgersag.web import create_app
+
+            return create_app(load_config(config_dir))
+
+    _App().run()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

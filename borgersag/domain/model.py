@@ -1,0 +1,406 @@
+"""The canonical model every connector maps its system's records into.
+
+After KOMBIT's Sags- og Dokumentindeks (SF1470) and the ZGW APIs: a :class:`Case` with
+progress history, sensitivity, parties, subjects and documents; a :class:`SourceResult`
+per source per lookup; and the :class:`Overview` a viewer sees. Every record carries its
+:class:`Provenance` (which source, when fetched, whether served stale from cache).
+
+All types are frozen dataclasses: the engine, the join and the viewer policy build new
+values instead of changing shared ones, which keeps cached results safe across threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+from borgersag.domain.keys import Key
+
+__all__ = [
+    "Case",
+    "Caseworker",
+    "Document",
+    "DocumentStatus",
+    "DocumentType",
+    "Event",
+    "Expansion",
+    "Overview",
+    "Party",
+    "PartyRole",
+    "Progress",
+    "ProgressStep",
+    "Provenance",
+    "Relation",
+    "Sensitivity",
+    "SourceResult",
+    "SourceStatus",
+]
+
+
+class Progress(StrEnum):
+    """SF1470 ``FremdriftStatusKode``: the coarse, comparable stage of every case."""
+
+    OPSTAAET = "opstaaet"
+    OPLYST = "oplyst"
+    AFGJORT = "afgjort"
+    AFSLUTTET = "afsluttet"
+
+    @property
+    def label(self) -> str:
+        """Danish label, e.g. ``Opstået``."""
+        return {
+            "opstaaet": "Opstået",
+            "oplyst": "Oplyst",
+            "afgjort": "Afgjort",
+            "afsluttet": "Afsluttet",
+        }[self.value]
+
+    @property
+    def step(self) -> int:
+        """Position in the sequence, 1–4."""
+        return list(Progress).index(self) + 1
+
+
+class Sensitivity(IntEnum):
+    """SF1470 ``Foelsomhed``, ordered: access to a level includes the lower ones."""
+
+    IKKE_FORTROLIG = 0
+    FORTROLIGE_PERSONOPLYSNINGER = 1
+    FOELSOMME_PERSONOPLYSNINGER = 2
+    VIP = 3
+
+    @property
+    def label(self) -> str:
+        """Danish label."""
+        return (
+            "Ikke fortrolig",
+            "Fortrolige personoplysninger",
+            "Følsomme personoplysninger",
+            "VIP-sag",
+        )[self.value]
+
+
+class PartyRole(StrEnum):
+    """A party's role on a case."""
+
+    PRIMARY = "primaer"
+    SECONDARY = "sekundaer"
+
+    @property
+    def label(self) -> str:
+        """Danish label."""
+        return "Primær part" if self is PartyRole.PRIMARY else "Sekundær part"
+
+
+class DocumentType(StrEnum):
+    """SF1470 document types."""
+
+    BREV_INDGAAENDE = "brev_indgaaende"
+    BREV_UDGAAENDE = "brev_udgaaende"
+    DAGSORDEN = "dagsorden"
+    EKSTERNT_NOTAT = "eksternt_notat"
+    FAKTURA = "faktura"
+    INTERNT_NOTAT = "internt_notat"
+    RAPPORT = "rapport"
+    PLAN = "plan"
+    ANDET = "andet"
+
+    @property
+    def label(self) -> str:
+        """Danish label."""
+        return _DOC_TYPE_LABELS[self]
+
+
+_DOC_TYPE_LABELS = {
+    DocumentType.BREV_INDGAAENDE: "Brev indgående",
+    DocumentType.BREV_UDGAAENDE: "Brev udgående",
+    DocumentType.DAGSORDEN: "Dagsorden",
+    DocumentType.EKSTERNT_NOTAT: "Eksternt notat",
+    DocumentType.FAKTURA: "Faktura",
+    DocumentType.INTERNT_NOTAT: "Internt notat",
+    DocumentType.RAPPORT: "Rapport",
+    DocumentType.PLAN: "Plan",
+    DocumentType.ANDET: "Andet",
+}
+
+
+class DocumentStatus(StrEnum):
+    """SF1470 document status, from draft to final."""
+
+    MODTAGET = "modtaget"
+    FORDELT = "fordelt"
+    UNDER_UDARBEJDELSE = "under_udarbejdelse"
+    UNDER_REVIEW = "under_review"
+    PUBLICERET = "publiceret"
+    ENDELIGT = "endeligt"
+    AFLEVERET = "afleveret"
+
+    @property
+    def label(self) -> str:
+        """Danish label."""
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the document is no longer a draft."""
+        return self in (
+            DocumentStatus.MODTAGET,
+            DocumentStatus.FORDELT,
+            DocumentStatus.PUBLICERET,
+            DocumentStatus.ENDELIGT,
+            DocumentStatus.AFLEVERET,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a record came from: source instance name, when it was fetched, and whether
+    it is served from cache after the source failed (``stale``)."""
+
+    source: str
+    fetched_at: dt.datetime
+    stale: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A person or company on a case (``key`` is a CPR or CVR key)."""
+
+    key: Key
+    role: PartyRole
+    name: str | None = None
+    address: str | None = None
+    protected: bool = False  # name and address protection (navne- og adressebeskyttelse)
+
+
+@dataclass(frozen=True, slots=True)
+class Caseworker:
+    """The case's responsible caseworker."""
+
+    medarbejdernummer: str | None
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressStep:
+    """One entry of a case's progress history, with the source's own status text."""
+
+    progress: Progress
+    date: dt.date
+    status_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry on a case's timeline (status change, document, hearing, …)."""
+
+    date: dt.date
+    title: str
+    kind: str = "status"  # status | document | note | deadline
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A document's metadata; its content is fetched through the source on demand."""
+
+    id: str
+    title: str
+    type: DocumentType
+    date: dt.date | None
+    status: DocumentStatus = DocumentStatus.ENDELIGT
+    sensitivity: Sensitivity = Sensitivity.IKKE_FORTROLIG
+    party_may_see: bool = True
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A matter as one source system sees it, in canonical form.
+
+    ``id`` is namespaced ``"<source>/<native id>"``. ``join_keys`` are references that
+    identify the same matter in other systems (e.g. ``"byggesag:BYG-2024-00012"``);
+    cases sharing one are merged by :mod:`borgersag.domain.join`, and ``sources`` then lists the
+    provenance of every system that holds the matter.
+    """
+
+    id: str
+    sagsnummer: str
+    title: str
+    provenance: Provenance
+    progress: Progress = Progress.OPSTAAET
+    progress_history: tuple[ProgressStep, ...] = ()
+    status_text: str | None = None
+    public_title: str | None = None
+    kle: str | None = None
+    facet: str | None = None
+    area: str | None = None
+    sensitivity: Sensitivity = Sensitivity.IKKE_FORTROLIG
+    parties: tuple[Party, ...] = ()
+    subjects: tuple[Key, ...] = ()
+    caseworker: Caseworker | None = None
+    unit: str | None = None
+    opened: dt.date | None = None
+    decided: dt.date | None = None
+    closed: dt.date | None = None
+    deadline: dt.date | None = None
+    documents: tuple[Document, ...] = ()
+    events: tuple[Event, ...] = ()
+    join_keys: frozenset[str] = frozenset()
+    related: tuple[str, ...] = ()
+    deep_link: str | None = None
+    sources: tuple[Provenance, ...] = ()
+    also_known_as: tuple[str, ...] = ()  # ids of the same matter in other sources
+    reason: str | None = None  # why this case is in an overview, e.g. "ejer af 2000351-12a"
+
+    @property
+    def source(self) -> str:
+        """The source instance this case was read from."""
+        return self.provenance.source
+
+    @property
+    def native_id(self) -> str:
+        """The id within the source system."""
+        return self.id.split("/", 1)[1]
+
+    @property
+    def all_sources(self) -> tuple[Provenance, ...]:
+        """Every source holding this matter (just its own before joining)."""
+        return self.sources or (self.provenance,)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the case is still being worked on."""
+        return self.progress is not Progress.AFSLUTTET
+
+    def timeline(self) -> list[Event]:
+        """Progress steps and events merged, oldest first."""
+        items = [
+            Event(step.date, step.status_text or step.progress.label, "status", self.source)
+            for step in self.progress_history
+        ]
+        items.extend(self.events)
+        return sorted(items, key=lambda e: e.date)
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A key reached from another key through a relation source, and why."""
+
+    key: Key
+    reason: str  # e.g. "ejer af matrikel 2000351-12a"
+    # The property's address, kept apart from the reason so it can be masked for a
+    # person with name and address protection (it may be where they live).
+    address: str | None = None
+    since: dt.date | None = None  # when the relation began, e.g. the date of purchase
+    # False: shown with the overview (e.g. a property's owners) but not searched on.
+    search: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """A key the engine also searched, reached from the subject through ``via``."""
+
+    key: Key
+    reason: str
+    via: str
+    address: str | None = None  # see Relation.address
+    since: dt.date | None = None  # see Relation.since
+    searched: bool = True  # see Relation.search
+
+
+class SourceStatus(StrEnum):
+    """The outcome of asking one source; a failure is never shown as "no cases"."""
+
+    OK = "ok"
+    EMPTY = "empty"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    CIRCUIT_OPEN = "circuit_open"
+    STALE = "stale"
+    NOT_APPLICABLE = "not_applicable"
+    FORBIDDEN = "forbidden"
+    DISABLED = "disabled"
+
+    @property
+    def answered(self) -> bool:
+        """Whether the source's data is in the overview (fresh or from cache)."""
+        return self in (SourceStatus.OK, SourceStatus.EMPTY, SourceStatus.STALE)
+
+    @property
+    def label(self) -> str:
+        """Danish label for the source panel."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    SourceStatus.OK: "Svarede",
+    SourceStatus.EMPTY: "Ingen sager",
+    SourceStatus.FAILED: "Kunne ikke svare",
+    SourceStatus.TIMEOUT: "Svarede ikke i tide",
+    SourceStatus.CIRCUIT_OPEN: "Midlertidigt afbrudt",
+    SourceStatus.STALE: "Gemt svar",
+    SourceStatus.NOT_APPLICABLE: "Søger ikke på denne nøgle",
+    SourceStatus.FORBIDDEN: "Adgang nægtet",
+    SourceStatus.DISABLED: "Slået fra",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """What one source answered in one lookup, with latency and a human message."""
+
+    source: str
+    title: str
+    status: SourceStatus
+    message: str = ""
+    latency_ms: float | None = None
+    case_count: int = 0
+    relation_count: int = 0
+    age_seconds: float | None = None  # for STALE: how old the cached answer is
+    keys_searched: tuple[Key, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The joined picture for one subject key."""
+
+    subject: Key
+    cases: tuple[Case, ...]
+    sources: tuple[SourceResult, ...]
+    generated_at: dt.datetime
+    expansions: tuple[Expansion, ...] = field(default=())
+
+    @property
+    def complete(self) -> bool:
+        """Whether every applicable source contributed its answer."""
+        return all(
+            r.status.answered or r.status in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED)
+            for r in self.sources
+        )
+
+    @property
+    def unavailable(self) -> tuple[SourceResult, ...]:
+        """Sources that should have answered but did not."""
+        return tuple(
+            r
+            for r in self.sources
+            if not r.status.answered
+            and r.status not in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED)
+        )
+
+    def by_area(self) -> list[tuple[str, list[Case]]]:
+        """Cases grouped by area (fagområde), areas alphabetical, open cases first."""
+        groups: dict[str, list[Case]] = {}
+        for case in self.cases:
+            groups.setdefault(case.area or "Øvrige sager", []).append(case)
+        return [(area, _newest_open_first(groups[area])) for area in sorted(groups)]
+
+
+def _newest_open_first(cases: Iterable[Case]) -> list[Case]:
+    return sorted(
+        cases,
+        key=lambda c: (not c.is_open, -(c.opened or dt.date.min).toordinal(), c.id),
+    )

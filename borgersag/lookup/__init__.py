@@ -1,0 +1,12 @@
+"""Lookup: from a key to a kept, restricted, audited overview.
+
+The connector registry (types from entry points, instances from config), the engine
+(fan-out under one deadline, key expansion, stale answers), the result cache, the
+:class:`~borgersag.lookup.portal.Portal` that holds them, and the use cases every
+channel calls (:mod:`borgersag.lookup.usecases`: lookup, case detail, document fetch,
+Mit skrivebord).
+
+May import: :mod:`borgersag.audit`, :mod:`borgersag.people`, :mod:`borgersag.config`,
+:mod:`borgersag.sdk`, :mod:`borgersag.domain`, :mod:`borgersag.runtime`.
+Never the web layer, the CLI, the sandbox or the test kit.
+"""

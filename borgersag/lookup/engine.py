@@ -1,0 +1,346 @@
+"""The engine: fan out one lookup to every source, under one deadline, and join.
+
+For a subject key the engine
+
+1. asks, in parallel, every case source that serves the key's kind and every relation
+   source that can expand it (CPR → parcels the person owns);
+2. as each relation answer arrives, asks the case sources serving the new keys (one hop);
+3. stops waiting at the overall deadline: a source still busy is reported as
+   ``timeout`` (or ``stale`` when an older cached answer exists);
+4. returns an :class:`~borgersag.domain.model.Overview` with one
+   :class:`~borgersag.domain.model.SourceResult` per configured source and the joined cases.
+
+It never raises because a source failed: failures are SourceResults.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from borgersag.domain.join import join_cases
+from borgersag.domain.keys import Key
+from borgersag.domain.model import Case, Expansion, Overview, Relation, SourceResult, SourceStatus
+from borgersag.lookup.cache import ResultCache
+from borgersag.sdk.connector import Connector
+from borgersag.sdk.errors import (
+    FatalError,
+    ForbiddenError,
+    RetriableError,
+    SourceError,
+    SourceTimeout,
+)
+
+__all__ = ["Engine"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Call:
+    """One question to one source: search or relations, for one key."""
+
+    source: str
+    op: str  # "search" | "relations"
+    key: Key
+    started: float
+    value: list[Any] | None = None
+    error: SourceError | None = None
+    latency: float | None = None
+    stale_age: float | None = None
+    timed_out: bool = False
+    cached_age: float | None = None  # answered from the cache, fetched this long ago
+    reason: str | None = None  # for searches on an expanded key
+
+
+@dataclass(slots=True)
+class _Lookup:
+    calls: list[_Call] = field(default_factory=list)
+    pending: dict[Future, _Call] = field(default_factory=dict)
+    expansions: list[Expansion] = field(default_factory=list)
+    seen_keys: set[Key] = field(default_factory=set)
+
+
+class Engine:
+    """Fan-out, key expansion, deadline, cache and join over a set of connectors."""
+
+    def __init__(
+        self,
+        sources: dict[str, Connector],
+        *,
+        deadline: float = 4.0,
+        cache: ResultCache | None = None,
+        max_workers: int = 32,
+        disabled: set[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.sources = sources
+        self.deadline = deadline
+        self.cache = cache or ResultCache(ttl=0)
+        self.disabled: frozenset[str] = frozenset(disabled or ())
+        # The newest answer of each source in this process, for the operations page.
+        self.last_results: dict[str, tuple[dt.datetime, SourceResult]] = {}
+        self._clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fanout")
+
+    def close(self) -> None:
+        """Stop the worker threads (calls still running are abandoned)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- the lookup --------------------------------------------------------------------
+
+    def overview(self, key: Key) -> Overview:
+        """Ask every applicable source about ``key`` and return the joined overview."""
+        started = self._clock()
+        until = started + self.deadline
+        lookup = _Lookup(seen_keys={key})
+        for name, source in self._active():
+            if source.expands(key.kind):
+                self._submit(lookup, name, "relations", key)
+            if source.serves(key.kind):
+                self._submit(lookup, name, "search", key)
+        while lookup.pending:
+            remaining = until - self._clock()
+            if remaining <= 0:
+                break
+            done, _ = wait(list(lookup.pending), timeout=remaining, return_when=FIRST_COMPLETED)
+            for future in done:
+                call = lookup.pending.pop(future)
+                call.value, call.error, call.latency, call.cached_age = future.result()
+                if call.error is not None:
+                    self._fallback_to_stale(call)
+                if call.op == "relations" and call.value:
+                    self._expand(lookup, call)
+        for call in lookup.pending.values():
+            call.timed_out = True
+            self._fallback_to_stale(call)
+        results = [
+            self._source_result(name, source, key, lookup) for name, source in self.sources.items()
+        ]
+        cases = self._collect_cases(lookup)
+        now = dt.datetime.now(dt.UTC)
+        for result in results:
+            if result.status not in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED):
+                self.last_results[result.source] = (now, result)
+        log.info(
+            "overview kind=%s sources=%d cases=%d unavailable=%d in %.0f ms",
+            key.kind,
+            len(results),
+            len(cases),
+            sum(
+                1
+                for r in results
+                if not r.status.answered
+                and r.status not in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED)
+            ),
+            (self._clock() - started) * 1000,
+        )
+        return Overview(
+            subject=key,
+            cases=tuple(cases),
+            sources=tuple(results),
+            generated_at=dt.datetime.now(dt.UTC),
+            expansions=tuple(lookup.expansions),
+        )
+
+    def _active(self):
+        return [(n, s) for n, s in self.sources.items() if n not in self.disabled]
+
+    def _expand(self, lookup: _Lookup, call: _Call) -> None:
+        for relation in call.value or []:
+            if not isinstance(relation, Relation) or relation.key in lookup.seen_keys:
+                continue
+            lookup.seen_keys.add(relation.key)
+            lookup.expansions.append(
+                Expansion(
+                    relation.key,
+                    relation.reason,
+                    call.source,
+                    relation.address,
+                    relation.since,
+                    relation.search,
+                )
+            )
+            if not relation.search:
+                continue  # shown, not searched (a property's owners on a property lookup)
+            for name, source in self._active():
+                if source.serves(relation.key.kind):
+                    self._submit(lookup, name, "search", relation.key, reason=relation.reason)
+
+    def _submit(self, lookup: _Lookup, name: str, op: str, key: Key, reason: str | None = None):
+        call = _Call(name, op, key, self._clock(), reason=reason)
+        lookup.calls.append(call)
+        context = contextvars.copy_context()
+        future = self._pool.submit(context.run, self._run, call)
+        lookup.pending[future] = call
+
+    def _run(self, call: _Call) -> tuple[list[Any] | None, SourceError | None, float, float | None]:
+        """Worker: ask the source (through the cache), retrying once on a retriable error.
+
+        Returns (value, error, latency, cached age) instead of touching ``call``, so a call that
+        outlives the deadline cannot change a lookup that has already been answered.
+        """
+        source = self.sources[call.source]
+        method = source.search if call.op == "search" else source.relations
+        cache_key = (call.source, call.op, call.key)
+        value: list[Any] | None = None
+        error: SourceError | None = None
+        cached_age: float | None = None
+        attempts = 2
+        for attempt in range(attempts):
+            try:
+                hit = self.cache.get_or_compute(cache_key, lambda: list(method(call.key)))
+                value, error = hit.value, None
+                cached_age = hit.age if hit.cached else None
+                break
+            except SourceTimeout as exc:
+                error = exc
+                break
+            except RetriableError as exc:
+                error = exc
+                if attempt + 1 < attempts:
+                    time.sleep(0.05)
+            except SourceError as exc:
+                error = exc
+                break
+            except Exception as exc:
+                log.exception("connector %s raised an unclassified error", call.source)
+                error = FatalError(
+                    f"{source.display_name}: uventet fejl i connectoren ({type(exc).__name__})."
+                )
+                break
+        if error is not None:
+            log.warning("source %s failed: %s", call.source, error.message)
+        return value, error, self._clock() - call.started, cached_age
+
+    def _fallback_to_stale(self, call: _Call) -> None:
+        hit = self.cache.stale((call.source, call.op, call.key))
+        if hit is not None:
+            call.value = hit.value
+            call.stale_age = hit.age
+
+    # -- summarising -------------------------------------------------------------------
+
+    def _source_result(
+        self, name: str, source: Connector, subject: Key, lookup: _Lookup
+    ) -> SourceResult:
+        title = source.display_name
+        if name in self.disabled:
+            return SourceResult(
+                name, title, SourceStatus.DISABLED, "Kilden er slået fra af en administrator."
+            )
+        calls = [c for c in lookup.calls if c.source == name]
+        keys = tuple(dict.fromkeys(c.key for c in calls))
+        if not calls:
+            kinds = ", ".join(sorted(k.label for k in source.key_kinds | source.relation_kinds))
+            return SourceResult(
+                name,
+                title,
+                SourceStatus.NOT_APPLICABLE,
+                f"Søger ikke på {subject.label}" + (f" (kun {kinds})." if kinds else "."),
+            )
+        latency = max((c.latency for c in calls if c.latency is not None), default=None)
+        latency_ms = round(latency * 1000, 1) if latency is not None else None
+        # a case found through two keys (BFE and matrikel) is one case
+        case_count = len(
+            {
+                getattr(case, "id", n)
+                for c in calls
+                if c.op == "search"
+                for n, case in enumerate(c.value or [])
+            }
+        )
+        relation_count = sum(len(c.value or []) for c in calls if c.op == "relations")
+        failed = [c for c in calls if c.timed_out or c.error is not None]
+        stale = [c for c in failed if c.stale_age is not None]
+        common = dict(
+            latency_ms=latency_ms,
+            case_count=case_count,
+            relation_count=relation_count,
+            keys_searched=keys,
+        )
+        if failed and len(stale) == len(failed):
+            age = max(c.stale_age or 0.0 for c in stale)
+            return SourceResult(
+                name,
+                title,
+                SourceStatus.STALE,
+                f"Kilden svarer ikke lige nu; viser svaret fra for {_age_text(age)} siden.",
+                age_seconds=round(age, 1),
+                **common,
+            )
+        if failed:
+            first = failed[0]
+            partial = " Svar for andre nøgler er med." if len(failed) < len(calls) else ""
+            if first.timed_out or isinstance(first.error, SourceTimeout):
+                limit = self.deadline if first.timed_out else source.http.timeout[1]
+                return SourceResult(
+                    name,
+                    title,
+                    SourceStatus.TIMEOUT,
+                    f"Intet svar inden for {_seconds_da(limit)} sekunder.{partial}",
+                    **common,
+                )
+            status = (
+                SourceStatus.FORBIDDEN
+                if isinstance(first.error, ForbiddenError)
+                else SourceStatus.FAILED
+            )
+            message = first.error.message if first.error else "Ukendt fejl."
+            return SourceResult(
+                name,
+                title,
+                status,
+                f"{message}{partial}",
+                **common,
+            )
+        note = ""
+        if all(c.cached_age is not None for c in calls):
+            # Honest about reuse: the source was not asked just now.
+            age = max(c.cached_age or 0.0 for c in calls)
+            note = f"Svar fra mellemlageret, hentet for {_age_text(age)} siden."
+            common.update(latency_ms=None, age_seconds=round(age, 1))
+        if relation_count and not case_count:
+            noun = "nøgle" if relation_count == 1 else "nøgler"
+            message = f"Fandt {relation_count} relaterede {noun}. {note}".strip()
+            return SourceResult(name, title, SourceStatus.OK, message, **common)
+        if case_count == 0:
+            return SourceResult(name, title, SourceStatus.EMPTY, note, **common)
+        return SourceResult(name, title, SourceStatus.OK, note, **common)
+
+    def _collect_cases(self, lookup: _Lookup) -> list[Case]:
+        by_id: dict[str, Case] = {}
+        stale_sources = {c.source for c in lookup.calls if c.stale_age is not None}
+        for call in lookup.calls:
+            if call.op != "search" or not call.value:
+                continue
+            for case in call.value:
+                if not isinstance(case, Case) or case.id in by_id:
+                    continue
+                if call.reason:
+                    case = replace(case, reason=call.reason)
+                if call.source in stale_sources and call.stale_age is not None:
+                    case = replace(case, provenance=replace(case.provenance, stale=True))
+                by_id[case.id] = case
+        return join_cases(by_id.values())
+
+
+def _seconds_da(seconds: float) -> str:
+    """``2.5`` → ``"2,5"``: Danish decimal comma."""
+    return f"{seconds:g}".replace(".", ",")
+
+
+def _age_text(seconds: float) -> str:
+    if seconds < 2:
+        return "et øjeblik"
+    if seconds < 90:
+        return f"{int(seconds)} sekunder"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} minutter"
+    return f"{round(seconds / 3600)} timer"

@@ -1,0 +1,421 @@
+"""What a citizen sees in "Mine sager": which cases, and how they look.
+
+Plain Python, no Flask. :func:`citizen_view` turns the engine's
+:class:`~borgersag.domain.model.Overview` for the citizen's own CPR number into a
+:class:`CitizenOverview` that holds only what the citizen may see, following the rules of
+borger.dk's "Mit Overblik" as defaults the municipality can change in ``[citizen]``:
+
+* **Which cases.** A case is shown when the citizen is its *primary party* (by CPR), or
+  when it is a *building case* (KLE main group 02, or area "Byggeri" when the case has no
+  KLE number) about a parcel or property that the ownership register says the citizen
+  owns or co-owns. Nothing else: not cases where the citizen is only a secondary party,
+  and not other people's personal matters that happen to name the citizen's parcel.
+* **What the municipality chose.** KLE subjects, source systems and a start date
+  (:class:`~borgersag.people.citizen_policy.CitizenPolicy`, from ``[citizen]``; see
+  :mod:`borgersag.people.citizen_policy`).
+* **How they look.** Built from an allowlist into :class:`CitizenCase`, a type that has
+  no field for caseworker-only data: no other parties, no sensitivity label, no deep
+  link, no internal notes, no drafts. A new field on :class:`~borgersag.domain.model.Case` is
+  therefore hidden from citizens until someone decides to show it here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from borgersag.domain.keys import Key, KeyKind
+from borgersag.domain.model import (
+    Case,
+    Document,
+    DocumentStatus,
+    DocumentType,
+    Event,
+    Overview,
+    PartyRole,
+    Progress,
+    ProgressStep,
+)
+from borgersag.people.citizen_policy import CitizenPolicy
+
+__all__ = [
+    "BUILDING_KLE_GROUP",
+    "Access",
+    "CitizenCase",
+    "CitizenDocument",
+    "CitizenOverview",
+    "citizen_view",
+    "document_kind",
+    "progress_text",
+    "step_explanation",
+    "step_label",
+]
+
+BUILDING_KLE_GROUP = "02"
+"""KLE main group for building (Byggeri): cases an owner sees on their property."""
+
+_BUILDING_AREA = "byggeri"
+# Reasons the ownership register gives: "ejer af …", "medejer (1/2) af …".
+_OWNERSHIP_REASON = re.compile(r"^\s*(?:med)?ejer\b", re.IGNORECASE)
+_PROPERTY_KINDS = frozenset({KeyKind.MATRIKEL, KeyKind.BFE})
+# Timeline entries a citizen sees. "note" (journal notes) and "document" (which may name
+# drafts or internal documents) are left out; visible documents have their own list.
+_CITIZEN_EVENT_KINDS = frozenset({"status", "deadline"})
+
+
+class Access(StrEnum):
+    """Why a citizen may see a case."""
+
+    PARTY = "part"  # the citizen is the primary party
+    OWNER = "ejer"  # a building case on property the citizen (co-)owns
+
+
+_STEPS: dict[Progress, tuple[str, str]] = {
+    Progress.OPSTAAET: (
+        "Modtaget",
+        "Kommunen har modtaget eller oprettet sagen.",
+    ),
+    Progress.OPLYST: (
+        "Under behandling",
+        "Kommunen har de oplysninger, der skal til, og behandler sagen.",
+    ),
+    Progress.AFGJORT: (
+        "Afgjort",
+        "Kommunen har truffet en afgørelse. Afgørelsen sendes til sagens parter,"
+        " som regel med Digital Post.",
+    ),
+    Progress.AFSLUTTET: (
+        "Afsluttet",
+        "Sagen er afsluttet. Kommunen arbejder ikke længere på den.",
+    ),
+}
+
+
+def step_label(progress: Progress) -> str:
+    """The plain-language name of a progress step, e.g. ``Under behandling``."""
+    return _STEPS[progress][0]
+
+
+def step_explanation(progress: Progress) -> str:
+    """One sentence on what a progress step means for the citizen."""
+    return _STEPS[progress][1]
+
+
+_DOCUMENT_KINDS = {
+    DocumentType.BREV_INDGAAENDE: "Brev til kommunen",
+    DocumentType.BREV_UDGAAENDE: "Brev fra kommunen",
+}
+
+
+def document_kind(kind: DocumentType) -> str:
+    """What kind of document it is, in the citizen's words (``Brev fra kommunen``)."""
+    return _DOCUMENT_KINDS.get(kind, kind.label)
+
+
+def progress_text(progress: Progress) -> str:
+    """``"Trin 2 af 4: Under behandling"``."""
+    return f"Trin {progress.step} af {len(Progress)}: {step_label(progress)}"
+
+
+@dataclass(frozen=True, slots=True)
+class CitizenDocument:
+    """A document as a citizen sees it: final, and one the party may see."""
+
+    id: str
+    title: str
+    type: DocumentType
+    date: dt.date | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CitizenCase:
+    """A case as a citizen sees it. Built from an allowlist of :class:`Case` fields.
+
+    ``also_known_as`` holds the same matter's ids in other systems; it is used to fetch
+    details and documents, never shown. ``sources`` are source names (see
+    :attr:`CitizenOverview.titles` for the names people know).
+    """
+
+    id: str
+    sagsnummer: str
+    title: str
+    access: Access
+    reason: str
+    progress: Progress
+    progress_history: tuple[ProgressStep, ...]
+    sources: tuple[str, ...]
+    status_text: str | None = None
+    kle: str | None = None
+    area: str | None = None
+    unit: str | None = None
+    caseworker_name: str | None = None
+    opened: dt.date | None = None
+    decided: dt.date | None = None
+    closed: dt.date | None = None
+    documents: tuple[CitizenDocument, ...] = ()
+    events: tuple[Event, ...] = ()
+    properties: tuple[Key, ...] = ()
+    also_known_as: tuple[str, ...] = ()
+    stale: bool = False
+
+    @property
+    def source(self) -> str:
+        """The source the case was read from."""
+        return self.sources[0]
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the case is still being worked on."""
+        return self.progress is not Progress.AFSLUTTET
+
+    @property
+    def progress_text(self) -> str:
+        """``"Trin 2 af 4: Under behandling"``."""
+        return progress_text(self.progress)
+
+    @property
+    def latest_activity(self) -> dt.date | None:
+        """The most recent date something happened on the case (not a future deadline)."""
+        dates = [step.date for step in self.progress_history]
+        dates += [e.date for e in self.events if e.kind == "status"]
+        dates += [d for d in (self.opened, self.decided, self.closed) if d]
+        return max(dates, default=None)
+
+    def timeline(self) -> list[Event]:
+        """Progress steps and the visible events merged, oldest first (like the case page)."""
+        items = [
+            Event(step.date, step.status_text or step_label(step.progress), "status", self.source)
+            for step in self.progress_history
+        ]
+        items.extend(self.events)
+        return sorted(items, key=lambda e: e.date)
+
+    def document(self, document_id: str) -> CitizenDocument | None:
+        """The visible document with ``document_id``, if any."""
+        return next((d for d in self.documents if d.id == document_id), None)
+
+    def owning_case_id(self, document: CitizenDocument) -> str:
+        """The id of the joined view whose source holds ``document``."""
+        if document.source:
+            for cid in (self.id, *self.also_known_as):
+                if cid.split("/", 1)[0] == document.source:
+                    return cid
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class CitizenOverview:
+    """The cases one citizen may see, and which systems did not answer.
+
+    ``unavailable`` holds the titles of allowed sources that did not answer; the citizen
+    is told that cases may be missing, without technical detail.
+    """
+
+    cases: tuple[CitizenCase, ...]
+    unavailable: tuple[str, ...]
+    titles: Mapping[str, str]
+    policy: CitizenPolicy
+    generated_at: dt.datetime
+    cpr: Key = field(repr=False)
+    # Owned property keys → the date ownership began (None: not known).
+    owned: Mapping[tuple[KeyKind, str], dt.date | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def open_cases(self) -> list[CitizenCase]:
+        """Cases still being worked on, most recent activity first."""
+        return [c for c in self.cases if c.is_open]
+
+    @property
+    def closed_cases(self) -> list[CitizenCase]:
+        """Closed cases, most recent activity first."""
+        return [c for c in self.cases if not c.is_open]
+
+    @property
+    def unavailable_count(self) -> int:
+        """How many sources did not answer."""
+        return len(self.unavailable)
+
+    def source_titles(self, case: CitizenCase) -> list[str]:
+        """The names people know the case's systems by, without repeats."""
+        return list(dict.fromkeys(self.titles.get(s, s) for s in case.sources))
+
+    def case(self, case_id: str) -> CitizenCase | None:
+        """The visible case with ``case_id`` (its own id or a joined system's id)."""
+        for case in self.cases:
+            if case.id == case_id or case_id in case.also_known_as:
+                return case
+        return None
+
+    def document(self, case_id: str, document_id: str) -> CitizenDocument | None:
+        """A visible document of a visible case."""
+        case = self.case(case_id)
+        return case.document(document_id) if case else None
+
+    def detail(self, full: Case) -> CitizenCase | None:
+        """The citizen's view of ``full`` (a visible case's details from its source).
+
+        ``None`` unless ``full`` is the same matter as a visible case and passes the same
+        rules on its own: details never widen what the citizen sees.
+        """
+        summary = self.case(full.id)
+        if summary is None:
+            return None
+        shown = _citizen_case(full, self.cpr, self.owned, self.policy)
+        if shown is None:
+            return None
+        also = tuple(dict.fromkeys((*shown.also_known_as, *summary.also_known_as)))
+        return replace(shown, also_known_as=tuple(a for a in also if a != shown.id))
+
+
+def citizen_view(overview: Overview, cpr: Key, policy: CitizenPolicy) -> CitizenOverview:
+    """The cases in ``overview`` that the citizen with ``cpr`` may see, redacted.
+
+    ``overview`` must be the lookup of ``cpr`` itself: an overview of another key shows
+    nothing. Open cases come first, each group by most recent activity.
+    """
+    titles = {r.source: r.title or r.source for r in overview.sources}
+    unavailable = tuple(
+        dict.fromkeys(
+            r.title or r.source for r in overview.unavailable if policy.allows_source(r.source)
+        )
+    )
+    if not _same_key(overview.subject, cpr):
+        return CitizenOverview((), unavailable, titles, policy, overview.generated_at, cpr)
+    owned = {
+        (e.key.kind, e.key.value): e.since
+        for e in overview.expansions
+        if e.key.kind in _PROPERTY_KINDS
+        and _OWNERSHIP_REASON.match(e.reason or "")
+        and policy.allows_source(e.via)
+    }
+    shown = [c for case in overview.cases if (c := _citizen_case(case, cpr, owned, policy))]
+    return CitizenOverview(
+        tuple(_open_first(shown)),
+        unavailable,
+        titles,
+        policy,
+        overview.generated_at,
+        cpr,
+        owned,
+    )
+
+
+def _open_first(cases: Iterable[CitizenCase]) -> list[CitizenCase]:
+    def recent(case: CitizenCase) -> int:
+        return -(case.latest_activity or dt.date.min).toordinal()
+
+    return sorted(cases, key=lambda c: (not c.is_open, recent(c), c.id))
+
+
+def _same_key(a: Key, b: Key) -> bool:
+    return a.kind == b.kind and a.value == b.value
+
+
+def _is_building_case(case: Case) -> bool:
+    if case.kle:
+        return case.kle.split(".", 1)[0] == BUILDING_KLE_GROUP
+    return (case.area or "").strip().casefold() == _BUILDING_AREA
+
+
+def _access(
+    case: Case, cpr: Key, owned: Mapping[tuple[KeyKind, str], dt.date | None]
+) -> tuple[Access, tuple[Key, ...]] | None:
+    """Why the citizen may see ``case`` and which of their properties it is about.
+
+    A building case is the owner's only if it began while they owned the property: a
+    previous owner's cases (and the letters sent to them) are not the new owner's.
+    """
+    properties = tuple(s for s in case.subjects if (s.kind, s.value) in owned)
+    if any(p.role is PartyRole.PRIMARY and _same_key(p.key, cpr) for p in case.parties):
+        return Access.PARTY, properties
+    began = _start(case)
+    while_owned = tuple(
+        key
+        for key in properties
+        if (since := owned[(key.kind, key.value)]) is None or (began is not None and began >= since)
+    )
+    if while_owned and _is_building_case(case):
+        return Access.OWNER, while_owned
+    return None
+
+
+_PROPERTY_WORDS = {KeyKind.MATRIKEL: "matrikel", KeyKind.BFE: "BFE-nummer"}
+
+
+def _reason(access: Access, properties: tuple[Key, ...]) -> str:
+    if access is Access.PARTY:
+        return "Du er part i sagen."
+    key = properties[0]
+    return f"Byggesag på din ejendom ({_PROPERTY_WORDS[key.kind]} {key.format()})."
+
+
+def _start(case: Case) -> dt.date | None:
+    return case.opened or min((s.date for s in case.progress_history), default=None)
+
+
+def _citizen_case(
+    case: Case, cpr: Key, owned: Mapping[tuple[KeyKind, str], dt.date | None], policy: CitizenPolicy
+) -> CitizenCase | None:
+    """``case`` as the citizen sees it, or ``None`` when they may not see it."""
+    found = _access(case, cpr, owned)
+    if found is None:
+        return None
+    access, properties = found
+    # A joined case is shown when any system holding it is allowed; what the other
+    # systems add (documents, status changes) is left out.
+    sources = tuple(dict.fromkeys(p.source for p in case.all_sources))
+    allowed = tuple(s for s in sources if policy.allows_source(s))
+    if not allowed:
+        return None
+    if not policy.allows_kle(case.kle) or not policy.allows_start(_start(case)):
+        return None
+    documents = tuple(
+        CitizenDocument(d.id, d.title, d.type, d.date, d.source)
+        for d in case.documents
+        if policy.show_documents
+        and _document_visible(d)
+        and policy.allows_source(d.source or case.source)
+    )
+    events = tuple(
+        e
+        for e in case.events
+        if e.kind in _CITIZEN_EVENT_KINDS and policy.allows_source(e.source or case.source)
+    )
+    history = case.progress_history if policy.allows_source(case.source) else ()
+    name = case.caseworker.name if case.caseworker and policy.show_caseworker_names else None
+    return CitizenCase(
+        id=case.id,
+        sagsnummer=case.sagsnummer,
+        title=case.public_title or case.title,
+        access=access,
+        reason=_reason(access, properties),
+        progress=case.progress,
+        progress_history=history,
+        sources=allowed,
+        status_text=case.status_text,
+        kle=case.kle,
+        area=case.area,
+        unit=case.unit if policy.show_unit else None,
+        caseworker_name=name or None,
+        opened=_start(case),
+        decided=case.decided,
+        closed=case.closed,
+        documents=documents,
+        events=events,
+        properties=properties,
+        also_known_as=case.also_known_as,
+        stale=any(p.stale for p in case.all_sources if p.source in allowed),
+    )
+
+
+def _document_visible(document: Document) -> bool:
+    """Final documents the party may see; never an internal note, whatever its flag."""
+    return (
+        document.status is DocumentStatus.ENDELIGT
+        and document.party_may_see
+        and document.type is not DocumentType.INTERNT_NOTAT
+    )

@@ -1,0 +1,125 @@
+"""Defensive reading of a source's JSON: the wrong shape is a clear error, never a crash.
+
+A body of the wrong shape must become a :class:`~borgersag.sdk.errors.FatalError` that names
+the source and where the problem is — never a ``KeyError`` or ``TypeError`` deep in a
+mapping function, which the engine could only report as "an unexpected error in the
+connector". Messages name fields, never values (a value may be a CPR number).
+
+Use one :class:`Reader` per call, bound to the source's display name::
+
+    read = self.reader
+    body = read.expect(self.http.get_json("sager"), dict, "søgesvaret")
+    for i, raw in enumerate(read.items(body, "sager", "søgesvaret", required=True)):
+        title = read.text(raw, "titel", f"sager[{i}]", required=True)
+
+:func:`check_url` and :func:`check_range` are for ``Connector.validate_settings``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from borgersag.domain.model import Progress
+from borgersag.sdk.errors import ConfigError, FatalError
+
+__all__ = ["Reader", "check_range", "check_url", "parse_status_map"]
+
+_TYPE_WORDS = {
+    dict: "et objekt",
+    list: "en liste",
+    str: "en tekst",
+    int: "et heltal",
+    float: "et tal",
+    bool: "sand/falsk",
+}
+
+
+class Reader:
+    """Reads fields from one source's JSON; every failure is a :class:`FatalError`.
+
+    ``where`` arguments say where in the body a value sits (``"sager[3]"``); they end up
+    in the message, so an operator can find the record without the message containing it.
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, where: str, problem: str) -> FatalError:
+        """The error for a body that is not what the API promises (raise it)."""
+        return FatalError(f"{self.source} sendte data i et uventet format: {where} {problem}.")
+
+    def expect(self, value: Any, typ: type, where: str) -> Any:
+        """``value`` itself, which must be of ``typ`` (``int`` excludes ``bool``)."""
+        if isinstance(value, typ) and not (typ in (int, float) and isinstance(value, bool)):
+            return value
+        return self._wrong(value, typ, where)
+
+    def field(self, obj: dict, name: str, typ: type, where: str, *, required: bool = True) -> Any:
+        """``obj[name]`` of type ``typ``; ``None`` when optional and missing or null."""
+        value = obj.get(name)
+        if value is None:
+            if required:
+                raise self.fail(f"{where}.{name}", "mangler")
+            return None
+        return self.expect(value, typ, f"{where}.{name}")
+
+    def text(self, obj: dict, name: str, where: str, *, required: bool = False) -> str | None:
+        """An optional (or required) string field."""
+        return self.field(obj, name, str, where, required=required)
+
+    def obj(self, obj: dict, name: str, where: str, *, required: bool = False) -> dict:
+        """A nested object; ``{}`` when optional and missing."""
+        return self.field(obj, name, dict, where, required=required) or {}
+
+    def items(self, obj: dict, name: str, where: str, *, required: bool = False) -> list[dict]:
+        """A list of objects; ``[]`` when optional and missing."""
+        values = self.field(obj, name, list, where, required=required) or []
+        return [self.expect(v, dict, f"{where}.{name}[{i}]") for i, v in enumerate(values)]
+
+    def date(self, obj: dict, name: str, where: str, *, required: bool = False) -> dt.date | None:
+        """An ISO date or date-time field, as a date."""
+        value = self.text(obj, name, where, required=required)
+        if value is None:
+            return None
+        try:
+            if len(value) <= 10:
+                return dt.date.fromisoformat(value)
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        except ValueError:
+            raise self.fail(f"{where}.{name}", "er ikke en dato (ÅÅÅÅ-MM-DD)") from None
+
+    def _wrong(self, value: Any, typ: type, where: str) -> Any:
+        got = "null" if value is None else _TYPE_WORDS.get(type(value), type(value).__name__)
+        raise self.fail(where, f"skulle være {_TYPE_WORDS.get(typ, typ.__name__)}, men er {got}")
+
+
+def check_url(value: str, file: str, key: str) -> None:
+    """A setting that must be an http(s) URL; raises :class:`ConfigError` naming ``key``."""
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(file, key, "expected an http:// or https:// URL")
+
+
+def check_range(value: int, low: int, high: int, file: str, key: str) -> None:
+    """An integer setting that must lie within bounds; raises :class:`ConfigError`."""
+    if not low <= value <= high:
+        raise ConfigError(file, key, f"expected an integer {low}-{high}, got {value}")
+
+
+def parse_status_map(text: str, name: str = "STATUS") -> dict[str, Progress]:
+    """Parse a config mapping of a system's status names to progress,
+    ``"Visiteret=afgjort; Behandles=oplyst"``; keys are lower-cased. Raises ``ValueError``
+    naming the part that is wrong (``name`` is how the message calls the left side)."""
+    result = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        status, sep, progress = part.partition("=")
+        try:
+            if not sep or not status.strip():
+                raise ValueError
+            result[status.strip().lower()] = Progress(progress.strip().lower())
+        except ValueError:
+            raise ValueError(
+                f"'{part}' is not {name}=PROGRESS with PROGRESS one of "
+                + ", ".join(p.value for p in Progress)
+            ) from None
+    return result

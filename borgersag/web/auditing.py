@@ -1,0 +1,117 @@
+"""The web layer's side of the audit log: one call per access, fail closed.
+
+Views call :func:`record` *before* they send anything with personal data. It returns
+once the row is committed, or raises :class:`AuditFailed` — an HTTP 503 whose page says
+that nothing is shown because the access could not be recorded. So a database that is
+down costs the user a page, never the citizen their record.
+
+What is recorded where:
+
+* ``lookup`` — a caseworker's lookup (form or API, when the overview is made and
+  before it is stored) and a citizen opening "Mine sager";
+* ``case_view`` and ``document`` — a case page and a document download, by either;
+* ``login``, ``logout`` — after a verified login, and at logout;
+* ``refused`` — a refused login (the refusal code), a 403, and a citizen asking for a
+  case or document that is not theirs.
+
+Showing an overview again (reload, the API's GET of the same overview) is not a new
+lookup: the data was recorded when the overview was made, for this user only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask, current_app, g
+from werkzeug.exceptions import HTTPException
+
+from borgersag.audit import AuditEvent, AuditLog, AuditUnavailable, source_outcomes, subject_key
+from borgersag.domain.keys import Key
+from borgersag.domain.model import Overview
+from borgersag.people.identity import User
+
+__all__ = ["AuditFailed", "audit_log", "init_app", "record", "record_overview"]
+
+log = logging.getLogger(__name__)
+
+FAILED_TITLE = "Opslaget kunne ikke registreres"
+FAILED_TEXT = (
+    "Alle opslag i borgernes oplysninger skal registreres, og det lykkedes ikke lige nu."
+    " Derfor viser vi ikke oplysningerne. Prøv igen om lidt. Hvis fejlen bliver ved, så"
+    " kontakt support og oplys fejl-id'et nedenfor."
+)
+
+
+class AuditFailed(HTTPException):
+    """The access could not be recorded, so the data must not be shown (HTTP 503)."""
+
+    code = 503
+    description = "audit"
+
+
+def audit_log() -> AuditLog:
+    """The app's :class:`~borgersag.audit.AuditLog`."""
+    return current_app.extensions["borgersag.audit"]
+
+
+def record(
+    kind: str,
+    *,
+    user: User | None = None,
+    subject: Key | None = None,
+    purpose: str | None = None,
+    sources: Iterable[tuple[str, str]] = (),
+    case_ids: Iterable[str] = (),
+    detail: str = "",
+    anonymous: bool = False,
+) -> None:
+    """Append one event for this request, committed; raise :class:`AuditFailed` if not.
+
+    ``user`` defaults to the signed-in user (``anonymous=True`` records no actor).
+    """
+    from borgersag.web.login import current_user
+
+    actor = None if anonymous else (user or current_user())
+    event = AuditEvent.for_user(
+        kind,
+        actor,
+        subject=subject_key(subject) if subject is not None else "",
+        purpose=purpose or "",
+        sources=tuple(sources),
+        case_ids=tuple(case_ids),
+        request_id=g.get("request_id") or "",
+        detail=detail,
+    )
+    try:
+        audit_log().record(event)
+    except AuditUnavailable as exc:
+        log.error("audit record failed (%s); the response is refused: %s", kind, exc)
+        raise AuditFailed() from None
+
+
+def record_overview(kind: str, overview: Overview, purpose: str | None, **extra: Any) -> None:
+    """Record an overview being made or shown: its subject, sources and visible cases."""
+    record(
+        kind,
+        subject=overview.subject,
+        purpose=purpose,
+        sources=source_outcomes(overview.sources),
+        case_ids=[case.id for case in overview.cases],
+        **extra,
+    )
+
+
+def _failed(_exc: AuditFailed) -> Any:
+    from borgersag.web.errors import error_response
+
+    return error_response(503, FAILED_TITLE, FAILED_TEXT)
+
+
+def init_app(app: Flask, settings: dict[str, Any]) -> None:
+    """Open the audit log (creating its tables if needed) and handle failures."""
+    audit = AuditLog.from_settings(settings)
+    audit.create_schema()
+    app.extensions["borgersag.audit"] = audit
+    app.register_error_handler(AuditFailed, _failed)
