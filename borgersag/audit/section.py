@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from borgersag.audit.errors import AuditUnavailable
 from borgersag.runtime.statedir import NotPrivate, private_state_dir
 from borgersag.sdk.errors import ConfigError
 from borgersag.sdk.settings import Setting, validate_table
@@ -96,8 +97,6 @@ def default_audit_path() -> Path:
     """``<tempdir>/borgersag-<uid>/borgersag-audit.sqlite3`` in a private folder
     (:func:`borgersag.runtime.statedir.private_state_dir`): whoever controls the folder could
     rewrite the log file before the chain is checked."""
-    from borgersag.audit.store import AuditUnavailable
-
     try:
         return private_state_dir() / DEFAULT_SQLITE_NAME
     except NotPrivate as exc:

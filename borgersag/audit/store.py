@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL
 
 from borgersag.audit.chain import AuditChainBroken, VerifyResult, check_chain, row_fields
 from borgersag.audit.database import describe, error_reason, make_engine, transaction
+from borgersag.audit.errors import AuditUnavailable
 from borgersag.audit.event import GENESIS_HASH, STAFF_VIEW_KINDS, AuditEvent, chain_hash, utc
 from borgersag.audit.schema import audit_checkpoint, audit_event, install_schema
 from borgersag.audit.section import parse_audit_url, url_from_settings
@@ -31,13 +32,6 @@ from borgersag.audit.section import parse_audit_url, url_from_settings
 __all__ = ["AuditLog", "AuditRecord", "AuditUnavailable"]
 
 log = logging.getLogger("borgersag.audit")
-
-
-class AuditUnavailable(RuntimeError):
-    """The audit log could not be written (or read). The caller must not show the data.
-
-    The message names the backend and what went wrong with it, never the event.
-    """
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from borgersag import (
     Case,
     Caseworker,
+    Connector,
     Event,
     FatalError,
     Key,
@@ -35,9 +36,6 @@ from borgersag.connectors.zgw_mapping import (
     sensitivity_of,
 )
 
-if TYPE_CHECKING:
-    from borgersag.connectors.zgw import ZgwConnector
-
 __all__ = ["ZaakMapper"]
 
 
@@ -55,7 +53,7 @@ class _Rollen:
 class ZaakMapper:
     """Maps zaken for one connector instance (``status_map`` already parsed)."""
 
-    def __init__(self, connector: ZgwConnector, status_map: dict[str, Progress]):
+    def __init__(self, connector: Connector, status_map: dict[str, Progress]):
         self.c = connector
         self.status_map = status_map
 
