@@ -7,6 +7,8 @@ import shutil
 import tempfile
 
 import pytest
+from support.actions import login_as_caseworker
+from support.services import POSTGRES_URL, require_postgres
 
 # Apps built by tests keep their default SQLite files (sessions, audit log) in the system
 # temp folder; point that at a folder of this test run, apart from a running demo's.
@@ -14,42 +16,6 @@ tempfile.tempdir = tempfile.mkdtemp(prefix="borgersag-tests-")
 atexit.register(shutil.rmtree, tempfile.tempdir, ignore_errors=True)
 
 # --- databases ---------------------------------------------------------------------------
-
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def require_postgres() -> None:
-    """Skip unless PostgreSQL answers; fail instead when ``BORGERSAG_REQUIRE_SERVICES=1``."""
-    import os
-
-    import psycopg
-
-    try:
-        psycopg.connect(POSTGRES_URL, connect_timeout=2).close()
-    except psycopg.Error as exc:
-        message = f"PostgreSQL at {POSTGRES_URL} is unreachable ({type(exc).__name__})"
-        if os.environ.get("BORGERSAG_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{message}; BORGERSAG_REQUIRE_SERVICES=1 requires it", pytrace=False)
-        pytest.skip(f"{message}; set BORGERSAG_REQUIRE_SERVICES=1 to fail instead")
-
-
-def require_redis(url: str) -> None:
-    """Skip unless Redis answers at ``url``; fail instead when services are required."""
-    import os
-
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0)
-    try:
-        client.ping()
-    except redis.exceptions.RedisError as exc:
-        message = f"Redis at {url} is unreachable ({exc})"
-        if os.environ.get("BORGERSAG_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{message}; BORGERSAG_REQUIRE_SERVICES=1 requires it", pytrace=False)
-        pytest.skip(f"{message}; set BORGERSAG_REQUIRE_SERVICES=1 to fail instead")
-    finally:
-        client.close()
 
 
 @pytest.fixture
@@ -68,12 +34,23 @@ def pg_url():
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def audit_url(request, tmp_path):
     """An empty audit database, once on SQLite (a file) and once on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'audit.sqlite3'}"
     return request.getfixturevalue("pg_url")
+
+
+# Tests that need a real service are slow: `scripts/test -m "not slow"` leaves them out.
+SLOW_FIXTURES = frozenset({"pg_url", "redis_prefix"})
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that uses a real PostgreSQL or Redis fixture as slow."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 # --- sandbox municipality fixtures -------------------------------------------------------
@@ -185,7 +162,7 @@ def live_app(live_portal):
 @pytest.fixture
 def fake_portal():
     """A portal stand-in answering with hand-built overviews (tests/fake_portal.py)."""
-    from fake_portal import FakePortal
+    from support.fake_portal import FakePortal
 
     return FakePortal()
 
@@ -204,93 +181,6 @@ def app(fake_portal):
 def client(app):
     """A test client that is not signed in."""
     return app.test_client()
-
-
-TEST_CASEWORKERS = (
-    ("cw-1", "Mette Kjær", "MK4821", "Jobcenter, Ydelser", ("sagsbehandler",)),
-    ("cw-2", "Jonas Bach Holm", "JH1177", "Byggeri og Miljø", ("sagsbehandler", "administrator")),
-)
-
-
-def caseworker_user(index: int = 0):
-    """One of the test caseworkers as a :class:`borgersag.people.identity.User`."""
-    from borgersag.people.identity import Audience, User, default_roles
-
-    user_id, name, number, unit, roles = TEST_CASEWORKERS[index]
-    catalogue = default_roles()
-    return User(
-        kind=Audience.CASEWORKER,
-        id=user_id,
-        name=name,
-        medarbejdernummer=number,
-        unit=unit,
-        roles=roles,
-        permissions=frozenset().union(*(catalogue[r].permissions for r in roles)),
-    )
-
-
-def citizen_user(cpr: str, name: str = "Karen Nielsen", **extra):
-    """A citizen signed in with MitID."""
-    from borgersag.domain.keys import KeyKind, parse_key
-    from borgersag.people.identity import Audience, User
-
-    return User(
-        kind=Audience.CITIZEN,
-        id=f"citizen-{name.split()[0].lower()}",
-        name=name,
-        cpr=parse_key(KeyKind.CPR, cpr),
-        assurance="substantial",
-        **extra,
-    )
-
-
-def sign_in(client, user) -> None:
-    """Put ``user`` in ``client``'s session the way a finished login does (tests only)."""
-    with client.session_transaction() as session:
-        session.clear()
-        session["user"] = user.to_session()
-        session["_login"] = user.kind.value
-
-
-def sandbox_login(client, sandbox, audience: str, person: str):
-    """Log ``client`` in for real through a sandbox identity provider.
-
-    ``audience`` is "borger" or "medarbejder"; ``person`` a key of
-    :func:`borgersag.sandbox.idp_people.demo_citizens` / ``demo_staff`` (e.g. "typical",
-    "caseworker"). Returns the portal's response to the callback.
-    """
-    import requests
-
-    from borgersag.sandbox.idp_people import demo_citizens, demo_staff
-
-    people = demo_citizens if audience == "borger" else demo_staff
-    chosen = next(p for p in people(sandbox.municipality) if p.key == person)
-    started = client.get(f"/log-ind/{audience}")
-    assert started.status_code == 303, started.status_code
-    answer = requests.post(
-        started.location, data={"sub": chosen.sub}, allow_redirects=False, timeout=10
-    )
-    assert answer.status_code == 302, answer.status_code
-    callback = answer.headers["Location"]
-    assert "/log-ind/svar?" in callback
-    return client.get(callback[callback.index("/log-ind/svar") :])
-
-
-def csrf_token(client) -> str:
-    """The form token of ``client``'s session, read from a page as a browser would."""
-    import re
-
-    page = client.get("/tilgaengelighed").get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "a signed-in page carries the logout form with its token"
-    return found[1]
-
-
-def login_as_caseworker(client, caseworker_index: int = 0):
-    """Sign ``client`` in as one of the test caseworkers; returns the User."""
-    user = caseworker_user(caseworker_index)
-    sign_in(client, user)
-    return user
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import citizen_user, csrf_token, login_as_caseworker, sign_in
 from markupsafe import escape
+from support.actions import citizen_user, csrf_token, login_as_caseworker, sign_in
 
 from borgersag.sandbox.generator import (
     HOSTILE_BREAKOUT,

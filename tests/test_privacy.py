@@ -15,7 +15,7 @@ import time
 
 import pytest
 import requests.adapters
-from conftest import csrf_token, login_as_caseworker, sandbox_login
+from support.actions import csrf_token, login_as_caseworker, sandbox_login
 
 from borgersag.config.loader import Config
 from borgersag.lookup.portal import Portal

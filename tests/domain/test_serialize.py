@@ -1,0 +1,46 @@
+"""The JSON shape of overviews (documented in docs/api.md)."""
+
+from __future__ import annotations
+
+import json
+
+from support.fake_portal import sample_overview
+
+from borgersag.domain.keys import CPR, CVR
+from borgersag.domain.serialize import key_to_dict, overview_to_dict
+
+
+def test_keys_are_kind_and_value_and_cpr_has_its_masked_form():
+    assert key_to_dict(CPR.parse("010385-4321")) == {
+        "kind": "cpr",
+        "value": "0103854321",
+        "masked": "010385-xxxx",
+    }
+    assert key_to_dict(CVR.parse("29189846")) == {"kind": "cvr", "value": "29189846"}
+
+
+def test_overview_is_plain_json_with_iso_dates_and_enum_values():
+    data = overview_to_dict(sample_overview(CPR.parse("0103854321")))
+    json.dumps(data)  # only JSON types
+    assert data["generated_at"] == "2026-11-01T09:30:00+00:00"
+    assert data["complete"] is False
+    assert data["unavailable_sources"] == ["momentum"]
+    statuses = {s["source"]: s["status"] for s in data["sources"]}
+    assert statuses["zaken"] == "empty" and statuses["cvr-arkiv"] == "not_applicable"
+    assert next(s for s in data["sources"] if s["source"] == "sag-arkiv")["answered"] is True
+    case = data["cases"][0]
+    assert case["progress"] == "oplyst"
+    assert case["sensitivity"] == 2
+    assert case["opened"] == "2024-03-04"
+    assert case["documents"][0]["type"] == "brev_indgaaende"
+    assert case["parties"][0]["key"]["masked"] == "010385-xxxx"
+    assert case["provenance"] == {
+        "source": "sbsys",
+        "fetched_at": "2026-11-01T09:30:00+00:00",
+        "stale": False,
+    }
+    joined = data["cases"][1]
+    assert joined["all_sources"] == ["sbsys", "byggesag"]
+    assert joined["subjects"][0] == {"kind": "matrikel", "value": "2000351-12a"}
+    assert joined["join_keys"] == []
+    assert data["expansions"][0]["key"] == {"kind": "matrikel", "value": "2000351-12a"}

@@ -1,0 +1,225 @@
+"""Engine: fan-out under a deadline, key expansion, honest status per source, join."""
+
+import logging
+import threading
+import time
+
+import pytest
+from support.fakes import FakeOwnership, FakeSource
+
+from borgersag.domain.keys import KeyKind, parse_key
+from borgersag.domain.model import SourceStatus
+from borgersag.lookup.cache import ResultCache
+from borgersag.lookup.engine import Engine
+
+CPR = parse_key("cpr", "0102031234")
+OTHER = parse_key("cpr", "0203041234")
+
+
+def status_of(overview, name):
+    return next(r for r in overview.sources if r.source == name)
+
+
+@pytest.fixture
+def engines():
+    made = []
+
+    def make(sources, **kwargs):
+        engine = Engine({s.name: s for s in sources}, **kwargs)
+        made.append((engine, sources))
+        return engine
+
+    yield make
+    for engine, sources in made:
+        for s in sources:
+            if hasattr(s, "release"):
+                s.release.set()
+        engine.close()
+
+
+def test_every_source_gets_one_honest_status(engines):
+    sources = [
+        FakeSource("esdh", cases={CPR.value: ["Boligstøtte", "Kontanthjælp"]}),
+        FakeSource("jobcenter", cases={}),
+        FakeSource("broken", fail="fatal"),
+        FakeSource("permits", kinds=(KeyKind.MATRIKEL,)),
+    ]
+    overview = engines(sources).overview(CPR)
+    assert [r.source for r in overview.sources] == ["esdh", "jobcenter", "broken", "permits"]
+    assert status_of(overview, "esdh").status is SourceStatus.OK
+    assert status_of(overview, "esdh").case_count == 2
+    assert status_of(overview, "jobcenter").status is SourceStatus.EMPTY
+    broken = status_of(overview, "broken")
+    assert broken.status is SourceStatus.FAILED
+    assert "ikke er gyldig JSON" in broken.message
+    assert status_of(overview, "permits").status is SourceStatus.NOT_APPLICABLE
+    assert len(overview.cases) == 2
+    assert not overview.complete
+
+
+def test_hung_source_does_not_hold_the_overview_past_the_deadline(engines):
+    hung = FakeSource("hung", fail="hang")
+    fast = FakeSource("fast", cases={CPR.value: ["Boligstøtte"]})
+    engine = engines([hung, fast], deadline=0.3)
+    started = time.monotonic()
+    overview = engine.overview(CPR)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0  # generous: the point is "not 30 s", not a timing target
+    assert status_of(overview, "hung").status is SourceStatus.TIMEOUT
+    assert "inden for 0,3 sekunder" in status_of(overview, "hung").message
+    assert [c.title for c in overview.cases] == ["Boligstøtte"]
+
+
+def test_sources_are_asked_in_parallel(engines):
+    sources = [FakeSource(f"s{i}", cases={CPR.value: [f"Sag {i}"]}, delay=0.2) for i in range(5)]
+    started = time.monotonic()
+    overview = engines(sources, deadline=5).overview(CPR)
+    assert time.monotonic() - started < 0.2 * 5 * 0.8  # well under the sum of delays
+    assert len(overview.cases) == 5
+
+
+def test_cpr_expands_to_owned_parcels_with_the_reason(engines):
+    owner = FakeOwnership("ejer", {CPR.value: ["2000351-12a"]})
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
+    permits = FakeSource(
+        "byg", kinds=(KeyKind.MATRIKEL,), cases={"2000351-12a": ["Byggesag carport"]}
+    )
+    overview = engines([owner, esdh, permits]).overview(CPR)
+    assert [(e.key.value, e.reason, e.via) for e in overview.expansions] == [
+        ("2000351-12a", "ejer af matrikel 2000351-12a", "ejer")
+    ]
+    building = next(c for c in overview.cases if c.source == "byg")
+    assert building.reason == "ejer af matrikel 2000351-12a"
+    assert status_of(overview, "ejer").status is SourceStatus.OK
+    assert status_of(overview, "ejer").relation_count == 1
+    assert status_of(overview, "byg").status is SourceStatus.OK
+
+
+def test_expansion_is_one_hop_only(engines):
+    owner = FakeOwnership("ejer", {CPR.value: ["2000351-12a"]})
+    owner.relation_kinds = frozenset({KeyKind.CPR, KeyKind.MATRIKEL})
+    owner.parcels["2000351-12a"] = ["2000351-99"]
+    permits = FakeSource("byg", kinds=(KeyKind.MATRIKEL,), cases={"2000351-99": ["Byg"]})
+    overview = engines([owner, permits]).overview(CPR)
+    assert [e.key.value for e in overview.expansions] == ["2000351-12a"]
+    assert overview.cases == ()
+
+
+def test_failed_relation_source_is_reported_and_direct_cases_still_shown(engines):
+    owner = FakeOwnership("ejer", {}, fail=True)
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
+    overview = engines([owner, esdh]).overview(CPR)
+    assert status_of(overview, "ejer").status is SourceStatus.FAILED
+    assert len(overview.cases) == 1
+
+
+def test_same_matter_in_two_systems_is_shown_once_with_both_sources(engines):
+    owner = FakeOwnership("ejer", {CPR.value: ["2000351-12a"]})
+    esdh = FakeSource(
+        "esdh",
+        cases={CPR.value: ["Byggesag journal"]},
+        join_keys={"Byggesag journal": ["byggesag:BYG-1"]},
+    )
+    permits = FakeSource(
+        "byg",
+        kinds=(KeyKind.MATRIKEL,),
+        cases={"2000351-12a": ["Byggesag carport"]},
+        join_keys={"Byggesag carport": ["byggesag:BYG-1"]},
+    )
+    overview = engines([owner, esdh, permits]).overview(CPR)
+    assert len(overview.cases) == 1
+    joined = overview.cases[0]
+    assert {p.source for p in joined.all_sources} == {"esdh", "byg"}
+    assert len(joined.also_known_as) == 1
+
+
+def test_retriable_error_is_retried_once(engines):
+    flaky = FakeSource("flaky", fail="retriable")
+    overview = engines([flaky]).overview(CPR)
+    assert flaky.calls == 2
+    assert status_of(overview, "flaky").status is SourceStatus.FAILED
+    assert "503" in status_of(overview, "flaky").message
+
+
+def test_connector_bug_becomes_a_failed_source_not_a_crash(engines, caplog):
+    overview = engines([FakeSource("buggy", fail="bug")]).overview(CPR)
+    assert status_of(overview, "buggy").status is SourceStatus.FAILED
+    assert "uventet fejl" in status_of(overview, "buggy").message
+
+
+def test_cached_answer_is_reused_within_ttl(engines):
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
+    engine = engines([esdh], cache=ResultCache(ttl=60))
+    engine.overview(CPR)
+    engine.overview(CPR)
+    assert esdh.calls == 1
+    engine.overview(OTHER)
+    assert esdh.calls == 2
+
+
+def test_stale_answer_is_shown_marked_when_source_fails(engines):
+    now = [1000.0]
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
+    engine = engines([esdh], cache=ResultCache(ttl=60, stale_max_age=3600, clock=lambda: now[0]))
+    engine.overview(CPR)
+    now[0] += 600
+    esdh.fail = "fatal"
+    overview = engine.overview(CPR)
+    result = status_of(overview, "esdh")
+    assert result.status is SourceStatus.STALE
+    assert result.age_seconds == 600
+    assert "10 minutter" in result.message
+    assert overview.cases[0].provenance.stale
+
+
+def test_disabled_source_is_not_asked(engines):
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
+    overview = engines([esdh], disabled={"esdh"}).overview(CPR)
+    assert esdh.calls == 0
+    assert status_of(overview, "esdh").status is SourceStatus.DISABLED
+
+
+def test_concurrent_lookups_of_one_key_ask_the_source_once(engines):
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]}, delay=0.2)
+    engine = engines([esdh], cache=ResultCache(ttl=60))
+    threads = [threading.Thread(target=engine.overview, args=(CPR,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert esdh.calls == 1
+
+
+def test_engine_logs_no_cpr(engines, caplog):
+    caplog.set_level(logging.DEBUG)
+    engines([FakeSource("esdh", fail="fatal"), FakeSource("ok")]).overview(CPR)
+    assert caplog.records
+    assert CPR.value not in caplog.text and CPR.format() not in caplog.text
+
+
+def test_answer_from_cache_says_so(engines):
+    now = [0.0]
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
+    engine = engines([esdh], cache=ResultCache(ttl=60, clock=lambda: now[0]))
+    assert status_of(engine.overview(CPR), "esdh").message == ""
+    now[0] = 30
+    cached = status_of(engine.overview(CPR), "esdh")
+    assert cached.status is SourceStatus.OK
+    assert "mellemlageret" in cached.message and "30 sekunder" in cached.message
+    assert cached.age_seconds == 30 and cached.latency_ms is None
+
+
+def test_case_found_through_two_keys_counts_once(engines):
+    owner = FakeOwnership("ejer", {CPR.value: ["2000351-12a", "2000351-12b"]})
+    permits = FakeSource("byg", kinds=(KeyKind.MATRIKEL,))
+    permits.search = lambda key: [permits.make_case(0, "Carport")]  # same case for both keys
+    overview = engines([owner, permits]).overview(CPR)
+    assert status_of(overview, "byg").case_count == 1
+    assert len(overview.cases) == 1
+
+
+def test_not_applicable_names_the_key_kind(engines):
+    overview = engines([FakeSource("esdh")]).overview(parse_key("cvr", "13585628"))
+    result = status_of(overview, "esdh")
+    assert result.status is SourceStatus.NOT_APPLICABLE
+    assert "Søger ikke på CVR-nummer" in result.message

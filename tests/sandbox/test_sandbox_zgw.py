@@ -1,0 +1,321 @@
+"""The sandbox ZGW service (Open Zaak): its data, JWT auth, CRS headers, paging, filters,
+and that what it serves validates against the official Zaken and Catalogi specifications."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+import requests
+from jose import jwt
+from support.zgw_specs import REPO_SPECS_DIR, SPEC_FILES, SPECS_DIR, assert_valid, errors
+
+from borgersag.sandbox import catalog
+from borgersag.sandbox.data import NOW, generate
+from borgersag.sandbox.zgw import CREDENTIALS, JWT_MAX_AGE
+from borgersag.sandbox.zgw_catalog import ZAAKTYPEN
+from borgersag.sandbox.zgw_data import VERTROUWELIJKHEID, build_register
+from borgersag.sandbox.zgw_json import Urls, rol_json
+
+TIMEOUT = 5
+PERSON = "rol__betrokkeneIdentificatie__natuurlijkPersoon__anpIdentificatie"
+BSN = "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn"
+EMPLOYEE = "rol__betrokkeneIdentificatie__medewerker__identificatie"
+
+
+def token(secret=CREDENTIALS["secret"], *, algorithm="HS256", **claims):
+    body = {
+        "iss": CREDENTIALS["client_id"],
+        "iat": int(time.time()),
+        "client_id": CREDENTIALS["client_id"],
+        "user_id": "test",
+        "user_representation": "Test",
+        **claims,
+    }
+    return jwt.encode(body, secret, algorithm=algorithm)
+
+
+def headers(**extra):
+    return {"Authorization": f"Bearer {token()}", "Accept-Crs": "EPSG:4326", **extra}
+
+
+def get(url, *, params=None, **extra):
+    return requests.get(url, params=params, headers=headers(**extra), timeout=TIMEOUT)
+
+
+def search(zgw, body, *, params=None):
+    return requests.post(
+        zgw.zaken + "zaken/_zoek",
+        json=body,
+        params=params,
+        headers=headers(**{"Content-Crs": "EPSG:4326"}),
+        timeout=TIMEOUT,
+    )
+
+
+def every(url, **params):
+    """All results of a paginated list, following ``next``."""
+    results, page = [], get(url, params=params).json()
+    results += page["results"]
+    while page["next"]:
+        page = get(page["next"]).json()
+        results += page["results"]
+    return results
+
+
+# -- the data -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def town():
+    return generate(2026)
+
+
+@pytest.fixture(scope="module")
+def register(town):
+    return build_register(town)
+
+
+def test_same_municipality_same_zaken(town, register):
+    assert build_register(generate(2026)) == register
+    assert build_register(generate(7)).zaken != register.zaken
+
+
+def test_demo_people_have_the_zaken_the_demo_needs(town, register):
+    def of(cpr):
+        return register.zaken_with_party("natuurlijk_persoon", cpr)
+
+    demo = town.demo
+    assert 2 <= len(of(demo.typical)) <= 3
+    assert len(of(demo.coowner)) == 1
+    assert 8 <= len(of(demo.heavy)) <= 12
+    assert of(demo.nothing) == [] and of(demo.hostile) == []
+    handled = register.zaken_with_party("medewerker", demo.caseworker)
+    assert len(handled) >= 4
+    assert any(z.end is None for z in handled), "an open zaak on the caseworker's desk"
+    assert len({z.initiator.identificatie for z in register.zaken}) > 30
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 2026])
+def test_every_unit_has_a_zaaktype_so_any_demo_caseworker_handles_zaken(seed):
+    assert {u.name for u in catalog.UNITS} <= {spec.unit for spec in ZAAKTYPEN}
+    town = generate(seed)
+    handled = build_register(town).zaken_with_party("medewerker", town.demo.caseworker)
+    assert len(handled) >= 4
+
+
+def test_zaken_are_realistic(town, register):
+    units = {e.medarbejdernummer: e.unit for e in town.employees}
+    for zaak in register.zaken:
+        spec = zaak.zaaktype.spec
+        assert town.citizen(zaak.initiator.identificatie).age >= 18
+        assert units[zaak.behandelaar.identificatie] == spec.unit
+        days = [s.set_at.date() for s in zaak.statussen]
+        assert days == sorted(days) and zaak.start <= days[0] and days[-1] <= NOW
+        assert [s.statustype for s in zaak.statussen] == list(
+            zaak.zaaktype.statustypen[: len(zaak.statussen)]
+        )
+        assert VERTROUWELIJKHEID.index(zaak.vertrouwelijkheid) >= VERTROUWELIJKHEID.index(
+            spec.vertrouwelijkheid
+        )
+        assert len(zaak.omschrijving) <= 80 and zaak.identificatie.startswith("ZAAK-")
+    assert {z.end is None for z in register.zaken} == {True, False}
+
+
+def test_no_address_for_a_person_with_name_and_address_protection(town, register):
+    zaak = register.zaken[0]
+    rol = dataclasses.replace(zaak.initiator, identificatie=town.demo.protected)
+    body = rol_json(Urls("http://sandkasse.invalid/"), town, zaak, rol)
+    assert body["betrokkeneIdentificatie"]["anpIdentificatie"] == town.demo.protected
+    assert body["betrokkeneIdentificatie"]["verblijfsadres"] is None
+    assert_valid("zaken", "Rol", body)
+
+
+# -- auth and headers ---------------------------------------------------------------------
+
+
+def test_no_jwt_is_refused_as_open_zaak_does(zgw_service):
+    answer = requests.get(zgw_service.zaken + "zaken", timeout=TIMEOUT)
+    assert answer.status_code == 403
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.json()["code"] == "not_authenticated"
+    assert_valid("zaken", "Fout", answer.json())
+    assert requests.get(zgw_service.root + "health", timeout=TIMEOUT).json()["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("authorization", "says"),
+    [
+        (lambda: f"Bearer {token('wrong-secret')}", "signatur"),
+        (lambda: f"Bearer {token(client_id='someone-else')}", "client_id"),
+        (lambda: f"Bearer {token(iat=int(time.time()) - JWT_MAX_AGE - 60)}", "udløbet"),
+        (lambda: f"Bearer {token(iat=int(time.time()) + 3600)}", "fremtiden"),
+        (lambda: f"Bearer {token(iat='nu')}", "iat"),
+        (lambda: f"Bearer {token(algorithm='HS512')}", "signatur"),
+        (lambda: "Bearer not.a.jwt", "JWT"),
+        (lambda: f"Basic {token()}", "Bearer"),
+    ],
+)
+def test_bad_jwts_are_refused(zgw_service, authorization, says):
+    answer = requests.get(
+        zgw_service.catalogi + "zaaktypen",
+        headers={"Authorization": authorization(), "Accept-Crs": "EPSG:4326"},
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 403
+    assert says in answer.json()["detail"]
+    assert_valid("zaken", "Fout", answer.json())
+
+
+def test_zaken_endpoints_want_accept_crs_and_say_content_crs(zgw_service):
+    url = zgw_service.zaken + "zaken"
+    bare = requests.get(url, headers={"Authorization": f"Bearer {token()}"}, timeout=TIMEOUT)
+    assert bare.status_code == 412 and bare.json()["code"] == "precondition_failed"
+    assert get(url, **{"Accept-Crs": "EPSG:28992"}).status_code == 406
+    answer = get(url)
+    assert answer.status_code == 200 and answer.headers["Content-Crs"] == "EPSG:4326"
+    assert answer.headers["API-version"] == "1.5.1"
+    assert get(zgw_service.catalogi + "zaaktypen").headers["API-version"] == "1.3.1"
+    no_content_crs = requests.post(
+        url + "/_zoek", json={}, headers=headers(), timeout=TIMEOUT
+    ).status_code
+    assert no_content_crs == 412
+
+
+# -- lists, filters, paging ---------------------------------------------------------------
+
+
+def test_pages_link_absolutely_and_cover_everything(zgw_service, register):
+    first = get(zgw_service.zaken + "zaken", params={"pageSize": 7}).json()
+    assert first["count"] == len(register.zaken) and len(first["results"]) == 7
+    assert first["previous"] is None and first["next"].startswith(zgw_service.zaken + "zaken?")
+    second = get(first["next"]).json()
+    assert second["previous"] and second["results"][0]["url"] != first["results"][0]["url"]
+    everything = every(zgw_service.zaken + "zaken", pageSize=50)
+    assert sorted(z["uuid"] for z in everything) == sorted(z.uuid for z in register.zaken)
+    too_far = get(zgw_service.zaken + "zaken", params={"page": 99})
+    assert too_far.status_code == 404 and too_far.json()["detail"] == "Ugyldig side."
+    assert get(zgw_service.zaken + "zaken", params={"pageSize": "x"}).status_code == 400
+
+
+def test_filters_by_person_and_by_employee(zgw_service, town, register):
+    typical = town.demo.typical
+    by_get = get(zgw_service.zaken + "zaken", params={PERSON: typical}).json()
+    by_post = search(zgw_service, {PERSON: typical}).json()
+    assert by_get == by_post and by_post["count"] == 3
+    # a CPR number has ten digits; inpBsn holds nine, so no zaak keeps a CPR number there
+    assert search(zgw_service, {BSN: typical}).json()["count"] == 0
+    worker = town.demo.caseworker
+    handled = search(zgw_service, {EMPLOYEE: worker, "rol__omschrijvingGeneriek": "behandelaar"})
+    assert handled.json()["count"] == len(register.zaken_with_party("medewerker", worker)) >= 4
+    nobody = search(zgw_service, {PERSON: town.demo.nothing}).json()
+    assert nobody == {"count": 0, "next": None, "previous": None, "results": []}
+    paged = search(zgw_service, {PERSON: town.demo.heavy}, params={"pageSize": 3}).json()
+    assert paged["count"] >= 8 and "_zoek?" in paged["next"]
+    assert search(zgw_service, {PERSON: 12}).status_code == 400
+
+
+def test_statussen_and_rollen_of_a_zaak(zgw_service, town):
+    (zaak,) = [
+        z
+        for z in search(zgw_service, {PERSON: town.demo.coowner}).json()["results"]
+        if z["identificatie"]
+    ]
+    statussen = every(zgw_service.zaken + "statussen", zaak=zaak["url"])
+    assert {s["zaak"] for s in statussen} == {zaak["url"]}
+    assert zaak["status"] in {s["url"] for s in statussen}
+    assert [s["indicatieLaatstGezetteStatus"] for s in statussen].count(True) == 1
+    rollen = every(zgw_service.zaken + "rollen", zaak=zaak["url"])
+    assert sorted(r["url"] for r in rollen) == sorted(zaak["rollen"])
+    initiator = next(r for r in rollen if r["omschrijvingGeneriek"] == "initiator")
+    assert initiator["betrokkeneIdentificatie"]["anpIdentificatie"] == town.demo.coowner
+    worker = next(r for r in rollen if r["betrokkeneType"] == "medewerker")
+    assert town.employee(worker["betrokkeneIdentificatie"]["identificatie"])
+    assert get(zaak["url"]).json() == zaak
+
+
+def test_every_url_in_a_zaak_resolves(zgw_service, town):
+    zaak = search(zgw_service, {PERSON: town.demo.typical}).json()["results"][0]
+    zaaktype = get(zaak["zaaktype"]).json()
+    for url in [
+        zaak["status"],
+        *zaak["rollen"],
+        zaaktype["catalogus"],
+        *zaaktype["statustypen"],
+        *zaaktype["roltypen"],
+    ]:
+        assert get(url).status_code == 200, url
+    assert get(zgw_service.zaken + "zaken/" + "0" * 36).status_code == 404
+    assert get(zgw_service.catalogi + "statustypen/" + zaak["uuid"]).status_code == 404
+
+
+# -- the official specifications ----------------------------------------------------------
+
+
+def test_responses_validate_against_the_specifications(zgw_service, town):
+    z, c = zgw_service.zaken, zgw_service.catalogi
+    zaken = get(z + "zaken", params={"pageSize": 500}).json()
+    assert_valid("zaken", "PaginatedExpandZaakList", zaken)
+    one = zaken["results"][0]
+    assert_valid("zaken", "ExpandZaak", get(one["url"]).json())
+    assert_valid("zaken", "Zaak", get(one["url"]).json())
+    assert_valid(
+        "zaken", "PaginatedExpandZaakList", search(zgw_service, {PERSON: town.demo.heavy}).json()
+    )
+    statussen = get(z + "statussen", params={"pageSize": 500}).json()
+    assert_valid("zaken", "PaginatedStatusList", statussen)
+    assert_valid("zaken", "Status", get(statussen["results"][0]["url"]).json())
+    rollen = get(z + "rollen", params={"pageSize": 500}).json()
+    assert_valid("zaken", "PaginatedRolList", rollen)
+    kinds = {r["betrokkeneType"]: r["url"] for r in rollen["results"]}
+    assert set(kinds) == {"natuurlijk_persoon", "medewerker"}
+    for url in kinds.values():
+        assert_valid("zaken", "Rol", get(url).json())
+    zaaktypen = get(c + "zaaktypen").json()
+    assert_valid("catalogi", "PaginatedZaakTypeList", zaaktypen)
+    zaaktype = get(zaaktypen["results"][0]["url"]).json()
+    assert_valid("catalogi", "ZaakType", zaaktype)
+    assert_valid("catalogi", "Catalogus", get(zaaktype["catalogus"]).json())
+    assert_valid("catalogi", "PaginatedStatusTypeList", get(c + "statustypen").json())
+    assert_valid("catalogi", "StatusType", get(zaaktype["statustypen"][0]).json())
+    assert_valid("catalogi", "PaginatedRolTypeList", get(c + "roltypen").json())
+    assert_valid("catalogi", "RolType", get(zaaktype["roltypen"][0]).json())
+    for refused in (get(z + "zaken/" + "0" * 36), get(z + "zaken", **{"Accept-Crs": "x"})):
+        assert_valid("zaken", "Fout", refused.json())
+
+
+def test_the_validator_is_not_vacuous(zgw_service, town):
+    zaak = search(zgw_service, {PERSON: town.demo.typical}).json()["results"][0]
+    assert errors("zaken", "Zaak", {**zaak, "vertrouwelijkheidaanduiding": "hemmelig"})
+    assert errors("zaken", "Zaak", {k: v for k, v in zaak.items() if k != "zaaktype"})
+    assert errors("zaken", "Zaak", {**zaak, "verlenging": {"reden": 1}})
+    rol = get(zaak["rollen"][0]).json()
+    person = {**rol["betrokkeneIdentificatie"], "inpBsn": town.demo.typical}
+    assert errors("zaken", "Rol", {**rol, "betrokkeneIdentificatie": person}), "10 > 9 chars"
+    assert errors("zaken", "Rol", {**rol, "betrokkeneType": "robot"})
+
+
+def test_repo_copies_of_the_specifications_match_the_shared_ones():
+    for name in SPEC_FILES.values():
+        copy = REPO_SPECS_DIR / name
+        assert copy.is_file(), f"tests/specs/{name} is missing"
+        shared = SPECS_DIR / name
+        if shared.is_file():
+            assert copy.read_bytes() == shared.read_bytes(), f"tests/specs/{name} is outdated"
+    assert (REPO_SPECS_DIR / "README.md").is_file()
+
+
+# -- faults -------------------------------------------------------------------------------
+
+
+def test_fault_knobs(zgw_service):
+    try:
+        zgw_service.faults.update(fail="500")
+        assert get(zgw_service.zaken + "zaken").status_code == 500
+        zgw_service.faults.update(fail="garbage")
+        answer = get(zgw_service.zaken + "zaken")
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
+    finally:
+        zgw_service.faults.reset()
+    assert get(zgw_service.zaken + "zaken").status_code == 200

@@ -1,0 +1,516 @@
+"""The portal in a real browser: headless Chromium through Playwright, against the sandbox.
+
+A caseworker's path, clicked as a person would: sign in, look a citizen up, read the
+overview and a case, see a hanging system named, get a form error next to the field; axe
+checks every page for serious accessibility problems. One server and one browser serve
+the whole module.
+
+Skips when Chromium is missing, unless ``BORGERSAG_REQUIRE_BROWSER=1`` (CI sets it): then
+a missing browser is an error. Screenshots of every step go to a pytest temp directory
+(its path is printed; run with ``-s`` to see it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+REQUIRE_BROWSER = os.environ.get("BORGERSAG_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _find_chromium() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _unavailable(why: str) -> None:
+    if REQUIRE_BROWSER:
+        pytest.fail(
+            f"browser tests are required (BORGERSAG_REQUIRE_BROWSER=1) but {why}",
+            pytrace=False,
+        )
+    pytest.skip(why, allow_module_level=True)
+
+
+CHROMIUM = _find_chromium()
+if CHROMIUM is None:
+    _unavailable(
+        "Chromium is not installed (no /usr/bin/chromium and no `chromium` on PATH;"
+        " `apt-get install chromium`)"
+    )
+try:
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Page, expect, sync_playwright
+except ImportError as exc:
+    _unavailable(f"Playwright is not installed ({exc}; `scripts/setup --dev`)")
+
+from support.serve_app import serve  # noqa: E402
+
+from borgersag.config.loader import Config  # noqa: E402
+from borgersag.web import create_app  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DEADLINE_SECONDS = 2.0
+TIMEOUT_MS = 15_000  # Playwright's wait for anything; generous for a loaded machine
+SERIOUS = ("serious", "critical")
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+
+def _portal_config(sandbox, **sessions) -> Config:
+    return Config.from_mapping(
+        {
+            "sandbox": {},
+            "portal": {
+                "deadline_seconds": DEADLINE_SECONDS,
+                "source_timeout_seconds": 1.5,
+                "cache_ttl_seconds": 0,
+            },
+            "auth": sandbox.auth_config(),
+            "sessions": {"backend": "memory", **sessions},
+            "sources": sandbox.source_config(),
+        }
+    )
+
+
+@contextlib.contextmanager
+def _serve(config: Config):
+    app = create_app(config)
+    try:
+        with serve(app) as url:
+            yield url.rstrip("/")
+    finally:
+        app.extensions["borgersag"].close()
+
+
+@pytest.fixture(scope="module")
+def live_server(sandbox):
+    """The portal against the session sandbox, served on a free loopback port."""
+    with _serve(_portal_config(sandbox)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def short_session_server(sandbox):
+    """The same portal with a 6-second idle limit and the warning 4.5 s before it."""
+    with _serve(_portal_config(sandbox, idle_minutes=0.1, warning_minutes=0.075)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """``shots(page, "name")`` saves a full-page screenshot of the step."""
+    directory = tmp_path_factory.mktemp("browser-screenshots")
+    print(f"\nbrowser screenshots: {directory}")
+
+    def save(page: Page, name: str) -> Path:
+        path = directory / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
+
+
+@pytest.fixture
+def page(new_page):
+    """A fresh browser context (no cookies) and page; see ``new_page``."""
+    return new_page()
+
+
+@pytest.fixture
+def signed_in(new_page, caseworker_session):
+    """A fresh page already signed in as the first demo caseworker, on the lookup page."""
+    tab = new_page(storage_state=caseworker_session)
+    tab.goto("/")
+    expect(tab.get_by_role("heading", level=1, name="Nyt opslag")).to_be_visible()
+    return tab
+
+
+@pytest.fixture(scope="module")
+def caseworker_session(browser, live_server):
+    """The cookies of one sign-in through the form, reused by ``signed_in`` (saves time)."""
+    context = browser.new_context(base_url=live_server)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        sign_in(context.new_page())
+        return context.storage_state()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """``new_page(**context_options)``: a page in a fresh browser context.
+
+    When the test ends, fails on a script error, a CSP violation or a sub-resource
+    (CSS, JS, icon) that did not load. Pages answered with 4xx on purpose (the form
+    error) and Chromium's own /favicon.ico request do not count.
+    """
+    contexts = []
+    console: list[tuple[str, str]] = []
+    problems: list[str] = []
+    error_pages: set[str] = {"/favicon.ico"}
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            console.append((message.text, message.location.get("url", "")))
+
+    def on_response(response) -> None:
+        if response.status < 400:
+            return
+        if response.request.resource_type == "document":
+            error_pages.add(response.url)
+        else:
+            problems.append(f"{response.status} {response.url}")
+
+    def make(**options) -> Page:
+        context = browser.new_context(base_url=live_server, locale="da-DK", **options)
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        tab = context.new_page()
+        tab.on("console", on_console)
+        tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        tab.on("response", on_response)
+        return tab
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
+    problems += [
+        f"console: {text} ({url})"
+        for text, url in console
+        if not any(url.endswith(page) for page in error_pages)
+    ]
+    assert not problems, "the browser reported problems:\n" + "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def demo(sandbox):
+    """The sandbox municipality's named demo identities."""
+    return sandbox.municipality.demo
+
+
+# --- steps, as a caseworker does them -------------------------------------------------------
+
+
+def sign_in(page: Page) -> str:
+    """Open the portal, get sent to the login page, log in through the sandbox's municipal
+    identity provider as the first demo caseworker; returns the name."""
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/log-ind$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log ind")
+    page.get_by_role("link", name="Log ind med kommunens login").click()
+    first = page.locator("button.idp-person").first
+    name = first.locator(".idp-person-name").inner_text().strip()
+    first.click()
+    expect(page.get_by_role("heading", level=1, name="Nyt opslag")).to_be_visible()
+    return name
+
+
+def citizen_sign_in(page: Page, label: str) -> str:
+    """Log in with the sandbox MitID as the demo citizen whose label contains ``label``."""
+    page.goto("/log-ind")
+    page.get_by_role("link", name="Log ind med MitID").click()
+    person = page.locator("button.idp-person").filter(has_text=label).first
+    name = person.locator(".idp-person-name").inner_text().strip()
+    person.click()
+    return name
+
+
+def look_up_cpr(page: Page, cpr: str) -> None:
+    """On the lookup page: choose CPR-nummer, type ``cpr``, submit."""
+    page.get_by_label("CPR-nummer").check()
+    page.get_by_label("Nummer eller matrikel").fill(cpr)
+    page.get_by_role("button", name="Slå op").click()
+
+
+def dashed(cpr: str) -> str:
+    return f"{cpr[:6]}-{cpr[6:]}"
+
+
+def source_row(page: Page, title: str):
+    """The source panel's row for the source called ``title``."""
+    return page.locator("table.source-panel tbody tr").filter(
+        has=page.get_by_role("rowheader", name=title, exact=True)
+    )
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """Every axe-core violation on the page as it is now, whatever its impact."""
+    return Axe().run(page).response["violations"]
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        targets = [", ".join(map(str, node.get("target", []))) for node in v.get("nodes", [])]
+        lines.append(f"- {v['id']} ({v.get('impact')}): {v.get('help')} at {targets[:5]}")
+    return "\n".join(lines)
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+
+def test_sign_in_from_the_front_page(page, shots):
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/log-ind$"))
+    expect(page.get_by_text("test-identitetsudbydere")).to_be_visible()
+    shots(page, "01-sign-in")
+    name = sign_in(page)
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible()
+    expect(page.get_by_role("button", name="Log ud")).to_be_visible()
+    expect(page.get_by_label("CPR-nummer")).to_be_visible()
+    shots(page, "02-lookup")
+
+
+def test_lookup_shows_every_source_and_the_joined_overview(signed_in, sandbox, demo, shots):
+    page = signed_in
+    look_up_cpr(page, dashed(demo.typical))
+    expect(page).to_have_url(re.compile(r"/oversigt/[A-Za-z0-9_-]{16,}$"))
+    assert demo.typical not in page.url
+    assert dashed(demo.typical) not in page.url
+    assert demo.typical[6:] not in page.title()  # the title lands in the browser's history
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        f"Sagsoverblik for CPR-nummer {demo.typical[:6]}-xxxx"
+    )
+    shots(page, "03-overview")
+
+    # Each source by its title, with a status that says it answered.
+    for title in sandbox_titles(sandbox):
+        expect(source_row(page, title)).to_contain_text("Svarede")
+    expect(page.get_by_text("Oversigten er ikke komplet")).to_have_count(0)
+
+    # The key expansion, and a building case found through the property the citizen owns.
+    expect(page.get_by_role("heading", name="Også søgt på")).to_be_visible()
+    building = page.locator("table.case-table tbody tr").filter(has_text="Med fordi: ejer af")
+    expect(building.first).to_be_visible()
+    assert building.count() >= 2
+
+    # One building case is journalised in the ESDH too: one row, both systems named.
+    titles = sandbox_titles(sandbox)
+    joined = building.filter(has_text=f"{titles[0]} + {titles[2]}").or_(
+        building.filter(has_text=f"{titles[2]} + {titles[0]}")
+    )
+    expect(joined).to_have_count(1)
+
+
+def test_case_page_shows_timeline_and_documents(signed_in, sandbox, demo, shots):
+    page = signed_in
+    look_up_cpr(page, dashed(demo.typical))
+    titles = sandbox_titles(sandbox)
+    rows = page.locator("table.case-table tbody tr")
+    joined = rows.filter(has_text=f"{titles[0]} + {titles[2]}").or_(
+        rows.filter(has_text=f"{titles[2]} + {titles[0]}")
+    )
+    link = joined.get_by_role("link").first
+    case_title = link.inner_text().strip()
+    link.click()
+
+    expect(page).to_have_url(re.compile(r"/oversigt/[A-Za-z0-9_-]+/sag/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(case_title)
+    expect(page.get_by_text("Viser oplysningerne fra oversigten")).to_have_count(0)
+    expect(page.get_by_text("samme sag i flere systemer")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tidslinje")).to_be_visible()
+    expect(page.locator("ol.timeline li").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Dokumenter")).to_be_visible()
+    documents = page.get_by_role("region", name="Dokumenter").get_by_role("link")
+    expect(documents.first).to_be_visible()
+    shots(page, "04-case")
+
+    # The breadcrumb leads back to the overview, which still works.
+    page.get_by_role("navigation", name="Brødkrumme").get_by_role("link", name="Oversigt").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sagsoverblik")
+
+
+def test_no_serious_accessibility_violations(page, demo):
+    found: dict[str, list[dict]] = {}
+
+    page.goto("/log-ind")
+    found["sign-in"] = axe_violations(page)
+    sign_in(page)
+    found["lookup"] = axe_violations(page)
+
+    look_up_cpr(page, dashed(demo.typical))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sagsoverblik")
+    found["overview"] = axe_violations(page)
+
+    page.locator("table.case-table tbody tr").get_by_role("link").first.click()
+    expect(page.get_by_role("heading", name="Tidslinje")).to_be_visible()
+    found["case"] = axe_violations(page)
+
+    page.goto("/")
+    look_up_cpr(page, "310290-1234")
+    expect(page.get_by_role("heading", name="Der er en fejl i formularen")).to_be_visible()
+    found["lookup with error"] = axe_violations(page)
+
+    serious = [v for page_found in found.values() for v in page_found if v.get("impact") in SERIOUS]
+    assert not serious, "axe found serious or critical violations; all it found:\n" + "\n".join(
+        f"{name}:\n{describe(v)}" for name, v in found.items() if v
+    )
+
+
+def test_hanging_esdh_is_named_and_the_page_still_comes(signed_in, sandbox, demo, shots):
+    page = signed_in
+    esdh_title = sandbox_titles(sandbox)[0]
+    faults = sandbox.faults("esdh")
+    try:
+        faults.update(hang=True)
+        started = time.monotonic()
+        look_up_cpr(page, dashed(demo.typical))
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Sagsoverblik")
+        elapsed = time.monotonic() - started
+    finally:
+        faults.reset()
+    assert elapsed < 10, f"the overview took {elapsed:.1f} s with a hanging ESDH"
+    shots(page, "05-esdh-hangs")
+
+    warning = page.get_by_role("alert").filter(has_text="Oversigten er ikke komplet")
+    expect(warning).to_contain_text(f"{esdh_title} kunne ikke svare")
+    expect(source_row(page, esdh_title)).to_contain_text("Svarede ikke i tide")
+    expect(source_row(page, esdh_title)).to_contain_text("sagerne herfra mangler")
+    # The other systems still answered, and their cases are shown.
+    for title in sandbox_titles(sandbox)[1:]:
+        expect(source_row(page, title)).to_contain_text("Svarede")
+    expect(page.locator("table.case-table tbody tr").first).to_be_visible()
+
+
+def test_impossible_date_is_an_error_next_to_the_field(signed_in, shots):
+    page = signed_in
+    look_up_cpr(page, "310290-1234")
+    expect(page).to_have_url(re.compile(r"/$"))
+    field = page.get_by_label("Nummer eller matrikel")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_value("310290-1234")
+    message = page.locator("#value-error")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("31. februar")
+    # The message is tied to the field, sits just above it, and the summary links to it.
+    expect(field).to_have_attribute("aria-describedby", "value-error")
+    field_box, message_box = field.bounding_box(), message.bounding_box()
+    assert field_box and message_box
+    assert 0 <= field_box["y"] - (message_box["y"] + message_box["height"]) < 40
+    summary = page.get_by_role("alert").filter(has_text="Der er en fejl i formularen")
+    expect(summary.get_by_role("link")).to_contain_text("31. februar")
+    expect(page).to_have_title(re.compile(r"^Fejl: "))
+    shots(page, "06-bad-cpr")
+    summary.get_by_role("link").click()
+    expect(field).to_be_focused()
+
+
+def sandbox_titles(sandbox) -> list[str]:
+    """Source titles in the order ESDH, ownership register, permit system."""
+    config = sandbox.source_config()
+    return [config[name]["title"] for name in ("sbsys", "ejerfortegnelse", "byggesag")]
+
+
+# --- citizens and the login itself ----------------------------------------------------------
+
+
+def assert_no_serious(page: Page, name: str) -> None:
+    serious = [v for v in axe_violations(page) if v.get("impact") in SERIOUS]
+    assert not serious, f"axe on {name}:\n{describe(serious)}"
+
+
+def test_citizen_follows_own_cases_after_mitid_login(page, sandbox, shots):
+    name = citizen_sign_in(page, "Typisk borger")
+    expect(page).to_have_url(re.compile(r"/mine-sager$"))
+    expect(page.get_by_role("heading", level=1, name="Mine sager")).to_be_visible()
+    expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible()
+    shots(page, "10-mine-sager")
+    assert_no_serious(page, "Mine sager")
+    # The CPR number is nowhere on the page or in its address.
+    cpr = sandbox.municipality.demo.typical
+    assert cpr not in page.content() and cpr[:6] not in page.url
+
+    page.locator("a[href^='/mine-sager/sag/']").first.click()
+    expect(page.get_by_role("heading", name="Sagens forløb")).to_be_visible()
+    expect(page.get_by_role("link", name="Mine sager").first).to_be_visible()
+    shots(page, "11-citizen-case")
+    assert_no_serious(page, "a citizen's case")
+
+
+def test_low_assurance_citizen_is_refused_with_an_explanation(page, shots):
+    citizen_sign_in(page, "afvises")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Du kan ikke logge ind")
+    expect(page.get_by_text("mindst sikringsniveau betydelig")).to_be_visible()
+    shots(page, "12-loa-low")
+    assert_no_serious(page, "the LoA-low refusal")
+    page.goto("/mine-sager")
+    expect(page).to_have_url(re.compile(r"/log-ind$"))
+
+
+def test_employee_without_a_role_is_refused(page):
+    page.goto("/log-ind")
+    page.get_by_role("link", name="Log ind med kommunens login").click()
+    page.locator("button.idp-person").filter(has_text="ingen rolle").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Du kan ikke logge ind")
+    expect(page.get_by_text("ingen rolle i borgersag")).to_be_visible()
+
+
+def test_logout_ends_the_session_at_the_provider_too(signed_in, shots):
+    page = signed_in
+    page.get_by_role("button", name="Log ud").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log ud")  # the provider's page
+    page.get_by_role("button", name="Log ud").click()
+    expect(page).to_have_url(re.compile(r"/log-ind\?logget_ud=1$"))
+    expect(page.get_by_text("Du er logget ud.")).to_be_visible()
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/log-ind$"))
+
+
+def test_idle_session_warns_can_be_extended_and_then_ends(browser, short_session_server, shots):
+    context = browser.new_context(base_url=short_session_server, locale="da-DK")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        citizen_sign_in(page, "Typisk borger")
+        expect(page.get_by_role("heading", level=1, name="Mine sager")).to_be_visible()
+
+        dialog = page.get_by_role("alertdialog")
+        expect(dialog).to_be_visible()  # 1.5 s after the page loaded
+        expect(dialog).to_contain_text("Du bliver snart logget ud")
+        expect(dialog).to_be_focused()
+        shots(page, "13-idle-warning")
+        assert_no_serious(page, "the idle warning")
+        dialog.get_by_role("button", name="Forbliv logget ind").click()
+        expect(dialog).to_be_hidden()
+
+        # No more activity: the warning comes back and the session ends.
+        expect(page).to_have_url(re.compile(r"/log-ind\?udloebet=1$"), timeout=20_000)
+        expect(page.get_by_text("Du er blevet logget ud")).to_be_visible()
+        page.goto("/mine-sager")
+        expect(page).to_have_url(re.compile(r"/log-ind"))
+    finally:
+        context.close()

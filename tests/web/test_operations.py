@@ -1,0 +1,110 @@
+"""The operations page: source health and the kill switch, against the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+from support.actions import caseworker_user, csrf_token, sign_in
+
+from borgersag.config.loader import Config
+from borgersag.lookup.portal import Portal
+from borgersag.web import create_app
+
+
+def portal_app(sandbox, sessions: dict):
+    config = Config.from_mapping(
+        {
+            "sandbox": {},
+            "portal": {"deadline_seconds": 3.0, "source_timeout_seconds": 1.0,
+                       "cache_ttl_seconds": 0},
+            "auth": sandbox.auth_config(),
+            "sessions": sessions,
+            "sources": sandbox.source_config(),
+        }
+    )  # fmt: skip
+    portal = Portal.from_config(config)
+    app = create_app(config, portal=portal)
+    app.config["TESTING"] = True
+    return app, portal
+
+
+@pytest.fixture
+def two_instances(sandbox, tmp_path):
+    """Two app instances sharing one session store (as two workers or machines do)."""
+    sessions = {"backend": "sqlite", "path": str(tmp_path / "sessions.sqlite3")}
+    built = [portal_app(sandbox, sessions) for _ in range(2)]
+    yield [app for app, _ in built]
+    for _, portal in built:
+        portal.close()
+
+
+def admin(app):
+    client = app.test_client()
+    sign_in(client, caseworker_user(1))  # sagsbehandler + administrator
+    return client
+
+
+def lookup_status(client, cpr: str) -> str:
+    response = client.post(
+        "/", data={"kind": "cpr", "value": cpr, "csrf_token": csrf_token(client)}
+    )
+    return client.get(response.location).get_data(as_text=True)
+
+
+def test_administrator_sees_every_source_answering(two_instances, sandbox):
+    page = admin(two_instances[0]).get("/drift")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    for title in ("SBSYS (sandkasse)", "Ejerfortegnelsen (sandkasse)", "Byggesager (sandkasse)"):
+        assert title in text
+    assert text.count("badge-success") == len(sandbox.source_config())
+
+
+def test_a_caseworker_without_the_role_is_refused(two_instances):
+    client = two_instances[0].test_client()
+    sign_in(client, caseworker_user(0))
+    assert client.get("/drift").status_code == 403
+    assert "/drift" not in client.get("/").get_data(as_text=True)
+
+
+def test_kill_switch_takes_a_source_out_everywhere_without_a_restart(two_instances, sandbox):
+    first, second = two_instances
+    cpr = sandbox.municipality.demo.typical
+    client = admin(first)
+    response = client.post(
+        "/drift/kilder/sbsys", data={"handling": "sluk", "csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 303
+    text = client.get("/drift").get_data(as_text=True)
+    assert "Slået fra" in text and "Jonas Bach Holm (JH1177)" in text
+
+    # The other instance leaves SBSYS out of its next lookup too.
+    other = admin(second)
+    page = lookup_status(other, cpr)
+    assert "Slået fra" in page and "slået fra af en administrator" in page.lower()
+    assert "sbsys/" not in page  # no SBSYS case is linked
+
+    client.post("/drift/kilder/sbsys", data={"handling": "taend", "csrf_token": csrf_token(client)})
+    page = lookup_status(other, cpr)
+    assert "sbsys/" in page
+
+
+def test_a_hanging_source_is_named_on_the_health_page(two_instances, fault_sandbox):
+    fault_sandbox.faults("byggesag").update(hang=True)
+    text = admin(two_instances[0]).get("/drift").get_data(as_text=True)
+    sources = len(fault_sandbox.source_config())
+    assert "badge-error" in text and text.count("badge-success") == sources - 1
+
+
+def test_unknown_source_or_action_is_404(two_instances):
+    client = admin(two_instances[0])
+    token = csrf_token(client)
+    assert (
+        client.post(
+            "/drift/kilder/nosuch", data={"handling": "sluk", "csrf_token": token}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post("/drift/kilder/sbsys", data={"handling": "x", "csrf_token": token}).status_code
+        == 404
+    )

@@ -1,0 +1,94 @@
+"""The server-side overview store behind the opaque /oversigt/<token> addresses."""
+
+from __future__ import annotations
+
+import threading
+
+from support.fake_portal import sample_overview
+
+from borgersag.domain.keys import CPR
+from borgersag.web.overviews import OverviewStore, is_token
+
+OVERVIEW = sample_overview(CPR.parse("0103854321"))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_is_opaque_and_random():
+    store = OverviewStore(60)
+    tokens = {store.put("u1", OVERVIEW) for _ in range(50)}
+    assert len(tokens) == 50
+    assert all(is_token(t) and "0103" not in t for t in tokens)
+
+
+def test_only_the_owner_gets_the_overview():
+    store = OverviewStore(60)
+    token = store.put("u1", OVERVIEW)
+    assert store.get(token, "u1") is OVERVIEW
+    assert store.get(token, "u2") is None
+
+
+def test_purpose_and_hidden_count_are_kept_for_the_owner_only():
+    store = OverviewStore(60)
+    token = store.put("u1", OVERVIEW, hidden_count=3, purpose="Borgerhenvendelse")
+    entry = store.entry(token, "u1")
+    assert (entry.overview, entry.hidden_count, entry.purpose) == (
+        OVERVIEW,
+        3,
+        "Borgerhenvendelse",
+    )
+    assert store.purpose(token, "u1") == "Borgerhenvendelse"
+    assert store.purpose(token, "u2") is None and store.entry(token, "u2") is None
+    assert store.purpose(store.put("u1", OVERVIEW), "u1") is None
+
+
+def test_entries_expire_after_the_ttl():
+    clock = Clock()
+    store = OverviewStore(60, clock=clock)
+    token = store.put("u1", OVERVIEW)
+    clock.now = 59.9
+    assert store.get(token, "u1") is OVERVIEW
+    clock.now = 60
+    assert store.get(token, "u1") is None
+    assert len(store) == 0
+
+
+def test_size_is_bounded_oldest_first():
+    store = OverviewStore(60, max_entries=3)
+    tokens = [store.put("u1", OVERVIEW) for _ in range(5)]
+    assert len(store) == 3
+    assert store.get(tokens[0], "u1") is None
+    assert store.get(tokens[-1], "u1") is OVERVIEW
+
+
+def test_malformed_tokens_are_simply_unknown():
+    store = OverviewStore(60)
+    for token in ("", "x", "../../etc", "a" * 200, "ÆØÅæøåÆØÅæøåÆØÅæøåÆØÅ"):
+        assert store.get(token, "u1") is None
+
+
+def test_concurrent_puts_and_gets():
+    store = OverviewStore(60, max_entries=10_000)
+    errors: list[Exception] = []
+
+    def work(user: str) -> None:
+        try:
+            for _ in range(200):
+                token = store.put(user, OVERVIEW)
+                assert store.get(token, user) is OVERVIEW
+        except Exception as exc:  # collected and re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"u{i}",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(store) == 1600
