@@ -3,7 +3,7 @@
 One :class:`Provider` per identity provider (the citizens' MitID broker, the
 municipality's own for staff). Everything comes from the provider's discovery document,
 so any standard provider works with config alone. The ID token is verified with
-python-jose the strict way:
+python-jose the strict way (:mod:`borgersag.people.id_token`):
 
 * the algorithm must be on an allowlist of asymmetric algorithms (no ``none``, no HS*);
 * the key is chosen by ``kid`` from the provider's JWKS, cached; an unknown ``kid``
@@ -32,8 +32,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from jose import jwt
-from jose.exceptions import ExpiredSignatureError, JWTClaimsError, JWTError
+
+from borgersag.people.id_token import (
+    ALLOWED_ALGORITHMS,
+    LoginError,
+    SigningKeys,
+    TokenRules,
+    verify_jwt,
+)
 
 __all__ = [
     "ALLOWED_ALGORITHMS",
@@ -43,24 +49,7 @@ __all__ = [
     "Tokens",
 ]
 
-ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
-"""Asymmetric signature algorithms accepted on ID tokens."""
-
-_KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
 _LOOPBACK_HOSTS = ("localhost",)
-
-
-class LoginError(Exception):
-    """A login that must not succeed. ``code`` is stable; ``detail`` is for the log.
-
-    ``reason`` is a short Danish phrase safe to show ("ID-tokenet er udløbet").
-    """
-
-    def __init__(self, code: str, reason: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail or reason}")
-        self.code = code
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +154,11 @@ class Provider:
         self._lock = threading.Lock()
         self._metadata: dict[str, Any] | None = None
         self._metadata_at = 0.0
-        self._jwks: list[dict[str, Any]] = []
-        self._jwks_at: float | None = None
+        self._keys = SigningKeys(
+            lambda: self._get_json(self.metadata()["jwks_uri"], "jwks"),
+            min_refresh=jwks_min_refresh,
+            clock=clock,
+        )
 
     # --- discovery ------------------------------------------------------------------
 
@@ -350,143 +342,26 @@ class Provider:
         return self._verify_jwt(token, nonce=nonce, access_token=access_token, what="id_token")
 
     def _verify_jwt(
-        self,
-        token: str,
-        *,
-        nonce: str | None,
-        access_token: str | None = None,
-        what: str,
+        self, token: str, *, nonce: str | None, access_token: str | None = None, what: str
     ) -> dict[str, Any]:
-        try:
-            header = jwt.get_unverified_header(token)
-        except JWTError:
-            raise LoginError(
-                "malformed", "ID-tokenet kunne ikke læses", f"{what} malformed"
-            ) from None
-        alg = header.get("alg")
-        if alg not in ALLOWED_ALGORITHMS:
-            raise LoginError(
-                "algorithm",
-                "ID-tokenet var signeret på en måde, vi ikke accepterer",
-                f"{what} alg {str(alg)[:10]!r} not allowed",
-            )
-        key = self._key_for(header.get("kid"), alg)
-        try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=[alg],
-                audience=self.client_id,
-                issuer=self._metadata_issuer(),
-                access_token=access_token,
-                options={
-                    "leeway": self.leeway,
-                    "require_exp": True,
-                    "require_iat": True,
-                    "require_sub": True,
-                    "require_aud": True,
-                    "require_iss": True,
-                    "verify_at_hash": access_token is not None,
-                },
-            )
-        except ExpiredSignatureError:
-            raise LoginError("expired", "ID-tokenet er udløbet", f"{what} expired") from None
-        except JWTClaimsError as exc:
-            text = str(exc).lower()
-            code = (
-                "issuer"
-                if "issuer" in text
-                else "audience"
-                if "audience" in text
-                else "at_hash"
-                if "hash" in text
-                else "claims"
-            )
-            reasons = {
-                "issuer": "ID-tokenet kom fra en anden udsteder",
-                "audience": "ID-tokenet var udstedt til en anden tjeneste",
-                "at_hash": "ID-tokenet passede ikke til adgangstokenet",
-                "claims": "ID-tokenet manglede nødvendige oplysninger",
-            }
-            raise LoginError(code, reasons[code], f"{what}: {code}") from None
-        except JWTError:
-            raise LoginError(
-                "signature", "ID-tokenets signatur var ugyldig", f"{what} signature invalid"
-            ) from None
-        self._check_times_and_party(claims, what)
-        if nonce is not None:
-            sent = claims.get("nonce")
-            if not isinstance(sent, str) or not secrets.compare_digest(
-                sent.encode(), nonce.encode()
-            ):
-                raise LoginError(
-                    "nonce",
-                    "ID-tokenet hørte ikke til dette login (nonce)",
-                    f"{what} nonce mismatch",
-                )
-        return claims
-
-    def _check_times_and_party(self, claims: Mapping[str, Any], what: str) -> None:
-        now = self.clock()
-        iat = claims.get("iat")
-        if not isinstance(iat, int | float) or isinstance(iat, bool):
-            raise LoginError("claims", "ID-tokenet manglede nødvendige oplysninger", "no iat")
-        if iat > now + self.leeway:
-            raise LoginError("iat", "ID-tokenet er udstedt ude i fremtiden", f"{what} iat ahead")
-        if iat < now - self.max_token_age - self.leeway:
-            raise LoginError("expired", "ID-tokenet er for gammelt", f"{what} iat too old")
-        audience = claims.get("aud")
-        several = isinstance(audience, list) and len(audience) > 1
-        azp = claims.get("azp")
-        if (several or azp is not None) and azp != self.client_id:
-            raise LoginError(
-                "audience", "ID-tokenet var udstedt til en anden tjeneste", f"{what} azp"
-            )
+        rules = TokenRules(
+            client_id=self.client_id,
+            issuer=self._metadata_issuer,
+            leeway=self.leeway,
+            max_token_age=self.max_token_age,
+        )
+        return verify_jwt(
+            token,
+            keys=self._keys,
+            rules=rules,
+            now=self.clock,
+            nonce=nonce,
+            access_token=access_token,
+            what=what,
+        )
 
     def _metadata_issuer(self) -> str:
         return str(self.metadata()["issuer"])
-
-    def _key_for(self, kid: Any, alg: str) -> dict[str, Any]:
-        key = self._find_key(kid, alg)
-        if key is None and self._may_refresh_jwks():
-            self._load_jwks()
-            key = self._find_key(kid, alg)
-        if key is None:
-            raise LoginError(
-                "unknown_key",
-                "ID-tokenet var signeret med en ukendt nøgle",
-                f"no signing key for kid {str(kid)[:40]!r}",
-            )
-        return key
-
-    def _may_refresh_jwks(self) -> bool:
-        with self._lock:
-            last = self._jwks_at
-        return last is None or self.clock() - last >= self.jwks_min_refresh
-
-    def _load_jwks(self) -> None:
-        document = self._get_json(self.metadata()["jwks_uri"], "jwks")
-        keys = document.get("keys")
-        if not isinstance(keys, list):
-            raise LoginError("discovery", "login-udbyderen er sat forkert op", "jwks without keys")
-        with self._lock:
-            self._jwks = [k for k in keys if isinstance(k, dict)]
-            self._jwks_at = self.clock()
-
-    def _find_key(self, kid: Any, alg: str) -> dict[str, Any] | None:
-        with self._lock:
-            keys = list(self._jwks)
-        wanted_kty = _KEY_TYPES[alg[:2]]
-        usable = [
-            k
-            for k in keys
-            if k.get("kty") == wanted_kty
-            and k.get("use", "sig") == "sig"
-            and k.get("alg", alg) == alg
-        ]
-        if kid is None:
-            return usable[0] if len(usable) == 1 else None
-        return next((k for k in usable if k.get("kid") == kid), None)
 
     # --- HTTP -----------------------------------------------------------------------
 
