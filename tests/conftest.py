@@ -161,7 +161,7 @@ def live_app(live_portal):
 
 @pytest.fixture
 def fake_portal():
-    """A portal stand-in answering with hand-built overviews (tests/fake_portal.py)."""
+    """A portal stand-in answering with hand-built overviews (tests/support/fake_portal.py)."""
     from support.fake_portal import FakePortal
 
     return FakePortal()

@@ -2,7 +2,7 @@
 
 Every resource carries absolute URLs built from the address the client used (as Open Zaak
 builds them from the request), so the bodies validate against the Zaken API 1.5.1 and
-Catalogi API 1.3.1 specifications: ``tests/test_sandbox_zgw.py`` checks that.
+Catalogi API 1.3.1 specifications: ``tests/sandbox/test_sandbox_zgw.py`` checks that.
 """
 
 from __future__ import annotations

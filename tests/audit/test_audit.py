@@ -1,4 +1,4 @@
-"""The audit log (borgersag/audit/ and borgersag/audit_cli.py), as an operator, an
+"""The audit log (borgersag/audit/ and borgersag/cli/audit.py), as an operator, an
 auditor and a citizen meet it.
 
 Most tests run twice: on SQLite (a file in ``tmp_path``) and on the local PostgreSQL in

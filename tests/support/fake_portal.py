@@ -47,7 +47,7 @@ STAFF_ISSUER = "https://login.kommune.test"
 def make_config(
     *, auth: dict | None = None, tables: dict | None = None, **portal: object
 ) -> Config:
-    """A minimal valid config for the web app: two fake logins (tests/oidc_fake.py),
+    """A minimal valid config for the web app: two fake logins (tests/support/oidc_fake.py),
     in-memory sessions, no sources; ``tables`` adds or replaces whole tables."""
     settings = {"municipality": "Testkommune", "secret_key": "test-secret", **portal}
     logins = {
@@ -65,7 +65,7 @@ def make_config(
             "sessions": {"backend": "memory"},
             **(tables or {}),
         },
-        origin="tests/fake_portal.py",
+        origin="tests/support/fake_portal.py",
     )
 
 

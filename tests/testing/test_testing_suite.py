@@ -1,6 +1,6 @@
 """The conformance suite itself: each check catches the toy connector broken its way.
 
-Every toy in tests/conformance_toys.py is opted into the suite in a pytest run of its
+Every toy in tests/support/conformance_toys.py is opted into the suite in a pytest run of its
 own (pytester, in process); the test names the checks that must fail — all others must
 pass — so a check that stops catching its bug, or starts failing good connectors, shows.
 """

@@ -1,6 +1,6 @@
 """Data restrictions, purpose and address protection through the web app and the API.
 
-With the fake portal (tests/fake_portal.py): sbsys/1001 is a social case (KLE 27.24.00,
+With the fake portal (tests/support/fake_portal.py): sbsys/1001 is a social case (KLE 27.24.00,
 unit "Socialområdet, Voksne", følsomme personoplysninger), sbsys/1002 a building case
 joined with byggesag/BYG-2024-00012 (KLE 02.34.02, unit "Byggeri og Miljø"), and
 sbsys/1003 has neither KLE number nor unit.
