@@ -40,6 +40,9 @@ Why it is built this way:
   only rows at or behind it, and a checkpoint must name a real row by its true hash.
 
 See docs/audit.md for the schema, operations and the PostgreSQL roles.
+
+May import: :mod:`borgersag.people`, :mod:`borgersag.config`, :mod:`borgersag.sdk`,
+:mod:`borgersag.domain`, :mod:`borgersag.runtime`. No Flask.
 """
 
 from borgersag.audit.chain import AuditChainBroken, VerifyResult

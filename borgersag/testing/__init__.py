@@ -39,6 +39,9 @@ paging bounded against a backend that always promises another page. docs/connect
 Nothing needs configuring in pytest: importing the suite is enough. Installed with
 ``borgersag[testing]``, the pytest plugin :mod:`borgersag.testing.plugin` also offers the
 fixtures ``borgersag_backend`` and ``borgersag_no_network`` for a connector's own tests.
+
+May import: the public SDK (:mod:`borgersag`) and :mod:`borgersag.lookup` (to build a
+connector as the registry does). Never imported by the core.
 """
 
 from importlib import import_module

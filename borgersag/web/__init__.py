@@ -4,6 +4,14 @@
 itself in with ``init_app(app)``. The app keeps the
 :class:`~borgersag.lookup.portal.Portal` in ``app.extensions["borgersag"]`` and the overview
 store in ``app.extensions["borgersag.overviews"]``.
+
+The outermost layer with the CLI: pages, the JSON API, login, sessions, rate limits, the
+operations page. Views only translate HTTP; what a request does is a use case in
+:mod:`borgersag.lookup.usecases`.
+
+May import: :mod:`borgersag.lookup`, :mod:`borgersag.audit`, :mod:`borgersag.people`,
+:mod:`borgersag.config`, :mod:`borgersag.sdk`, :mod:`borgersag.domain`,
+:mod:`borgersag.runtime`. Never the sandbox or the test kit.
 """
 
 from __future__ import annotations

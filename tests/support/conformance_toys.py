@@ -1,4 +1,4 @@
-"""Toy connectors for tests/testing/test_testing_suite.py: one good, the rest broken in one way each.
+"""Toy connectors for tests/testing/test_testing_suite.py: one good, the rest broken one way each.
 
 ``ToySuite`` opts a toy into the conformance suite; the meta-tests run it with pytester
 and check that exactly the right checks fail.
