@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
-
 import pytest
+
+from borgersag.runtime.statedir import STATE_DIR_ENV
+
 from support.actions import login_as_caseworker
 from support.services import POSTGRES_URL, require_postgres
 
-# Apps built by tests keep their default SQLite files (sessions, audit log) in the system
-# temp folder; point that at a folder of this test run, apart from a running demo's.
-tempfile.tempdir = tempfile.mkdtemp(prefix="borgersag-tests-")
-atexit.register(shutil.rmtree, tempfile.tempdir, ignore_errors=True)
+
+@pytest.fixture(autouse=True, scope="session")
+def state_dir(tmp_path_factory):
+    """Apps built by tests keep their default SQLite files (sessions, audit log) in a
+    state folder of this test run (``BORGERSAG_STATE_DIR``), apart from a running demo's."""
+    folder = tmp_path_factory.mktemp("state") / "borgersag"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(STATE_DIR_ENV, str(folder))
+        yield folder
+
 
 # --- databases ---------------------------------------------------------------------------
 

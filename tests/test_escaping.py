@@ -15,7 +15,6 @@ from html.parser import HTMLParser
 
 import pytest
 from markupsafe import escape
-from support.actions import citizen_user, csrf_token, login_as_caseworker, sign_in
 
 from borgersag.sandbox.generator import (
     HOSTILE_BREAKOUT,
@@ -26,6 +25,8 @@ from borgersag.sandbox.generator import (
     HOSTILE_SCRIPT,
     HOSTILE_STATUS_COMMENT,
 )
+
+from support.actions import citizen_user, csrf_token, login_as_caseworker, sign_in
 
 # What the markup looks like when it is NOT escaped, and when it is (markupsafe's forms).
 RAW = ("<script>alert", "<img src=x", "<b>fed", '"><b>')

@@ -15,12 +15,13 @@ import time
 
 import pytest
 import requests.adapters
-from support.actions import csrf_token, login_as_caseworker, sandbox_login
 
 from borgersag.config.loader import Config
 from borgersag.lookup.portal import Portal
 from borgersag.runtime import logmask
 from borgersag.web import create_app
+
+from support.actions import csrf_token, login_as_caseworker, sandbox_login
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,8 @@
 """The private folder for the embedded defaults' files (session store, audit log).
 
-Without configured paths, borgersag keeps its SQLite files in
-``<tempdir>/borgersag-<uid>/``. Whoever controls that folder could read sessions or
+Without configured paths, borgersag keeps its SQLite files in the folder named by the
+environment variable ``BORGERSAG_STATE_DIR``, or else in ``<tempdir>/borgersag-<uid>/``.
+Whoever controls that folder could read sessions or
 rewrite the audit log, so a folder another user could have planted — not ours, a
 symlink, or open to others — is refused rather than used.
 """
@@ -13,7 +14,9 @@ import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["NotPrivate", "private_state_dir"]
+__all__ = ["STATE_DIR_ENV", "NotPrivate", "private_state_dir"]
+
+STATE_DIR_ENV = "BORGERSAG_STATE_DIR"
 
 
 class NotPrivate(OSError):
@@ -21,9 +24,11 @@ class NotPrivate(OSError):
 
 
 def private_state_dir() -> Path:
-    """``<tempdir>/borgersag-<uid>``, created with mode 0700 if missing, checked if not."""
+    """``$BORGERSAG_STATE_DIR`` or ``<tempdir>/borgersag-<uid>``, created with mode 0700
+    if missing, checked if not."""
     uid = os.getuid() if hasattr(os, "getuid") else 0
-    folder = Path(tempfile.gettempdir()) / f"borgersag-{uid}"
+    named = os.environ.get(STATE_DIR_ENV, "").strip()
+    folder = Path(named) if named else Path(tempfile.gettempdir()) / f"borgersag-{uid}"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         info = os.lstat(folder)

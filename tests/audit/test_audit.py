@@ -591,6 +591,7 @@ def test_settings_errors_name_the_key(raw, key, expected):
 
 def test_empty_url_means_a_private_sqlite_file_in_the_temp_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("BORGERSAG_STATE_DIR")
     with AuditLog.from_settings(validate_audit_settings({})) as audit:
         audit.create_schema()
         assert audit.record(staff_event()) == 1

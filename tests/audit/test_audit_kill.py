@@ -109,7 +109,7 @@ def test_sigkill_mid_burst_loses_no_audit_row(sandbox, tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
-        env={**os.environ, "TMPDIR": str(tmp_path)},
+        env={**os.environ, "TMPDIR": str(tmp_path), "BORGERSAG_STATE_DIR": str(tmp_path / "state")},
     )  # fmt: skip
     try:
         wait_until_up(url, process)

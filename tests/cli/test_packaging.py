@@ -212,7 +212,8 @@ def test_installed_wheel_runs_the_app_without_the_checkout(wheel, tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "BORGERSAG"))}
     env["PYTHONPATH"] = str(unpacked)
-    env["TMPDIR"] = str(tmp_path)  # the app's default SQLite files (sessions, audit) go here
+    env["TMPDIR"] = str(tmp_path)
+    env["BORGERSAG_STATE_DIR"] = str(tmp_path / "state")  # the default SQLite files go here
     done = subprocess.run(
         [sys.executable, str(script), str(unpacked), str(ROOT)],
         cwd=elsewhere,

@@ -12,7 +12,6 @@ import requests
 import responses
 from jose import jwt
 from responses import matchers
-from support.zgw_specs import assert_valid
 
 from borgersag.connectors.zgw import ZgwConnector, ZgwJwtAuth
 from borgersag.connectors.zgw_mapping import parse_status_map, progress_at, sensitivity_of
@@ -21,6 +20,8 @@ from borgersag.domain.model import PartyRole, Progress, Sensitivity
 from borgersag.sandbox.zgw import CREDENTIALS
 from borgersag.sdk.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
 from borgersag.testing import ConformanceSuite
+
+from support.zgw_specs import assert_valid
 
 ROOT = "https://openzaak.example/"
 BASE = ROOT + "zaken/api/v1/"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from support.fake_portal import sample_overview
-
 from borgersag.domain.keys import CPR, CVR
 from borgersag.domain.serialize import key_to_dict, overview_to_dict
+
+from support.fake_portal import sample_overview
 
 
 def test_keys_are_kind_and_value_and_cpr_has_its_masked_form():

@@ -5,12 +5,13 @@ import threading
 import time
 
 import pytest
-from support.fakes import FakeOwnership, FakeSource
 
 from borgersag.domain.keys import KeyKind, parse_key
 from borgersag.domain.model import SourceStatus
 from borgersag.lookup.cache import ResultCache
 from borgersag.lookup.engine import Engine
+
+from support.fakes import FakeOwnership, FakeSource
 
 CPR = parse_key("cpr", "0102031234")
 OTHER = parse_key("cpr", "0203041234")

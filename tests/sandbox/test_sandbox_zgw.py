@@ -9,7 +9,6 @@ import time
 import pytest
 import requests
 from jose import jwt
-from support.zgw_specs import REPO_SPECS_DIR, SPEC_FILES, SPECS_DIR, assert_valid, errors
 
 from borgersag.sandbox import catalog
 from borgersag.sandbox.data import NOW, generate
@@ -17,6 +16,8 @@ from borgersag.sandbox.zgw import CREDENTIALS, JWT_MAX_AGE
 from borgersag.sandbox.zgw_catalog import ZAAKTYPEN
 from borgersag.sandbox.zgw_data import VERTROUWELIJKHEID, build_register
 from borgersag.sandbox.zgw_json import Urls, rol_json
+
+from support.zgw_specs import REPO_SPECS_DIR, SPEC_FILES, SPECS_DIR, assert_valid, errors
 
 TIMEOUT = 5
 PERSON = "rol__betrokkeneIdentificatie__natuurlijkPersoon__anpIdentificatie"

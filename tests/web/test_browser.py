@@ -60,10 +60,10 @@ try:
 except ImportError as exc:
     _unavailable(f"Playwright is not installed ({exc}; `scripts/setup --dev`)")
 
-from support.serve_app import serve  # noqa: E402
-
 from borgersag.config.loader import Config  # noqa: E402
 from borgersag.web import create_app  # noqa: E402
+
+from support.serve_app import serve  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

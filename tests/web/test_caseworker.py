@@ -6,11 +6,12 @@ import re
 
 import pytest
 import responses
-from support.actions import csrf_token, login_as_caseworker
-from support.fake_portal import STAFF_ISSUER, TYPICAL_CPR, XSS_TITLE, RetriableError
 
 from borgersag.sdk.errors import NotFound
 from borgersag.web.overviews import OverviewStore
+
+from support.actions import csrf_token, login_as_caseworker
+from support.fake_portal import STAFF_ISSUER, TYPICAL_CPR, XSS_TITLE, RetriableError
 
 TYPICAL_DASHED = f"{TYPICAL_CPR[:6]}-{TYPICAL_CPR[6:]}"
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 import responses
-from support.actions import csrf_token, login_as_caseworker
-from support.fake_portal import CITIZEN_ISSUER, TYPICAL_CPR, FakePortal, make_config
-from support.oidc_fake import FakeProvider
 
 from borgersag.config.loader import Config
 from borgersag.sdk.errors import ConfigError
 from borgersag.web import create_app
+
+from support.actions import csrf_token, login_as_caseworker
+from support.fake_portal import CITIZEN_ISSUER, TYPICAL_CPR, FakePortal, make_config
+from support.oidc_fake import FakeProvider
 
 
 def app_with(**limits):

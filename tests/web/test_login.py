@@ -15,11 +15,12 @@ import urllib.parse
 
 import pytest
 import responses
+
+from borgersag.runtime import logmask
+
 from support.actions import csrf_token
 from support.fake_portal import CITIZEN_ISSUER, STAFF_ISSUER, FakePortal
 from support.oidc_fake import FakeProvider, authorization_params, b64url, finish, public_pem, start
-
-from borgersag.runtime import logmask
 
 CPR = "0103854321"
 OTHER_CPR = "0909091234"

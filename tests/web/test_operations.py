@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from support.actions import caseworker_user, csrf_token, sign_in
 
 from borgersag.config.loader import Config
 from borgersag.lookup.portal import Portal
 from borgersag.web import create_app
+
+from support.actions import caseworker_user, csrf_token, sign_in
 
 
 def portal_app(sandbox, sessions: dict):

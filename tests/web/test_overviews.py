@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from support.fake_portal import sample_overview
-
 from borgersag.domain.keys import CPR
 from borgersag.web.overviews import OverviewStore, is_token
+
+from support.fake_portal import sample_overview
 
 OVERVIEW = sample_overview(CPR.parse("0103854321"))
 

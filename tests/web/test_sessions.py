@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask, g, jsonify, render_template_string, request, session
-from support.services import REDIS_URL, require_redis
 
 from borgersag.sdk.errors import ConfigError
 from borgersag.web import csrf
@@ -37,6 +36,8 @@ from borgersag.web.sessions import (
     rotate_session,
     validate_session_settings,
 )
+
+from support.services import REDIS_URL, require_redis
 
 COOKIE = "borgersag_session"
 CPR = "0101011234"
@@ -531,6 +532,7 @@ def test_an_unusable_sqlite_path_is_a_clear_error(tmp_path):
 
 def test_the_default_sqlite_file_is_private(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("BORGERSAG_STATE_DIR")
     made = build_store(validate_session_settings({}, "config/portal.toml"))
     assert made.path.name == "borgersag-sessions.sqlite3"
     assert stat.S_IMODE(made.path.parent.stat().st_mode) == 0o700
@@ -539,6 +541,7 @@ def test_the_default_sqlite_file_is_private(tmp_path, monkeypatch):
 
 def test_a_default_folder_open_to_others_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("BORGERSAG_STATE_DIR")
     planted = tmp_path / f"borgersag-{os.getuid()}"
     planted.mkdir()
     planted.chmod(0o777)

@@ -13,13 +13,14 @@ import json
 import re
 
 import pytest
-from support.actions import caseworker_user, csrf_token, sign_in
-from support.fake_portal import TYPICAL_CPR, FakePortal, make_config, sample_overview
 
 from borgersag.domain.keys import CPR
 from borgersag.domain.model import Document, DocumentType, Party, PartyRole, Sensitivity
 from borgersag.people.identity import Restrictions
 from borgersag.web import create_app
+
+from support.actions import caseworker_user, csrf_token, sign_in
+from support.fake_portal import TYPICAL_CPR, FakePortal, make_config, sample_overview
 
 TYPICAL_DASHED = f"{TYPICAL_CPR[:6]}-{TYPICAL_CPR[6:]}"
 BUILDING_ONLY = Restrictions(
@@ -504,9 +505,9 @@ def api_lookup(client, cpr: str) -> dict:
 
 
 def test_sandbox_restricted_caseworker_sees_only_cases_their_claims_allow(sandbox, live_app):
-    from support.actions import sandbox_login
-
     from borgersag.sandbox.idp_people import demo_staff
+
+    from support.actions import sandbox_login
 
     cpr = sandbox.municipality.demo.typical
     everyone = live_app.test_client()

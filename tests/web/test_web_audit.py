@@ -11,12 +11,13 @@ import re
 
 import pytest
 import responses
-from support.actions import caseworker_user, citizen_user, csrf_token, sign_in
-from support.fake_portal import CITIZEN_ISSUER, STAFF_ISSUER, TYPICAL_CPR, FakePortal, make_config
-from support.oidc_fake import FakeProvider, finish, start
 
 from borgersag.audit import AuditLog
 from borgersag.web import create_app
+
+from support.actions import caseworker_user, citizen_user, csrf_token, sign_in
+from support.fake_portal import CITIZEN_ISSUER, STAFF_ISSUER, TYPICAL_CPR, FakePortal, make_config
+from support.oidc_fake import FakeProvider, finish, start
 
 OTHER_CPR = "0909091234"
 

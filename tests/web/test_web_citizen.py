@@ -12,7 +12,6 @@ import datetime as dt
 import re
 
 import pytest
-from support.fake_portal import XSS_TITLE, make_config
 
 from borgersag.domain.keys import BFE, CPR, Key, KeyKind, Matrikel
 from borgersag.domain.model import (
@@ -37,6 +36,8 @@ from borgersag.people.citizen_policy import validate_citizen_settings
 from borgersag.people.identity import Audience, User
 from borgersag.sdk.connector import DocumentContent
 from borgersag.sdk.errors import NotFound, RetriableError
+
+from support.fake_portal import XSS_TITLE, make_config
 
 AT = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
 KAREN = CPR.parse("0103854321")
