@@ -318,7 +318,6 @@ class SourceStatus(StrEnum):
     EMPTY = "empty"
     FAILED = "failed"
     TIMEOUT = "timeout"
-    CIRCUIT_OPEN = "circuit_open"
     STALE = "stale"
     NOT_APPLICABLE = "not_applicable"
     FORBIDDEN = "forbidden"
@@ -340,7 +339,6 @@ _STATUS_LABELS = {
     SourceStatus.EMPTY: "Ingen sager",
     SourceStatus.FAILED: "Kunne ikke svare",
     SourceStatus.TIMEOUT: "Svarede ikke i tide",
-    SourceStatus.CIRCUIT_OPEN: "Midlertidigt afbrudt",
     SourceStatus.STALE: "Gemt svar",
     SourceStatus.NOT_APPLICABLE: "Søger ikke på denne nøgle",
     SourceStatus.FORBIDDEN: "Adgang nægtet",

@@ -45,7 +45,6 @@ _SOURCE_VARIANTS = {
     SourceStatus.STALE: "warning",
     SourceStatus.FAILED: "error",
     SourceStatus.TIMEOUT: "error",
-    SourceStatus.CIRCUIT_OPEN: "error",
     SourceStatus.FORBIDDEN: "error",
     SourceStatus.NOT_APPLICABLE: "",
     SourceStatus.DISABLED: "",
@@ -57,8 +56,6 @@ _SOURCE_TEXTS = {
     SourceStatus.EMPTY: "Ingen sager. Kilden svarede, og den har ingen sager på nøglen.",
     SourceStatus.FAILED: _MISSING,
     SourceStatus.TIMEOUT: "Svarede ikke i tide — sagerne herfra mangler i oversigten.",
-    SourceStatus.CIRCUIT_OPEN: "Midlertidigt afbrudt efter gentagne fejl — sagerne herfra"
-    " mangler i oversigten.",
     SourceStatus.FORBIDDEN: "Afviste adgang — sagerne herfra mangler i oversigten.",
     SourceStatus.NOT_APPLICABLE: "Søger ikke på denne nøgletype.",
     SourceStatus.DISABLED: "Slået fra i opsætningen.",
