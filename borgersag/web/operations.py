@@ -25,6 +25,7 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 
 from borgersag.sdk.connector import Connector
 from borgersag.sdk.errors import SourceError
+from borgersag.web import wording
 from borgersag.web.login import administrator_required, current_user
 
 __all__ = ["HEALTH_DEADLINE_SECONDS", "HealthChecks", "init_app", "switched_off"]
@@ -125,13 +126,9 @@ class HealthChecks:
             if future in done:
                 found[name] = future.result()
             elif name in still_running:
-                found[name] = Health(
-                    False,
-                    "Svarer ikke: sundhedstjekket fra en tidligere visning kører stadig.",
-                    None,
-                )
+                found[name] = Health(False, wording.health_still_running(), None)
             else:
-                found[name] = Health(False, f"Svarede ikke inden for {_seconds(deadline)} s.", None)
+                found[name] = Health(False, wording.health_timed_out(deadline), None)
         return found
 
     def close(self) -> None:
@@ -141,10 +138,6 @@ class HealthChecks:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
             self._running.clear()
-
-
-def _seconds(value: float) -> str:
-    return f"{value:g}".replace(".", ",")
 
 
 def _health_of(sources: dict[str, Connector], skip: set[str]) -> dict[str, Health]:
