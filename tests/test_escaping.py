@@ -17,7 +17,7 @@ import pytest
 from conftest import citizen_user, csrf_token, login_as_caseworker, sign_in
 from markupsafe import escape
 
-from borgersag.sandbox.generator import (
+from borgersag.sandbox.gen.demo import (
     HOSTILE_BREAKOUT,
     HOSTILE_BUILDING_TITLE,
     HOSTILE_CASE_TITLE,
