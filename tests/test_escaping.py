@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import pytest
 from markupsafe import escape
 
-from borgersag.sandbox.generator import (
+from borgersag.sandbox.gen.demo import (
     HOSTILE_BREAKOUT,
     HOSTILE_BUILDING_TITLE,
     HOSTILE_CASE_TITLE,

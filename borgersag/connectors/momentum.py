@@ -30,6 +30,7 @@ from urllib.parse import quote
 import requests
 
 from borgersag import (
+    OAUTH2_CLIENT_CREDENTIALS_SETTINGS,
     Case,
     Caseworker,
     ConfigError,
@@ -40,16 +41,14 @@ from borgersag import (
     Key,
     KeyKind,
     NotFound,
-    OAuth2ClientCredentials,
     Party,
     PartyRole,
     Progress,
     ProgressStep,
-    Reader,
     Sensitivity,
     Setting,
     check_range,
-    check_url,
+    oauth2_client_credentials_auth,
     parse_key,
 )
 
@@ -89,10 +88,7 @@ class MomentumConnector(Connector):
     key_kinds = frozenset({KeyKind.CPR, KeyKind.MEDARBEJDER})
     settings_schema = (
         Setting("base_url", str, "root URL of the Momentum API, ending in /"),
-        Setting("token_url", str, "OAuth2 token URL (client credentials grant)"),
-        Setting("client_id", str, "OAuth2 client id"),
-        Setting("client_secret", str, "OAuth2 client secret", secret=True),
-        Setting("scope", str, "OAuth2 scope to ask for; empty for none", default=""),
+        *OAUTH2_CLIENT_CREDENTIALS_SETTINGS,
         Setting(
             "cpr_lookup",
             str,
@@ -110,20 +106,12 @@ class MomentumConnector(Connector):
         ),
     )
 
-    @property
-    def _read(self) -> Reader:
-        """Reads this source's JSON; errors name the configured title, which the registry
-        sets after construction (so not made in ``__init__``)."""
-        return Reader(self.display_name)
-
     # -- configuration --------------------------------------------------------------------
 
     @classmethod
     def validate_settings(cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""):
-        """Also check the URLs, ``cpr_lookup`` and the paging bounds."""
+        """Also check ``cpr_lookup`` and the paging bounds (the base checks the URLs)."""
         settings = super().validate_settings(raw, file, prefix)
-        check_url(settings["base_url"], file, prefix + "base_url")
-        check_url(settings["token_url"], file, prefix + "token_url")
         if settings["cpr_lookup"] not in CPR_LOOKUPS:
             raise ConfigError(file, prefix + "cpr_lookup", 'expected "body" or "query"')
         check_range(settings["page_size"], 1, 100, file, prefix + "page_size")
@@ -135,13 +123,7 @@ class MomentumConnector(Connector):
         cls, settings: Mapping[str, Any], name: str | None = None
     ) -> requests.auth.AuthBase:
         """OAuth2 client credentials against ``token_url``."""
-        return OAuth2ClientCredentials(
-            settings["token_url"],
-            settings["client_id"],
-            settings["client_secret"],
-            settings.get("scope") or None,
-            source=name or cls.title,
-        )
+        return oauth2_client_credentials_auth(settings, name or cls.title)
 
     # -- the contract ---------------------------------------------------------------------
 
@@ -161,15 +143,15 @@ class MomentumConnector(Connector):
         """One course, with its citizen and responsible caseworker."""
         if not _NATIVE_ID.match(native_id):
             raise NotFound(f"{self.display_name} kender ikke forløbet.")
-        course = self._read.expect(self.http.get_json(f"courses/{native_id}"), dict, "forløbet")
-        citizen_id = self._read.text(course, "citizenId", "forløbet", required=True)
+        course = self.reader.expect(self.http.get_json(f"courses/{native_id}"), dict, "forløbet")
+        citizen_id = self.reader.text(course, "citizenId", "forløbet", required=True)
         citizen = self._citizen(citizen_id)
         worker = self._responsible(citizen_id)
         return self._case(course, "forløbet", citizen_id, self._party(citizen, "borgeren"), worker)
 
     def health(self) -> str:
         """Logs in and reads the target groups: proves URL, credentials and API."""
-        groups = self._read.expect(self.http.get_json("targetGroups"), list, "målgrupperne")
+        groups = self.reader.expect(self.http.get_json("targetGroups"), list, "målgrupperne")
         return f"svarer ({len(groups)} målgrupper)"
 
     # -- calls ----------------------------------------------------------------------------
@@ -183,18 +165,18 @@ class MomentumConnector(Connector):
                 body = self.http.post_json("citizens/find", {"cpr": cpr})
         except NotFound:
             return None
-        body = self._read.expect(body, dict, "borgeropslaget")
-        return self._read.text(body, "citizenId", "borgeropslaget") or self._read.text(
+        body = self.reader.expect(body, dict, "borgeropslaget")
+        return self.reader.text(body, "citizenId", "borgeropslaget") or self.reader.text(
             body, "id", "borgeropslaget", required=True
         )
 
     def _citizen(self, citizen_id: str) -> dict:
         body = self.http.get_json(f"citizens/{quote(citizen_id, safe='')}")
-        return self._read.expect(body, dict, "borgeren")
+        return self.reader.expect(body, dict, "borgeren")
 
     def _responsible(self, citizen_id: str) -> Caseworker | None:
         """The active primary caseworker, else the first active one, else none."""
-        r = self._read
+        r = self.reader
         path = f"responsibleCaseworkers/all/byCitizen/{quote(citizen_id, safe='')}"
         items = r.expect(self.http.get_json(path), list, "sagsbehandlerlisten")
         active: list[tuple[bool, Caseworker]] = []
@@ -209,7 +191,7 @@ class MomentumConnector(Connector):
         return (primary or [w for _, w in active] or [None])[0]
 
     def _worklist(self, medarbejdernummer: str) -> list[Case]:
-        r = self._read
+        r = self.reader
         size, max_pages = self.settings["page_size"], self.settings["max_pages"]
         path = f"responsibleCaseworkers/{quote(medarbejdernummer, safe='')}/citizens"
         cases: list[Case] = []
@@ -232,7 +214,7 @@ class MomentumConnector(Connector):
     # -- mapping --------------------------------------------------------------------------
 
     def _citizen_cases(self, citizen: dict, where: str) -> list[Case]:
-        r = self._read
+        r = self.reader
         citizen_id = r.text(citizen, "id", where) or r.text(
             citizen, "citizenId", where, required=True
         )
@@ -247,7 +229,7 @@ class MomentumConnector(Connector):
         ]
 
     def _party(self, citizen: dict, where: str) -> tuple[Party, ...]:
-        r = self._read
+        r = self.reader
         number = r.text(citizen, "cpr", where)
         if not number:
             return ()
@@ -273,7 +255,7 @@ class MomentumConnector(Connector):
         parties: tuple[Party, ...],
         worker: Caseworker | None,
     ) -> Case:
-        r = self._read
+        r = self.reader
         raw = r.expect(raw, dict, where)
         native = r.text(raw, "id", where, required=True)
         group = r.obj(raw, "targetGroup", where)
@@ -315,7 +297,7 @@ class MomentumConnector(Connector):
     def _events(self, raw: dict, where: str, done: bool) -> tuple[list[Event], list[dt.date]]:
         """Held meetings (as status events) and, while the course is open, the next meeting
         and deadline (as deadline events); also the dates still ahead."""
-        r = self._read
+        r = self.reader
         events: list[Event] = []
         for i, meeting in enumerate(r.items(raw, "meetings", where)):
             at = f"{where}.meetings[{i}]"
@@ -341,7 +323,7 @@ class MomentumConnector(Connector):
         )
 
     def _history(self, raw: dict, where: str, start: dt.date) -> list[ProgressStep]:
-        r = self._read
+        r = self.reader
         steps: list[ProgressStep] = []
         previous = Progress.OPSTAAET
         for i, entry in enumerate(r.items(raw, "statusHistory", where)):

@@ -24,16 +24,15 @@ from typing import Any
 import requests
 
 from borgersag import (
+    OAUTH2_CLIENT_CREDENTIALS_SETTINGS,
     Case,
     Connector,
     FatalError,
     Key,
     KeyKind,
-    OAuth2ClientCredentials,
-    Reader,
     Relation,
     Setting,
-    check_url,
+    oauth2_client_credentials_auth,
 )
 
 __all__ = ["KLE_ASPECTS", "EmployeeInfo", "KleResponsibility", "Os2moConnector"]
@@ -111,36 +110,15 @@ class Os2moConnector(Connector):
     relation_kinds = frozenset({KeyKind.MEDARBEJDER})
     settings_schema = (
         Setting("base_url", str, "root URL of OS2mo, ending in / (GraphQL at graphql/v22)"),
-        Setting("token_url", str, "OAuth2 token URL (OS2mo's Keycloak, client credentials)"),
-        Setting("client_id", str, "OAuth2 client id"),
-        Setting("client_secret", str, "OAuth2 client secret", secret=True),
+        *OAUTH2_CLIENT_CREDENTIALS_SETTINGS,  # token_url: OS2mo's Keycloak
     )
-
-    @property
-    def _read(self) -> Reader:
-        """Reads this source's JSON; errors name the configured title, which the registry
-        sets after construction (so not made in ``__init__``)."""
-        return Reader(self.display_name)
-
-    @classmethod
-    def validate_settings(cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""):
-        """Also check that the URLs are URLs."""
-        settings = super().validate_settings(raw, file, prefix)
-        check_url(settings["base_url"], file, prefix + "base_url")
-        check_url(settings["token_url"], file, prefix + "token_url")
-        return settings
 
     @classmethod
     def make_auth(
         cls, settings: Mapping[str, Any], name: str | None = None
     ) -> requests.auth.AuthBase:
         """OAuth2 client credentials against ``token_url``."""
-        return OAuth2ClientCredentials(
-            settings["token_url"],
-            settings["client_id"],
-            settings["client_secret"],
-            source=name or cls.title,
-        )
+        return oauth2_client_credentials_auth(settings, name or cls.title)
 
     # -- the contract ---------------------------------------------------------------------
 
@@ -158,8 +136,8 @@ class Os2moConnector(Connector):
     def health(self) -> str:
         """Logs in and asks for OS2mo's version: proves URL, credentials and API."""
         data = self._graphql("Version", VERSION_QUERY, {})
-        version = self._read.obj(data, "version", "data")
-        shown = self._read.text(version, "mo_version", "data.version")
+        version = self.reader.obj(data, "version", "data")
+        shown = self.reader.text(version, "mo_version", "data.version")
         return f"svarer (OS2mo {shown})" if shown else "svarer"
 
     # -- enrichment -----------------------------------------------------------------------
@@ -167,7 +145,7 @@ class Os2moConnector(Connector):
     def employee(self, medarbejdernummer: str) -> EmployeeInfo | None:
         """The employee with this medarbejdernummer, or ``None`` when OS2mo has no current
         employee with it. Raises classified errors when OS2mo cannot answer."""
-        r = self._read
+        r = self.reader
         data = self._graphql("Employee", EMPLOYEE_QUERY, {"user_keys": [medarbejdernummer]})
         employees = r.obj(data, "employees", "data", required=True)
         for i, obj in enumerate(r.items(employees, "objects", "data.employees", required=True)):
@@ -178,7 +156,7 @@ class Os2moConnector(Connector):
 
     def _graphql(self, operation: str, query: str, variables: dict) -> dict:
         """``data`` of a GraphQL answer; GraphQL ``errors`` are a :class:`FatalError`."""
-        r = self._read
+        r = self.reader
         body = self.http.post_json(
             GRAPHQL_PATH, {"query": query, "operationName": operation, "variables": variables}
         )
@@ -191,7 +169,7 @@ class Os2moConnector(Connector):
         return r.obj(body, "data", "svaret", required=True)
 
     def _employee(self, raw: dict, where: str, medarbejdernummer: str) -> EmployeeInfo:
-        r = self._read
+        r = self.reader
         engagements = r.items(raw, "engagements", where)
         index = next((i for i, e in enumerate(engagements) if e.get("is_primary") is True), 0)
         engagement = engagements[index] if engagements else {}
@@ -222,12 +200,12 @@ class Os2moConnector(Connector):
         if value is None:
             return None
         if isinstance(value, list):
-            return self._read.expect(value[0], dict, f"{where}[0]") if value else None
-        return self._read.expect(value, dict, where)
+            return self.reader.expect(value[0], dict, f"{where}[0]") if value else None
+        return self.reader.expect(value, dict, where)
 
     def _kles(self, items: list[dict], where: str) -> tuple[KleResponsibility, ...]:
         """KLE numbers with the aspects OS2mo knows; one entry per number, sorted."""
-        r = self._read
+        r = self.reader
         by_name = {a.lower(): a for a in KLE_ASPECTS}
         found: dict[str, tuple[str | None, set[str]]] = {}
         for i, item in enumerate(items):

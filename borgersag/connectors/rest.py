@@ -32,7 +32,8 @@ from borgersag import (
     Key,
     KeyKind,
     NotFound,
-    OAuth2ClientCredentials,
+    api_key_auth,
+    oauth2_client_credentials_auth,
 )
 from borgersag.connectors.rest_mapping import Mapper
 from borgersag.connectors.rest_paths import Path, describe
@@ -91,19 +92,13 @@ class RestConnector(Connector):
         """The auth that ``auth`` names, from its own keys."""
         mode = settings["auth"]
         if mode == "api_key":
-            return ApiKeyAuth(settings["api_key"], header=settings["api_key_header"], prefix="")
+            return api_key_auth(settings)
         if mode == "bearer":
             return ApiKeyAuth(settings["token"], header="Authorization", prefix="Bearer ")
         if mode == "basic":
             return requests.auth.HTTPBasicAuth(settings["username"], settings["password"])
         if mode == "oauth2_client_credentials":
-            return OAuth2ClientCredentials(
-                settings["token_url"],
-                settings["client_id"],
-                settings["client_secret"],
-                settings["scope"] or None,
-                source=name or cls.title,
-            )
+            return oauth2_client_credentials_auth(settings, name or cls.title)
         return None
 
     # -- the contract ---------------------------------------------------------------------

@@ -30,7 +30,6 @@ from borgersag import (
     PartyRole,
     Progress,
     ProgressStep,
-    Reader,
 )
 from borgersag.connectors.rest_paths import MISSING, WILD, Path, PathError, describe
 from borgersag.connectors.rest_settings import Plan, status_key
@@ -53,9 +52,7 @@ class Mapper:
     def fail(self, where: str, problem: str, setting: str, page: int = 1) -> FatalError:
         """The error for an answer that does not fit ``setting`` at ``where``."""
         side = f"side {page}, " if page > 1 else ""
-        return Reader(self.connector.display_name).fail(
-            where, f"{problem} ({side}indstillingen {setting})"
-        )
+        return self.connector.reader.fail(where, f"{problem} ({side}indstillingen {setting})")
 
     def resolve(
         self, path: Path, data: Any, where: str, setting: str, page: int = 1, *, optional=False

@@ -21,6 +21,7 @@ import requests
 
 from borgersag import (
     BFE,
+    OAUTH2_PASSWORD_SETTINGS,
     Case,
     Caseworker,
     ConfigError,
@@ -35,7 +36,6 @@ from borgersag import (
     KeyKind,
     Matrikel,
     NotFound,
-    OAuth2PasswordGrant,
     Party,
     PartyRole,
     Progress,
@@ -43,6 +43,7 @@ from borgersag import (
     Sensitivity,
     Setting,
     check_range,
+    oauth2_password_auth,
     parse_key,
     parse_status_map,
 )
@@ -88,10 +89,7 @@ class SbsysConnector(Connector):
         Setting(
             "token_url", str, "OAuth2 token URL (default: <base_url>connect/token)", default=""
         ),
-        Setting("client_id", str, "OAuth2 client id"),
-        Setting("client_secret", str, "OAuth2 client secret", secret=True),
-        Setting("username", str, "the service user's name"),
-        Setting("password", str, "the service user's password", secret=True),
+        *(s for s in OAUTH2_PASSWORD_SETTINGS if s.name != "token_url"),
         Setting("page_size", int, "cases per search request (1-2000)", default=500),
         Setting("max_pages", int, "most search requests per lookup (1-100)", default=10),
         Setting(
@@ -130,20 +128,12 @@ class SbsysConnector(Connector):
     def make_auth(
         cls, settings: Mapping[str, Any], name: str | None = None
     ) -> requests.auth.AuthBase:
-        """OAuth2 password grant against ``token_url`` with the configured credentials."""
-        base = (
-            settings["base_url"]
-            if settings["base_url"].endswith("/")
-            else settings["base_url"] + "/"
-        )
-        return OAuth2PasswordGrant(
-            settings.get("token_url") or urljoin(base, "connect/token"),
-            settings["client_id"],
-            settings["client_secret"],
-            settings["username"],
-            settings["password"],
-            source=name or cls.title,
-        )
+        """OAuth2 password grant against ``token_url`` (by default ``connect/token`` under
+        ``base_url``) with the configured credentials."""
+        base = settings["base_url"]
+        base = base if base.endswith("/") else base + "/"
+        token_url = settings.get("token_url") or urljoin(base, "connect/token")
+        return oauth2_password_auth({**settings, "token_url": token_url}, name or cls.title)
 
     # -- the contract ---------------------------------------------------------------------
 

@@ -38,10 +38,8 @@ from borgersag import (
     Key,
     KeyKind,
     NotFound,
-    Reader,
     Setting,
     check_range,
-    check_url,
 )
 from borgersag.connectors.zgw_mapping import PERSON_ID_FIELDS, is_uuid, parse_status_map
 from borgersag.connectors.zgw_zaak import ZaakMapper
@@ -149,21 +147,13 @@ class ZgwConnector(Connector):
         self._lock = threading.Lock()
         self._mapper = ZaakMapper(self, parse_status_map(self.settings["status_map"]))
 
-    @property
-    def _read(self) -> Reader:
-        """Reads this source's JSON; its errors name the source by its configured title
-        (which the registry sets after construction)."""
-        return Reader(self.display_name)
-
     # -- configuration --------------------------------------------------------------------
 
     @classmethod
     def validate_settings(cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""):
-        """Also check the URLs, the paging bounds, ``cpr_field`` and ``status_map``."""
+        """Also check the paging bounds, ``cpr_field`` and ``status_map`` (the base checks
+        the URLs)."""
         settings = super().validate_settings(raw, file, prefix)
-        check_url(settings["base_url"], file, prefix + "base_url")
-        if settings["catalogi_url"]:
-            check_url(settings["catalogi_url"], file, prefix + "catalogi_url")
         check_range(settings["page_size"], 1, 500, file, prefix + "page_size")
         check_range(settings["max_pages"], 1, 100, file, prefix + "max_pages")
         if settings["cpr_field"] not in PERSON_ID_FIELDS:
@@ -217,10 +207,10 @@ class ZgwConnector(Connector):
 
     def health(self) -> str:
         """One zaak from the list: proves URL, JWT secret and the CRS header."""
-        body = self._read.expect(
+        body = self.reader.expect(
             self.call_json("GET", "zaken", params={"pageSize": 1}), dict, "zaaklisten"
         )
-        count = self._read.field(body, "count", int, "zaaklisten", required=False)
+        count = self.reader.field(body, "count", int, "zaaklisten", required=False)
         return "svarer" if count is None else f"svarer ({count} sager)"
 
     # -- HTTP helpers (used by the mapper too) --------------------------------------------
@@ -259,7 +249,7 @@ class ZgwConnector(Connector):
         portal talks to the server it is configured for, whatever host a server behind a
         proxy writes into its links. The link must lead to a later page.
         """
-        r, size = self._read, self.settings["page_size"]
+        r, size = self.reader, self.settings["page_size"]
         query: dict[str, Any] = {**params, "page": 1, "pageSize": size}
         extra = {} if body is None else {"json": body}
         for _ in range(self.settings["max_pages"]):
@@ -281,7 +271,7 @@ class ZgwConnector(Connector):
         """A Zaken API resource URL (``resultaten/<uuid>``) rebased on ``base_url``."""
         kind, _, tail = urlsplit(url).path.rstrip("/").rpartition("/")
         if not kind.endswith("/" + path) or not is_uuid(tail):
-            raise self._read.fail(where, f"er ikke en {path}-URL")
+            raise self.reader.fail(where, f"er ikke en {path}-URL")
         return f"{path}/{tail}"
 
     def catalogue(self, url: str, where: str) -> dict:
@@ -291,7 +281,7 @@ class ZgwConnector(Connector):
             hit = self._cache.get(resolved)
         if hit is not None:
             return hit
-        body = self._read.expect(self.call_json("GET", resolved), dict, where)
+        body = self.reader.expect(self.call_json("GET", resolved), dict, where)
         with self._lock:
             self._cache[resolved] = body
         return body
@@ -303,7 +293,7 @@ class ZgwConnector(Connector):
         kind, _, tail = parts.path.rstrip("/").rpartition("/")
         kind = kind.rsplit("/", 1)[-1]
         if kind not in _CATALOGUE_KINDS or not is_uuid(tail):
-            raise self._read.fail(where, "er ikke en URL til et katalogobjekt")
+            raise self.reader.fail(where, "er ikke en URL til et katalogobjekt")
         catalogi = self.settings["catalogi_url"]
         if catalogi:
             return urljoin(catalogi if catalogi.endswith("/") else catalogi + "/", f"{kind}/{tail}")

@@ -60,7 +60,7 @@ class ZaakMapper:
     @property
     def read(self) -> Reader:
         """The connector's reader (its errors name the source)."""
-        return self.c._read
+        return self.c.reader
 
     def zaak(self, raw: Any, where: str, key: Key | None, *, detail: bool = False) -> Case | None:
         """The case, or ``None`` when ``key`` (a medarbejdernummer) is on the zaak in a rol

@@ -312,13 +312,14 @@ class Expansion:
 
 
 class SourceStatus(StrEnum):
-    """The outcome of asking one source; a failure is never shown as "no cases"."""
+    """The outcome of asking one source; a failure is never shown as "no cases".
+
+    Worded for people in ``borgersag.web.wording``."""
 
     OK = "ok"
     EMPTY = "empty"
     FAILED = "failed"
     TIMEOUT = "timeout"
-    CIRCUIT_OPEN = "circuit_open"
     STALE = "stale"
     NOT_APPLICABLE = "not_applicable"
     FORBIDDEN = "forbidden"
@@ -328,24 +329,6 @@ class SourceStatus(StrEnum):
     def answered(self) -> bool:
         """Whether the source's data is in the overview (fresh or from cache)."""
         return self in (SourceStatus.OK, SourceStatus.EMPTY, SourceStatus.STALE)
-
-    @property
-    def label(self) -> str:
-        """Danish label for the source panel."""
-        return _STATUS_LABELS[self]
-
-
-_STATUS_LABELS = {
-    SourceStatus.OK: "Svarede",
-    SourceStatus.EMPTY: "Ingen sager",
-    SourceStatus.FAILED: "Kunne ikke svare",
-    SourceStatus.TIMEOUT: "Svarede ikke i tide",
-    SourceStatus.CIRCUIT_OPEN: "Midlertidigt afbrudt",
-    SourceStatus.STALE: "Gemt svar",
-    SourceStatus.NOT_APPLICABLE: "Søger ikke på denne nøgle",
-    SourceStatus.FORBIDDEN: "Adgang nægtet",
-    SourceStatus.DISABLED: "Slået fra",
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -45,10 +46,17 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def source_result_to_dict(result: SourceResult) -> dict[str, Any]:
-    """One source's answer, with ``answered`` saying whether its data is included."""
+Describe = Callable[[SourceResult], Mapping[str, Any]]
+"""Extra fields for one source, e.g. its wording from ``borgersag.web.wording``."""
+
+
+def source_result_to_dict(result: SourceResult, describe: Describe | None = None) -> dict[str, Any]:
+    """One source's answer, with ``answered`` saying whether its data is included, and
+    the fields ``describe(result)`` gives (the web layer's texts)."""
     data = to_json(result)
     data["answered"] = result.status.answered
+    if describe is not None:
+        data.update(describe(result))
     return data
 
 
@@ -60,14 +68,15 @@ def case_to_dict(case: Case) -> dict[str, Any]:
     return data
 
 
-def overview_to_dict(overview: Overview) -> dict[str, Any]:
-    """The whole overview: subject, expansions, cases, sources and completeness."""
+def overview_to_dict(overview: Overview, describe: Describe | None = None) -> dict[str, Any]:
+    """The whole overview: subject, expansions, cases, sources and completeness;
+    ``describe`` adds fields to each source (see :func:`source_result_to_dict`)."""
     return {
         "subject": key_to_dict(overview.subject),
         "generated_at": overview.generated_at.isoformat(),
         "complete": overview.complete,
         "unavailable_sources": [r.source for r in overview.unavailable],
         "expansions": [to_json(e) for e in overview.expansions],
-        "sources": [source_result_to_dict(r) for r in overview.sources],
+        "sources": [source_result_to_dict(r, describe) for r in overview.sources],
         "cases": [case_to_dict(c) for c in overview.cases],
     }

@@ -230,11 +230,12 @@ class Engine:
     def _source_result(
         self, name: str, source: Connector, subject: Key, lookup: _Lookup
     ) -> SourceResult:
+        """Facts about one source in this lookup; the web layer words them
+        (``borgersag.web.wording``). ``message`` is at most a technical detail: the
+        source's error, the limit that passed, the key kinds it searches on."""
         title = source.display_name
         if name in self.disabled:
-            return SourceResult(
-                name, title, SourceStatus.DISABLED, "Kilden er slået fra af en administrator."
-            )
+            return SourceResult(name, title, SourceStatus.DISABLED)
         calls = [c for c in lookup.calls if c.source == name]
         keys = tuple(dict.fromkeys(c.key for c in calls))
         if not calls:
@@ -243,7 +244,7 @@ class Engine:
                 name,
                 title,
                 SourceStatus.NOT_APPLICABLE,
-                f"Søger ikke på {subject.label}" + (f" (kun {kinds})." if kinds else "."),
+                f"Søger på {kinds}." if kinds else "",
             )
         latency = max((c.latency for c in calls if c.latency is not None), default=None)
         latency_ms = round(latency * 1000, 1) if latency is not None else None
@@ -271,48 +272,34 @@ class Engine:
                 name,
                 title,
                 SourceStatus.STALE,
-                f"Kilden svarer ikke lige nu; viser svaret fra for {_age_text(age)} siden.",
+                self._failure(source, failed[0]),
                 age_seconds=round(age, 1),
                 **common,
             )
         if failed:
             first = failed[0]
-            partial = " Svar for andre nøgler er med." if len(failed) < len(calls) else ""
             if first.timed_out or isinstance(first.error, SourceTimeout):
-                limit = self.deadline if first.timed_out else source.http.timeout[1]
-                return SourceResult(
-                    name,
-                    title,
-                    SourceStatus.TIMEOUT,
-                    f"Intet svar inden for {_seconds_da(limit)} sekunder.{partial}",
-                    **common,
-                )
-            status = (
-                SourceStatus.FORBIDDEN
-                if isinstance(first.error, ForbiddenError)
-                else SourceStatus.FAILED
-            )
-            message = first.error.message if first.error else "Ukendt fejl."
-            return SourceResult(
-                name,
-                title,
-                status,
-                f"{message}{partial}",
-                **common,
-            )
-        note = ""
+                status = SourceStatus.TIMEOUT
+            elif isinstance(first.error, ForbiddenError):
+                status = SourceStatus.FORBIDDEN
+            else:
+                status = SourceStatus.FAILED
+            return SourceResult(name, title, status, self._failure(source, first), **common)
         if all(c.cached_age is not None for c in calls):
             # Honest about reuse: the source was not asked just now.
             age = max(c.cached_age or 0.0 for c in calls)
-            note = f"Svar fra mellemlageret, hentet for {_age_text(age)} siden."
             common.update(latency_ms=None, age_seconds=round(age, 1))
-        if relation_count and not case_count:
-            noun = "nøgle" if relation_count == 1 else "nøgler"
-            message = f"Fandt {relation_count} relaterede {noun}. {note}".strip()
-            return SourceResult(name, title, SourceStatus.OK, message, **common)
-        if case_count == 0:
-            return SourceResult(name, title, SourceStatus.EMPTY, note, **common)
-        return SourceResult(name, title, SourceStatus.OK, note, **common)
+        status = SourceStatus.OK if case_count or relation_count else SourceStatus.EMPTY
+        return SourceResult(name, title, status, **common)
+
+    def _failure(self, source: Connector, call: _Call) -> str:
+        """The technical detail of a failed call: the limit it passed, or its error."""
+        if call.timed_out:
+            return f"Intet svar inden for opslagets frist på {_seconds_da(self.deadline)} s."
+        if isinstance(call.error, SourceTimeout):
+            limit = _seconds_da(source.http.timeout[1])
+            return f"Intet svar inden for kildens tidsgrænse på {limit} s."
+        return call.error.message if call.error else "Ukendt fejl."
 
     def _collect_cases(self, lookup: _Lookup) -> list[Case]:
         by_id: dict[str, Case] = {}
@@ -334,13 +321,3 @@ class Engine:
 def _seconds_da(seconds: float) -> str:
     """``2.5`` → ``"2,5"``: Danish decimal comma."""
     return f"{seconds:g}".replace(".", ",")
-
-
-def _age_text(seconds: float) -> str:
-    if seconds < 2:
-        return "et øjeblik"
-    if seconds < 90:
-        return f"{int(seconds)} sekunder"
-    if seconds < 5400:
-        return f"{round(seconds / 60)} minutter"
-    return f"{round(seconds / 3600)} timer"

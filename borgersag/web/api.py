@@ -7,6 +7,7 @@ restricted the same way (:func:`borgersag.web.caseworker.keep_overview`).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request, url_for
@@ -17,6 +18,7 @@ from borgersag.web.caseworker import check_purpose, keep_overview, portal, purpo
 from borgersag.web.errors import error_response
 from borgersag.web.login import caseworker_required
 from borgersag.web.overviews import StoredOverview
+from borgersag.web.wording import source_texts
 
 __all__ = ["init_app"]
 
@@ -32,7 +34,9 @@ def _body(token: str, entry: StoredOverview) -> dict[str, Any]:
         "id": token,
         "purpose": entry.purpose,
         "hidden_count": entry.hidden_count,
-        "overview": overview_to_dict(entry.overview),
+        "overview": overview_to_dict(
+            entry.overview, describe=partial(source_texts, restricted=entry.hidden_count > 0)
+        ),
     }
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +25,10 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 
 from borgersag.sdk.connector import Connector
 from borgersag.sdk.errors import SourceError
+from borgersag.web import wording
 from borgersag.web.login import administrator_required, current_user
 
-__all__ = ["HEALTH_DEADLINE_SECONDS", "init_app", "switched_off"]
+__all__ = ["HEALTH_DEADLINE_SECONDS", "HealthChecks", "init_app", "switched_off"]
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +83,69 @@ def _check(connector: Connector) -> Health:
     return Health(True, text or "svarer", round((time.monotonic() - started) * 1000, 1))
 
 
+class HealthChecks:
+    """Runs the health checks on a small pool that lives as long as the app.
+
+    A page view waits at most ``deadline`` seconds and never for the pool: a check that
+    hangs keeps running in the background until the source's own HTTP timeout ends it.
+    At most one check per source runs at a time, so a source that keeps hanging holds one
+    thread, however often the page is opened: while the check from an earlier view is
+    still running, the next view reports that instead of starting another.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._running: dict[str, Future[Health]] = {}
+
+    def check(
+        self, sources: dict[str, Connector], deadline: float, pool_size: int
+    ) -> dict[str, Health]:
+        """Health of every source in ``sources``, all answered within ``deadline`` seconds.
+
+        ``pool_size``: how many sources there are in all (the pool's size, set once).
+        """
+        futures: dict[str, Future[Health]] = {}
+        still_running: set[str] = set()
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=max(1, pool_size, len(sources)), thread_name_prefix="health"
+                )
+            for name, connector in sources.items():
+                future = self._running.get(name)
+                if future is not None and not future.done():
+                    still_running.add(name)
+                else:
+                    future = self._pool.submit(_check, connector)
+                    self._running[name] = future
+                futures[name] = future
+        done, _pending = wait(futures.values(), timeout=deadline)
+        found: dict[str, Health] = {}
+        for name, future in futures.items():
+            if future in done:
+                found[name] = future.result()
+            elif name in still_running:
+                found[name] = Health(False, wording.health_still_running(), None)
+            else:
+                found[name] = Health(False, wording.health_timed_out(deadline), None)
+        return found
+
+    def close(self) -> None:
+        """Stop the pool without waiting for checks still running."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+            self._running.clear()
+
+
 def _health_of(sources: dict[str, Connector], skip: set[str]) -> dict[str, Health]:
     wanted = {name: c for name, c in sources.items() if name not in skip}
     if not wanted:
         return {}
-    with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="health") as pool:
-        futures = {pool.submit(_check, c): name for name, c in wanted.items()}
-        done, _pending = wait(futures, timeout=HEALTH_DEADLINE_SECONDS)
-        found = {futures[f]: f.result() for f in done}
-    for name in wanted:
-        found.setdefault(
-            name, Health(False, f"Svarede ikke inden for {HEALTH_DEADLINE_SECONDS:g} s.", None)
-        )
-    return found
+    checks: HealthChecks = current_app.extensions["borgersag.health"]
+    return checks.check(wanted, HEALTH_DEADLINE_SECONDS, pool_size=len(sources))
 
 
 @bp.get("/drift")
@@ -154,5 +206,6 @@ def switch(name: str) -> Any:
 
 def init_app(app: Flask) -> None:
     """Register the page, and read the switches before every request."""
+    app.extensions["borgersag.health"] = HealthChecks()
     app.before_request(_apply_switches)
     app.register_blueprint(bp)

@@ -1,7 +1,8 @@
-"""How model values are shown: Danish dates, status texts and badge colours.
+"""How model values are shown: Danish dates, badge colours and the like.
 
 Template filters and small helpers, kept out of the templates so the templates hold only
-loops and conditionals (and so the wording can be tested and translated in one place).
+loops and conditionals. The wording of a source's state and of ages is in
+:mod:`borgersag.web.wording`; it is registered with Jinja here.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from borgersag.domain.model import (
     SourceStatus,
 )
 from borgersag.people.identity import Restrictions
+from borgersag.web.wording import age_text, source_explanation, status_label
 
 __all__ = [
     "access_summary",
     "case_source_titles",
     "init_app",
-    "source_explanation",
     "source_titles",
     "source_variant",
 ]
@@ -45,23 +46,9 @@ _SOURCE_VARIANTS = {
     SourceStatus.STALE: "warning",
     SourceStatus.FAILED: "error",
     SourceStatus.TIMEOUT: "error",
-    SourceStatus.CIRCUIT_OPEN: "error",
     SourceStatus.FORBIDDEN: "error",
     SourceStatus.NOT_APPLICABLE: "",
     SourceStatus.DISABLED: "",
-}
-
-_MISSING = "Kunne ikke svare — sagerne herfra mangler i oversigten."
-_SOURCE_TEXTS = {
-    SourceStatus.OK: "Svarede.",
-    SourceStatus.EMPTY: "Ingen sager. Kilden svarede, og den har ingen sager på nøglen.",
-    SourceStatus.FAILED: _MISSING,
-    SourceStatus.TIMEOUT: "Svarede ikke i tide — sagerne herfra mangler i oversigten.",
-    SourceStatus.CIRCUIT_OPEN: "Midlertidigt afbrudt efter gentagne fejl — sagerne herfra"
-    " mangler i oversigten.",
-    SourceStatus.FORBIDDEN: "Afviste adgang — sagerne herfra mangler i oversigten.",
-    SourceStatus.NOT_APPLICABLE: "Søger ikke på denne nøgletype.",
-    SourceStatus.DISABLED: "Slået fra i opsætningen.",
 }
 
 _PROGRESS_VARIANTS = {
@@ -75,36 +62,6 @@ _PROGRESS_VARIANTS = {
 def source_variant(result: SourceResult) -> str:
     """The DKFDS badge variant for a source's status (``success``, ``error``, …)."""
     return _SOURCE_VARIANTS.get(result.status, "")
-
-
-def source_explanation(result: SourceResult, restricted: bool = False) -> str:
-    """What a source's status means for the overview, in a sentence.
-
-    ``restricted``: cases were hidden by the viewer's data restrictions, so "no cases"
-    means none the viewer may see (which source held the hidden ones is not told).
-    """
-    if result.status is SourceStatus.EMPTY and restricted:
-        return "Ingen sager, som du har adgang til."
-    if result.status is SourceStatus.STALE:
-        age = age_text(result.age_seconds)
-        if not age:
-            return "Kilden svarede ikke; viser et gemt svar."
-        return f"Kilden svarede ikke; viser det gemte svar fra {age}."
-    return _SOURCE_TEXTS.get(result.status, _MISSING)
-
-
-def age_text(seconds: float | None) -> str:
-    """``"for 5 minutter siden"`` and the like; empty when unknown."""
-    if seconds is None:
-        return ""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return "under et minut siden"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"for {minutes} minut{'ter' if minutes != 1 else ''} siden"
-    hours = minutes // 60
-    return f"for {hours} time{'r' if hours != 1 else ''} siden"
 
 
 def date_da(value: dt.date | None) -> str:
@@ -243,6 +200,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         source_variant=source_variant,
+        status_label=status_label,
         source_explanation=source_explanation,
         progress_variant=progress_variant,
         sensitivity_variant=sensitivity_variant,

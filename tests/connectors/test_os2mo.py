@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 
 import pytest
 import responses
@@ -77,6 +78,17 @@ def test_declares_a_relation_source_for_employees():
     with pytest.raises(ConfigError) as info:
         Os2moConnector.validate_settings({**SETTINGS, "token_url": "keycloak"})
     assert info.value.key == "token_url"
+
+
+@responses.activate
+@pytest.mark.parametrize(("scope", "sent"), [("", None), ("mo:read", ["mo:read"])])
+def test_logs_in_with_the_sdk_client_credentials_and_an_optional_scope(make_connector, scope, sent):
+    connector = make_connector(Os2moConnector, {**SETTINGS, "scope": scope}, "os2mo")
+    mock(employee())
+    connector.employee("M10775")
+    form = parse_qs(responses.calls[0].request.body)
+    assert form["grant_type"] == ["client_credentials"] and form["client_id"] == ["borgersag"]
+    assert form.get("scope") == sent
 
 
 @responses.activate

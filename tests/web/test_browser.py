@@ -399,7 +399,7 @@ def test_hanging_esdh_is_named_and_the_page_still_comes(signed_in, sandbox, demo
     warning = page.get_by_role("alert").filter(has_text="Oversigten er ikke komplet")
     expect(warning).to_contain_text(f"{esdh_title} kunne ikke svare")
     expect(source_row(page, esdh_title)).to_contain_text("Svarede ikke i tide")
-    expect(source_row(page, esdh_title)).to_contain_text("sagerne herfra mangler")
+    expect(source_row(page, esdh_title)).to_contain_text("Sagerne herfra mangler")
     # The other systems still answered, and their cases are shown.
     for title in sandbox_titles(sandbox)[1:]:
         expect(source_row(page, title)).to_contain_text("Svarede")

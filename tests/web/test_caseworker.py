@@ -224,11 +224,16 @@ def test_source_panel_tells_empty_failed_not_applicable_and_stale_apart(casework
         status: re.search(rf'<tr class="source-row source-{status}">(.*?)</tr>', page, re.S)[1]
         for status in ("ok", "empty", "failed", "not_applicable", "stale")
     }
-    assert "Ingen sager" in rows["empty"]
-    assert "Kunne ikke svare — sagerne herfra mangler i oversigten" in rows["failed"]
+    assert "Ingen sager" in rows["empty"] and "har ingen sager på nøglen" in rows["empty"]
+    assert "Kunne ikke svare" in rows["failed"]
+    assert "Sagerne herfra mangler i oversigten." in rows["failed"]
+    assert "Serverfejl (HTTP 500)." in rows["failed"]  # the source's own error, as detail
     assert "Ingen sager" not in rows["failed"]
-    assert "Søger ikke på denne nøgletype" in rows["not_applicable"]
-    assert "for 14 minutter siden" in rows["stale"]
+    assert "søger ikke på denne nøgletype" in rows["not_applicable"]
+    assert "Gemt svar" in rows["stale"]
+    # A stale source is described once: one sentence, with its age.
+    assert "Kilden svarede ikke; viser svaret fra for 14 minutter siden." in rows["stale"]
+    assert rows["stale"].count("siden") == 1 and rows["stale"].count("svarede ikke") == 1
     assert "badge-success" in rows["ok"]
     assert "badge-error" in rows["failed"]
 
@@ -370,6 +375,13 @@ def test_api_creates_and_returns_an_overview(caseworker_client):
     subject = body["overview"]["subject"]
     assert subject == {"kind": "cpr", "value": TYPICAL_CPR, "masked": "010385-xxxx"}
     assert body["overview"]["unavailable_sources"] == ["momentum"]
+    # Each source carries the pages' wording of its state next to the facts.
+    sources = {s["source"]: s for s in body["overview"]["sources"]}
+    assert sources["momentum"]["label"] == "Kunne ikke svare"
+    assert sources["momentum"]["explanation"] == "Sagerne herfra mangler i oversigten."
+    assert sources["momentum"]["message"] == "Serverfejl (HTTP 500)."
+    assert sources["sag-arkiv"]["age_seconds"] == 840.0
+    assert "for 14 minutter siden" in sources["sag-arkiv"]["explanation"]
     again = caseworker_client.get(response.headers["Location"])
     assert again.status_code == 200
     assert again.json == body

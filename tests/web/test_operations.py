@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+
 import pytest
 
 from borgersag.config.loader import Config
 from borgersag.lookup.portal import Portal
-from borgersag.web import create_app
+from borgersag.web import create_app, operations
+
+SHORT = {"deadline_seconds": 3.0, "source_timeout_seconds": 1.0, "cache_ttl_seconds": 0}
 
 from support.actions import caseworker_user, csrf_token, sign_in
 
 
-def portal_app(sandbox, sessions: dict):
+def portal_app(sandbox, sessions: dict, portal_settings=SHORT):
     config = Config.from_mapping(
         {
             "sandbox": {},
-            "portal": {"deadline_seconds": 3.0, "source_timeout_seconds": 1.0,
-                       "cache_ttl_seconds": 0},
+            "portal": portal_settings,
             "auth": sandbox.auth_config(),
             "sessions": sessions,
             "sources": sandbox.source_config(),
@@ -94,6 +99,68 @@ def test_a_hanging_source_is_named_on_the_health_page(two_instances, fault_sandb
     text = admin(two_instances[0]).get("/drift").get_data(as_text=True)
     sources = len(fault_sandbox.source_config())
     assert "badge-error" in text and text.count("badge-success") == sources - 1
+
+
+@pytest.fixture
+def default_timeout_app(sandbox, tmp_path):
+    """One app with the default per-source HTTP timeout (3 s), not a shortened one."""
+    sessions = {"backend": "sqlite", "path": str(tmp_path / "sessions.sqlite3")}
+    app, portal = portal_app(sandbox, sessions, {"cache_ttl_seconds": 0})
+    assert {c.http.timeout[1] for c in portal.sources.values()} == {3.0}
+    yield app
+    app.extensions["borgersag.health"].close()
+    portal.close()
+
+
+def source_row(text: str, name: str) -> str:
+    match = re.search(rf'<tr id="kilde-{name}">(.*?)</tr>', text, re.S)
+    assert match, name
+    return match.group(1)
+
+
+def health_threads() -> int:
+    return sum(1 for t in threading.enumerate() if t.name.startswith("health"))
+
+
+def test_a_hanging_source_does_not_hold_the_page_past_its_deadline(
+    default_timeout_app, fault_sandbox, monkeypatch
+):
+    # The source hangs far longer than its HTTP timeout (3 s); the page's deadline is 0.5 s.
+    monkeypatch.setattr(operations, "HEALTH_DEADLINE_SECONDS", 0.5)
+    fault_sandbox.faults("byggesag").update(hang=True)
+    client = admin(default_timeout_app)
+    others = [name for name in fault_sandbox.source_config() if name != "byggesag"]
+    before = health_threads()
+
+    started = time.monotonic()
+    first = client.get("/drift")
+    assert time.monotonic() - started < 3.0  # well before the source's own timeout
+    text = first.get_data(as_text=True)
+    hanging = source_row(text, "byggesag")
+    assert "badge-error" in hanging and "Svarede ikke inden for 0,5 s." in hanging
+    for name in others:
+        assert "badge-success" in source_row(text, name), name
+
+    # Opened again while the first check still hangs: that check is reported, no new one.
+    started = time.monotonic()
+    second = client.get("/drift").get_data(as_text=True)
+    assert time.monotonic() - started < 3.0
+    hanging = source_row(second, "byggesag")
+    assert "badge-error" in hanging and "kører stadig" in hanging
+    for name in others:
+        assert "badge-success" in source_row(second, name), name
+    for _ in range(3):
+        client.get("/drift")
+    assert health_threads() - before <= len(others) + 1  # one per source at most
+
+    # Once the source answers again, the next view checks it afresh.
+    fault_sandbox.faults("byggesag").update(hang=False)
+    for _ in range(50):
+        text = client.get("/drift").get_data(as_text=True)
+        if "badge-success" in source_row(text, "byggesag"):
+            break
+        time.sleep(0.1)
+    assert "badge-success" in source_row(text, "byggesag")
 
 
 def test_unknown_source_or_action_is_404(two_instances):

@@ -127,7 +127,7 @@ def test_source_whose_every_case_is_hidden_reads_as_having_none_you_may_see(clie
     row = re.search(r'<tr class="source-row source-(\w+)">\s*<th scope="row">Byggesag<', page)
     assert row[1] == "empty"
     assert source_count(page, "Byggesag") == "0"
-    assert "Ingen sager, som du har adgang til." in page
+    assert "Kilden svarede; der er ingen sager herfra, som du har adgang til." in page
     assert source_count(page, "SBSYS (ESDH)") == "1"
     assert "2 sager skjult" in page
 
