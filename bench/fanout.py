@@ -31,8 +31,8 @@ from borgersag.domain.keys import parse_key
 from borgersag.lookup.cache import ResultCache
 from borgersag.lookup.engine import Engine
 from borgersag.lookup.registry import build_sources
-from borgersag.sandbox.data import generate
 from borgersag.sandbox.faults import Faults
+from borgersag.sandbox.generator import generate
 from borgersag.sandbox.runner import SERVICES, _QuietHandler
 
 LATENCIES_MS = (20, 35, 50, 65, 80)  # cycled over the N sources; slowest = 80 ms

@@ -5,7 +5,7 @@ building-permit system, a ZGW Zaken API (Open Zaak), an employment system (Momen
 an organisation register (OS2mo), two mock OpenID providers (MitID broker and the
 municipality's staff login), generated data and fault knobs. Start it with
 :func:`borgersag.sandbox.runner.start_sandbox`; the data alone comes from
-:func:`borgersag.sandbox.data.generate`.
+:func:`borgersag.sandbox.generator.generate`.
 
 May import: :mod:`borgersag.sdk`, :mod:`borgersag.domain`, :mod:`borgersag.people`,
 :mod:`borgersag.config`, :mod:`borgersag.runtime` — never the portal it stands in front of

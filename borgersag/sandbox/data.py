@@ -27,7 +27,6 @@ __all__ = [
     "Parcel",
     "Property",
     "StatusEntry",
-    "generate",
 ]
 
 NOW = dt.date(2026, 11, 1)
@@ -375,10 +374,3 @@ class Municipality:
         """Building cases on one parcel."""
         key = (ejerlavskode, matrikelnummer.lower())
         return list(self._index["building_by_parcel"].get(key, ()))
-
-
-def generate(seed: int = 2026) -> Municipality:
-    """Build the sandbox municipality; the same seed always gives the same data."""
-    from borgersag.sandbox.generator import Generator
-
-    return Generator(seed).build()

@@ -1,4 +1,4 @@
-"""The deterministic generator behind :func:`borgersag.sandbox.data.generate`.
+"""The deterministic generator behind :func:`generate`.
 
 One ``random.Random(seed)`` drives every choice, in a fixed order, so a seed always
 yields the same municipality. The demo identities are built first with chosen profiles
@@ -24,7 +24,7 @@ from borgersag.sandbox.gen.esdh import Esdh
 from borgersag.sandbox.gen.ownership import OwnershipRegister
 from borgersag.sandbox.gen.people import People
 
-__all__ = ["Generator"]
+__all__ = ["Generator", "generate"]
 
 RANDOM_CITIZENS = 240
 CASE_COUNT_WEIGHTS = (25, 20, 18, 13, 9, 6, 4, 3, 2)  # 0..8 cases per citizen
@@ -84,3 +84,8 @@ class Generator:
             ]
             weights = [catalog.AREA_WEIGHTS[g] for g in groups]
             self.esdh.case(person, rng.choices(groups, weights)[0])
+
+
+def generate(seed: int = 2026) -> Municipality:
+    """Build the sandbox municipality; the same seed always gives the same data."""
+    return Generator(seed).build()

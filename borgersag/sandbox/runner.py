@@ -26,8 +26,9 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from borgersag.sandbox import byggesag, ejerfortegnelse, esdh, idp, momentum, os2mo, zgw
-from borgersag.sandbox.data import Municipality, generate
+from borgersag.sandbox.data import Municipality
 from borgersag.sandbox.faults import FaultError, Faults, parse_fault_settings
+from borgersag.sandbox.generator import generate
 from borgersag.sandbox.service import API_KEY, API_KEY_HEADER
 from borgersag.sdk.errors import ConfigError
 

@@ -12,9 +12,10 @@ from stdnum.dk import cpr as stdnum_cpr
 
 from borgersag.domain.keys import KeyKind, parse_key
 from borgersag.sandbox import catalog
-from borgersag.sandbox.data import NOW, generate
+from borgersag.sandbox.data import NOW
 from borgersag.sandbox.esdh import CREDENTIALS
 from borgersag.sandbox.faults import FaultError, Faults, parse_fault_settings
+from borgersag.sandbox.generator import generate
 from borgersag.sandbox.runner import start_sandbox, validate_sandbox_settings
 from borgersag.sdk.errors import ConfigError
 

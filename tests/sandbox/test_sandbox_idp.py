@@ -11,7 +11,7 @@ import pytest
 import requests
 from jose import jwt
 
-from borgersag.sandbox.data import generate
+from borgersag.sandbox.generator import generate
 from borgersag.sandbox.idp import PkceGuard, pkce_challenge
 from borgersag.sandbox.idp_people import demo_citizens, demo_staff
 

@@ -6,7 +6,8 @@ import pytest
 import requests
 
 from borgersag.sandbox import momentum
-from borgersag.sandbox.data import NOW, generate
+from borgersag.sandbox.data import NOW
+from borgersag.sandbox.generator import generate
 from borgersag.sandbox.momentum_data import build_momentum
 
 TIMEOUT = 5

@@ -11,7 +11,8 @@ import requests
 from jose import jwt
 
 from borgersag.sandbox import catalog
-from borgersag.sandbox.data import NOW, generate
+from borgersag.sandbox.data import NOW
+from borgersag.sandbox.generator import generate
 from borgersag.sandbox.zgw import CREDENTIALS, JWT_MAX_AGE
 from borgersag.sandbox.zgw_catalog import ZAAKTYPEN
 from borgersag.sandbox.zgw_data import VERTROUWELIJKHEID, build_register

@@ -12,9 +12,9 @@ from borgersag.config.loader import Config
 from borgersag.lookup.portal import Portal
 from borgersag.web import create_app, operations
 
-SHORT = {"deadline_seconds": 3.0, "source_timeout_seconds": 1.0, "cache_ttl_seconds": 0}
-
 from support.actions import caseworker_user, csrf_token, sign_in
+
+SHORT = {"deadline_seconds": 3.0, "source_timeout_seconds": 1.0, "cache_ttl_seconds": 0}
 
 
 def portal_app(sandbox, sessions: dict, portal_settings=SHORT):

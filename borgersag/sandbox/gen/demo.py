@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from borgersag.sandbox import catalog
 from borgersag.sandbox.data import NOW, StatusEntry
-from borgersag.sandbox.gen.esdh import STATUS
+from borgersag.sandbox.gen.building import PermitSystem
+from borgersag.sandbox.gen.context import Context
+from borgersag.sandbox.gen.esdh import STATUS, Esdh
+from borgersag.sandbox.gen.ownership import OwnershipRegister
+from borgersag.sandbox.gen.people import People
 
-if TYPE_CHECKING:
-    from borgersag.sandbox.generator import Generator
+
+class Parts(Protocol):
+    """The generator's parts the demo identities are drawn through."""
+
+    ctx: Context
+    people: People
+    register: OwnershipRegister
+    esdh: Esdh
+    permits: PermitSystem
+
 
 __all__ = [
     "HEAVY_CASES",
@@ -53,7 +65,7 @@ HOSTILE_DOCUMENTS = (
 )
 
 
-def make_demo_people(gen: Generator) -> dict[str, str]:
+def make_demo_people(gen: Parts) -> dict[str, str]:
     """The demo identities but ``hostile``: demo role → CPR number."""
     rng = gen.ctx.rng
     people, register, esdh, permits = gen.people, gen.register, gen.esdh, gen.permits
@@ -89,7 +101,7 @@ def make_demo_people(gen: Generator) -> dict[str, str]:
     }
 
 
-def make_hostile_person(gen: Generator) -> str:
+def make_hostile_person(gen: Parts) -> str:
     """A citizen whose ESDH case and building case carry markup in their texts.
 
     Case title, status comment, document titles and the building case's title (and
