@@ -7,6 +7,7 @@ import pytest
 
 from borgersag.config.loader import Config, load_config
 from borgersag.lookup.registry import build_sources, connector_types
+from borgersag.people.sections import ROLES
 from borgersag.sdk.errors import ConfigError
 
 SANDBOX = {"sandbox": {}}
@@ -118,7 +119,7 @@ def test_role_catalogue_from_config_replaces_the_default(tmp_path):
         "[roles.laeser]\npermissions = ['opslag']\nmembers = ['MK4821']\n"
         "kle_subjects = ['27']\nmax_sensitivity = 'fortrolige_personoplysninger'\n",
     )
-    roles = load_config(tmp_path).roles
+    roles = load_config(tmp_path).section(ROLES).roles
     assert set(roles) == {"laeser"}
     assert roles["laeser"].members == {"MK4821"}
     assert roles["laeser"].restrictions.kle_prefixes == ("27",)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import responses
 from conftest import csrf_token, login_as_caseworker
-from fake_portal import CITIZEN_ISSUER, TYPICAL_CPR, FakePortal, make_config
+from fake_portal import CITIZEN_ISSUER, TYPICAL_CPR, FakePortal, fake_logins
 from oidc_fake import FakeProvider
 
 from borgersag.config.loader import Config
@@ -14,11 +14,10 @@ from borgersag.web import create_app
 
 
 def app_with(**limits):
-    logins = {k: v for k, v in make_config().auth.items() if k in ("citizen", "caseworker")}
     config = Config.from_mapping(
         {
             "portal": {"municipality": "Testkommune", "secret_key": "test-secret"},
-            "auth": logins,
+            "auth": fake_logins(),
             "sessions": {"backend": "memory"},
             "limits": limits,
         }
