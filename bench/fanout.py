@@ -97,7 +97,13 @@ def bench_fanout(municipality, n: int, lookups: int) -> dict[str, float]:
         urls = start_esdh_services(stack, latencies)
         config = sources_config(urls)
         sources = build_sources(config)
-        engine = Engine(sources, deadline=10.0, cache=ResultCache(ttl=0), max_workers=64)
+        portal = config.portal
+        engine = Engine(
+            sources,
+            deadline=portal.deadline_seconds,
+            cache=ResultCache(ttl=0),
+            max_workers=portal.max_workers,
+        )
         stack.callback(engine.close)
         citizens = [c.cpr for c in municipality.citizens if c.cpr != municipality.demo.heavy]
         engine.overview(parse_key("cpr", citizens[0]))  # warm up: tokens, connections

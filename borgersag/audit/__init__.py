@@ -55,17 +55,25 @@ from borgersag.audit.event import (
     source_outcomes,
     subject_key,
 )
-from borgersag.audit.section import AUDIT_SETTINGS, retention_cutoff, validate_audit_settings
+from borgersag.audit.section import (
+    AUDIT,
+    AUDIT_SETTINGS,
+    AuditSettings,
+    retention_cutoff,
+    validate_audit_settings,
+)
 from borgersag.audit.store import AuditLog, AuditRecord, AuditUnavailable
 
 __all__ = [
     "ACTOR_TYPES",
+    "AUDIT",
     "AUDIT_SETTINGS",
     "STAFF_VIEW_KINDS",
     "AuditChainBroken",
     "AuditEvent",
     "AuditLog",
     "AuditRecord",
+    "AuditSettings",
     "AuditUnavailable",
     "EventKind",
     "VerifyResult",

@@ -4,7 +4,7 @@ citizens see."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +12,16 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from borgersag.audit.errors import AuditUnavailable
+from borgersag.config.section import Section, SectionContext
 from borgersag.runtime.statedir import NotPrivate, private_state_dir
 from borgersag.sdk.errors import ConfigError
 from borgersag.sdk.settings import Setting, validate_table
 
 __all__ = [
+    "AUDIT",
     "AUDIT_SETTINGS",
     "DEFAULT_SQLITE_NAME",
+    "AuditSettings",
     "default_audit_path",
     "parse_audit_url",
     "retention_cutoff",
@@ -82,7 +85,16 @@ def parse_audit_url(url: str | URL) -> URL:
     return parsed.set(drivername=_DRIVERS.get(parsed.drivername, parsed.drivername))
 
 
-def validate_audit_settings(raw: Any, file: str = "<config>") -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class AuditSettings:
+    """The validated ``[audit]`` table (see :data:`AUDIT_SETTINGS`)."""
+
+    url: str = field(repr=False)
+    retention_days: int
+    show_staff_names: bool
+
+
+def validate_audit_settings(raw: Any, file: str = "<config>") -> AuditSettings:
     """The validated ``[audit]`` table; :class:`ConfigError` names the key that is wrong."""
     settings = validate_table(AUDIT_SETTINGS, raw, file, "audit.")
     if settings["url"]:
@@ -90,7 +102,15 @@ def validate_audit_settings(raw: Any, file: str = "<config>") -> dict[str, Any]:
             parse_audit_url(settings["url"])
         except ValueError as exc:
             raise ConfigError(file, "audit.url", str(exc)) from None
-    return settings
+    return AuditSettings(**settings)
+
+
+def _build(raw: Any, context: SectionContext) -> AuditSettings:
+    return validate_audit_settings({} if raw is None else raw, context.file)
+
+
+AUDIT: Section[AuditSettings] = Section("audit", _build, AUDIT_SETTINGS)
+"""The ``[audit]`` section, registered in ``borgersag.config_sections``."""
 
 
 def default_audit_path() -> Path:
@@ -116,8 +136,8 @@ def retention_cutoff(days: int, now: dt.datetime | None = None) -> dt.datetime |
     return (now - dt.timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def url_from_settings(settings: Mapping[str, Any]) -> URL:
+def url_from_settings(settings: AuditSettings) -> URL:
     """The URL the validated settings point at (the private default when empty)."""
-    if settings.get("url"):
-        return parse_audit_url(settings["url"])
+    if settings.url:
+        return parse_audit_url(settings.url)
     return URL.create("sqlite", database=str(default_audit_path()))

@@ -27,7 +27,7 @@ from borgersag.audit.database import describe, error_reason, make_engine, transa
 from borgersag.audit.errors import AuditUnavailable
 from borgersag.audit.event import GENESIS_HASH, STAFF_VIEW_KINDS, AuditEvent, chain_hash, utc
 from borgersag.audit.schema import audit_checkpoint, audit_event, install_schema
-from borgersag.audit.section import parse_audit_url, url_from_settings
+from borgersag.audit.section import AuditSettings, parse_audit_url, url_from_settings
 
 __all__ = ["AuditLog", "AuditRecord", "AuditUnavailable"]
 
@@ -77,7 +77,7 @@ class AuditLog:
         )
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> AuditLog:
+    def from_settings(cls, settings: AuditSettings) -> AuditLog:
         """The log the validated ``[audit]`` settings name."""
         return cls(url_from_settings(settings))
 

@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from borgersag.audit import (
+    AUDIT,
     AuditChainBroken,
     AuditLog,
     AuditRecord,
+    AuditSettings,
     AuditUnavailable,
     mask_subject,
     retention_cutoff,
@@ -79,8 +81,8 @@ def add_audit_commands(subparsers: Any, load_config: LoadConfig) -> argparse.Arg
     return audit
 
 
-def _open(args: argparse.Namespace, load_config: LoadConfig) -> tuple[AuditLog, dict[str, Any]]:
-    settings = dict(load_config(args).audit)
+def _open(args: argparse.Namespace, load_config: LoadConfig) -> tuple[AuditLog, AuditSettings]:
+    settings = load_config(args).section(AUDIT)
     return AuditLog.from_settings(settings), settings
 
 
@@ -121,7 +123,7 @@ def _verify(args: argparse.Namespace, *, load_config: LoadConfig) -> int:
 def _prune(args: argparse.Namespace, *, load_config: LoadConfig) -> int:
     try:
         log, settings = _open(args, load_config)
-        days = settings["retention_days"]
+        days = settings.retention_days
         cutoff = retention_cutoff(days)
         if cutoff is None:
             log.close()

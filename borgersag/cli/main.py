@@ -132,12 +132,14 @@ def _demo(args) -> int:
     from werkzeug.serving import make_server
 
     from borgersag.sandbox.runner import start_sandbox
+    from borgersag.sandbox.section import SANDBOX
     from borgersag.web import create_app
 
     config = _load(args)
-    if config.sandbox is None:
+    settings = config.section(SANDBOX)
+    if settings is None:
         raise ConfigError(config.files[0], "sandbox", "a [sandbox] table for the demo")
-    sandbox = start_sandbox(config.sandbox)
+    sandbox = start_sandbox(settings)
     try:
         app = create_app(config)
         server = make_server(args.host, args.port, app, threaded=True)
@@ -158,7 +160,7 @@ def _print_demo_banner(url: str, sandbox, config: Config, config_dir: Path | Non
     municipality = sandbox.municipality
     lines = [
         "",
-        f"borgersag demo — {config.portal['municipality']} (sandbox)",
+        f"borgersag demo — {config.portal.municipality} (sandbox)",
         f"  Open {url}",
         "  Citizens: 'Log ind med MitID', then pick a test person on the MitID (sandkasse) page:",
     ]
@@ -212,11 +214,13 @@ def _serve_until_signal(server) -> None:
 
 def _sandbox(args) -> int:
     from borgersag.sandbox.runner import start_sandbox
+    from borgersag.sandbox.section import SANDBOX
 
     config = _load(args)
-    if config.sandbox is None:
+    settings = config.section(SANDBOX)
+    if settings is None:
         raise ConfigError(config.files[0], "sandbox", "a [sandbox] table")
-    sandbox = start_sandbox(config.sandbox)
+    sandbox = start_sandbox(settings)
     for service in SANDBOX_SERVICES:
         print(f"{service:<16} {sandbox.url(service)}", flush=True)
     stop = threading.Event()
@@ -230,13 +234,13 @@ def _sandbox(args) -> int:
 def _sandbox_fault(args) -> int:
     import requests
 
-    from borgersag.sandbox.runner import validate_sandbox_settings
+    from borgersag.sandbox.section import SANDBOX
 
     config = _load(args)
-    if config.sandbox is None:
+    settings = config.section(SANDBOX)
+    if settings is None:
         raise ConfigError(config.files[0], "sandbox", "a [sandbox] table")
-    settings = validate_sandbox_settings(config.sandbox, config.origins.get("sandbox", "config"))
-    service = settings["services"].get(args.service)
+    service = settings.services.get(args.service)
     if service is None:
         print(f"borgersag: unknown sandbox service {args.service!r}", file=sys.stderr)
         return 2
@@ -247,7 +251,7 @@ def _sandbox_fault(args) -> int:
         change["hang"] = args.hang
     if args.fail is not None:
         change["fail"] = None if args.fail == "none" else args.fail
-    url = f"http://{settings['host']}:{service['port']}/_sandbox/faults"
+    url = f"http://{settings.host}:{service.port}/_sandbox/faults"
     try:
         response = (
             requests.put(url, json=change, timeout=3) if change else requests.get(url, timeout=3)

@@ -33,9 +33,9 @@ class Portal:
         portal = config.portal
         self.engine = Engine(
             sources,
-            deadline=portal["deadline_seconds"],
-            cache=ResultCache(portal["cache_ttl_seconds"], portal["stale_max_age_seconds"]),
-            max_workers=portal["max_workers"],
+            deadline=portal.deadline_seconds,
+            cache=ResultCache(portal.cache_ttl_seconds, portal.stale_max_age_seconds),
+            max_workers=portal.max_workers,
             disabled={s.name for s in config.sources if not s.enabled},
         )
         self._details = ThreadPoolExecutor(max_workers=4, thread_name_prefix="details")

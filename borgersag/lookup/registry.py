@@ -118,5 +118,5 @@ def build_connector(
 
 def build_sources(config: Config) -> dict[str, Connector]:
     """Every configured source instance (enabled or not), in config order."""
-    pool = max(4, int(config.portal["max_workers"]))
+    pool = max(4, config.portal.max_workers)
     return {source.name: build_source(source, pool_size=pool) for source in config.sources}

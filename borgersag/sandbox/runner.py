@@ -10,8 +10,8 @@ identity providers (``mitid`` for citizens, ``medarbejderlogin`` for staff).
 ...     sandbox.issuer("mitid")      # 'http://127.0.0.1:54322'
 
 Settings come from the ``[sandbox]`` TOML table and are validated by
-:func:`validate_sandbox_settings`, which raises :class:`~borgersag.sdk.errors.ConfigError`
-with one line naming the key.
+:func:`~borgersag.sandbox.section.validate_sandbox_settings`, which raises
+:class:`~borgersag.sdk.errors.ConfigError` with one line naming the key.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from borgersag.sandbox import byggesag, ejerfortegnelse, esdh, idp, momentum, os2mo, zgw
 from borgersag.sandbox.data import Municipality
-from borgersag.sandbox.faults import FaultError, Faults, parse_fault_settings
+from borgersag.sandbox.faults import Faults
 from borgersag.sandbox.generator import generate
+from borgersag.sandbox.section import SandboxSettings, validate_sandbox_settings
 from borgersag.sandbox.service import API_KEY, API_KEY_HEADER
 from borgersag.sdk.errors import ConfigError
 
@@ -54,60 +55,6 @@ IDENTITY_PROVIDERS = ("mitid", "medarbejderlogin")
 # The mock providers accept any client; these match config/portal.toml.
 DEMO_CLIENT_ID = "borgersag-demo"
 DEMO_CLIENT_SECRET = "sandbox-secret"
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
-DEFAULT_SEED = 2026
-
-
-def validate_sandbox_settings(raw: Mapping[str, Any] | None, file: str = "<config>") -> dict:
-    """Check the ``[sandbox]`` table and fill in defaults.
-
-    Returns ``{"seed", "host", "services": {name: {"port", "latency_ms", "hang", "fail",
-    "fail_rate"}}}``. Port 0 (the default) picks a free port.
-    """
-    raw = raw or {}
-    if not isinstance(raw, Mapping):
-        raise ConfigError(file, "sandbox", "expected a table")
-    for name in raw:
-        if name not in ("seed", "host", "services"):
-            raise ConfigError(
-                file, f"sandbox.{name}", "unknown setting (known: host, seed, services)"
-            )
-    seed = raw.get("seed", DEFAULT_SEED)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ConfigError(file, "sandbox.seed", "expected an integer")
-    host = raw.get("host", "127.0.0.1")
-    if host not in LOOPBACK:
-        raise ConfigError(
-            file, "sandbox.host", "expected a loopback address (127.0.0.1, ::1 or localhost)"
-        )
-    services_raw = raw.get("services", {})
-    if not isinstance(services_raw, Mapping):
-        raise ConfigError(file, "sandbox.services", "expected a table of services")
-    for name in services_raw:
-        if name not in SERVICES:
-            raise ConfigError(
-                file, f"sandbox.services.{name}", f"unknown service (known: {', '.join(SERVICES)})"
-            )
-    services = {}
-    for name in SERVICES:
-        services[name] = _service_settings(
-            services_raw.get(name, {}), file, f"sandbox.services.{name}"
-        )
-    return {"seed": seed, "host": host, "services": services}
-
-
-def _service_settings(raw: Any, file: str, prefix: str) -> dict:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(file, prefix, "expected a table")
-    knobs = {k: v for k, v in raw.items() if k != "port"}
-    port = raw.get("port", 0)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise ConfigError(file, f"{prefix}.port", "expected an integer 0-65535")
-    try:
-        faults = parse_fault_settings(knobs)
-    except FaultError as exc:
-        raise ConfigError(file, f"{prefix}.{exc.field}", exc.expected) from None
-    return {"port": port, **faults.as_dict()}
 
 
 def _listen(host: str, port: int, app: Flask, file: str, key: str) -> BaseWSGIServer:
@@ -276,23 +223,28 @@ class Sandbox:
 
 
 def start_sandbox(
-    settings: Mapping[str, Any] | None = None,
+    settings: SandboxSettings | Mapping[str, Any] | None = None,
     *,
     municipality: Municipality | None = None,
     file: str = "<sandbox settings>",
 ) -> Sandbox:
-    """Generate the municipality (unless given) and start every service."""
-    config = validate_sandbox_settings(settings, file)
-    municipality = municipality or generate(config["seed"])
-    host = config["host"]
+    """Generate the municipality (unless given) and start every service.
+
+    ``settings`` is a validated ``config.section(SANDBOX)`` or a raw ``[sandbox]`` table.
+    """
+    if isinstance(settings, SandboxSettings):
+        config = settings
+    else:
+        config = validate_sandbox_settings(settings, file)
+    municipality = municipality or generate(config.seed)
+    host = config.host
     started: dict[str, _Running] = {}
     try:
         for name, factory in SERVICES.items():
-            knobs = dict(config["services"][name])
-            port = knobs.pop("port")
-            faults = Faults(knobs, seed=config["seed"])
+            service = config.services[name]
+            faults = Faults(service.faults, seed=config.seed)
             app = factory(municipality, faults)
-            server = _listen(host, port, app, file, f"sandbox.services.{name}.port")
+            server = _listen(host, service.port, app, file, f"sandbox.services.{name}.port")
             thread = threading.Thread(
                 target=server.serve_forever,
                 kwargs={"poll_interval": 0.05},

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, g, request
 
+from borgersag.audit.section import AUDIT
 from borgersag.config.loader import Config, load_config
 from borgersag.runtime import logmask
 from borgersag.sdk.http import request_id
@@ -33,6 +34,7 @@ from borgersag.web import auditing as audit
 from borgersag.web import caseworker as views
 from borgersag.web import login as auth
 from borgersag.web.overviews import OverviewStore
+from borgersag.web.sections import LIMITS, SESSIONS
 from borgersag.web.sessions import init_sessions
 
 if TYPE_CHECKING:
@@ -98,20 +100,20 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         static_url_path="/static",
     )
     app.config.update(
-        SECRET_KEY=config.portal["secret_key"],
+        SECRET_KEY=config.portal.secret_key,
         MAX_CONTENT_LENGTH=64 * 1024,
         BORGERSAG_VENDOR_ASSETS=_vendor_assets_present(),
     )
     app.extensions["borgersag"] = portal
-    app.extensions["borgersag.overviews"] = OverviewStore(config.portal["overview_ttl_seconds"])
+    app.extensions["borgersag.overviews"] = OverviewStore(config.portal.overview_ttl_seconds)
     app.jinja_env.globals.update(
-        municipality=config.portal["municipality"],
+        municipality=config.portal.municipality,
         vendor_css=VENDOR_CSS,
         vendor_js=VENDOR_JS,
-        sandbox_mode=config.sandbox is not None,
+        sandbox_mode=config.has_table("sandbox"),
     )
-    init_sessions(app, config.sessions)
-    audit.init_app(app, config.audit)
+    init_sessions(app, config.section(SESSIONS))
+    audit.init_app(app, config.section(AUDIT))
 
     app.before_request(_start_request)
     app.after_request(_secure_headers)
@@ -119,7 +121,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     for part in (errors, present, csrf, auth, views, citizen, operations, api):
         part.init_app(app)
     csrf.exempt_blueprint(app, api.bp.name)  # JSON only: a cross-site form cannot send it
-    limits.init_app(app, config.limits)
+    limits.init_app(app, config.section(LIMITS))
     return app
 
 

@@ -27,7 +27,14 @@ from typing import Any
 from flask import Flask, current_app, g
 from werkzeug.exceptions import HTTPException
 
-from borgersag.audit import AuditEvent, AuditLog, AuditUnavailable, source_outcomes, subject_key
+from borgersag.audit import (
+    AuditEvent,
+    AuditLog,
+    AuditSettings,
+    AuditUnavailable,
+    source_outcomes,
+    subject_key,
+)
 from borgersag.domain.keys import Key
 from borgersag.domain.model import Overview
 from borgersag.people.identity import User
@@ -109,7 +116,7 @@ def _failed(_exc: AuditFailed) -> Any:
     return error_response(503, FAILED_TITLE, FAILED_TEXT)
 
 
-def init_app(app: Flask, settings: dict[str, Any]) -> None:
+def init_app(app: Flask, settings: AuditSettings) -> None:
     """Open the audit log (creating its tables if needed) and handle failures."""
     audit = AuditLog.from_settings(settings)
     audit.create_schema()

@@ -76,7 +76,7 @@ def overview_store() -> OverviewStore:
 def purposes() -> tuple[tuple[str, ...], bool]:
     """The configured purposes (formål) and whether a lookup must name one."""
     settings = portal().config.portal
-    return tuple(settings.get("purposes", ())), bool(settings.get("purpose_required", False))
+    return settings.purposes, settings.purpose_required
 
 
 def check_purpose(raw: object) -> str | None:

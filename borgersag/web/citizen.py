@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request, send_file
 
-from borgersag.audit import AuditUnavailable, source_outcomes, subject_key
+from borgersag.audit import AUDIT, AuditUnavailable, source_outcomes, subject_key
 from borgersag.people.citizen_policy import CitizenPolicy
 from borgersag.people.citizen_view import (
     CitizenCase,
@@ -28,6 +28,7 @@ from borgersag.people.citizen_view import (
     step_explanation,
     step_label,
 )
+from borgersag.people.sections import CITIZEN
 from borgersag.sdk.errors import NotFound, SourceError
 from borgersag.web import auditing as audit
 from borgersag.web.errors import error_response
@@ -54,7 +55,7 @@ DOCUMENT_NOT_FOUND = (
 def policy() -> CitizenPolicy:
     """The municipality's ``[citizen]`` choices (defaults when the config has none)."""
     config = current_app.extensions["borgersag"].config
-    return getattr(config, "citizen", None) or CitizenPolicy()
+    return config.section(CITIZEN)
 
 
 def _my_view(*, record_lookup: bool = False) -> CitizenOverview:
@@ -224,7 +225,7 @@ def seen_by() -> Any:
         page=min(page, pages),
         pages=pages,
         kinds=SEEN_KIND,
-        show_names=bool(config.audit.get("show_staff_names")),
+        show_names=config.section(AUDIT).show_staff_names,
     )
 
 

@@ -15,8 +15,7 @@ JSON under /api/) with ``Retry-After``; the limit itself is logged without perso
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_limiter import Limiter
@@ -24,6 +23,9 @@ from flask_limiter.errors import RateLimitExceeded
 
 from borgersag.sdk.errors import ConfigError
 from borgersag.sdk.settings import Setting, validate_table
+
+if TYPE_CHECKING:
+    from borgersag.web.sections import LimitSettings
 
 __all__ = ["LIMIT_SETTINGS", "init_app", "validate_limit_settings"]
 
@@ -94,19 +96,19 @@ def _too_many(exc: RateLimitExceeded) -> Any:
     return response, 429, {"Retry-After": "60"}
 
 
-def init_app(app: Flask, settings: Mapping[str, Any]) -> None:
+def init_app(app: Flask, settings: LimitSettings) -> None:
     """Put the limits on the login and lookup endpoints (call after they are registered)."""
     limiter = Limiter(
         key_func=_client_address,
         app=app,
-        storage_uri=settings["storage_url"],
+        storage_uri=settings.storage_url,
         strategy="moving-window",
         headers_enabled=False,
     )
     app.extensions["borgersag.limiter"] = limiter
     rules = (
-        (LOGIN_ENDPOINTS, settings["login_per_minute"], _client_address, None),
-        (LOOKUP_ENDPOINTS, settings["lookups_per_minute"], _user_or_address, ["POST"]),
+        (LOGIN_ENDPOINTS, settings.login_per_minute, _client_address, None),
+        (LOOKUP_ENDPOINTS, settings.lookups_per_minute, _user_or_address, ["POST"]),
     )
     for endpoints, per_minute, key_func, methods in rules:
         if not per_minute:

@@ -52,8 +52,10 @@ from borgersag.people.identity import (
     citizen_from_claims,
 )
 from borgersag.people.oidc import LoginError, PendingLogin, Provider
+from borgersag.people.sections import AUTH, ROLES, LoginSettings
 from borgersag.sdk.errors import ConfigError
 from borgersag.web import auditing as audit
+from borgersag.web.sections import SESSIONS
 from borgersag.web.sessions import end_session, rotate_session
 
 __all__ = [
@@ -86,31 +88,33 @@ class Login:
     accepted_assurance: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, audience: Audience, settings: dict[str, Any]) -> Login:
+    def from_settings(cls, audience: Audience, settings: LoginSettings) -> Login:
         """Build from a validated ``[auth.citizen]`` / ``[auth.caseworker]`` table."""
         citizen = audience is Audience.CITIZEN
-        base = (CITIZEN_PROFILES if citizen else CASEWORKER_PROFILES)[settings["profile"]]
+        base = (CITIZEN_PROFILES if citizen else CASEWORKER_PROFILES)[settings.profile]
         # Every claim name of the profile can be overridden by a "<name>_claim" setting.
-        overrides = {name: settings.get(f"{name}_claim", "") for name in ClaimProfile.__slots__}
-        overrides.update(scopes=settings["scopes"], acr_values=settings["acr_values"])
+        overrides = {
+            name: getattr(settings, f"{name}_claim", "") for name in ClaimProfile.__slots__
+        }
+        overrides.update(scopes=settings.scopes, acr_values=settings.acr_values)
         profile = base.with_overrides(overrides)
         provider = Provider(
-            settings["issuer"],
-            settings["client_id"],
-            settings["client_secret"],
+            settings.issuer,
+            settings.client_id,
+            settings.client_secret,
             scopes=profile.scopes,
             acr_values=profile.acr_values,
-            timeout=settings["timeout_seconds"],
-            leeway=settings["leeway_seconds"],
-            max_token_age=settings["max_token_age_seconds"],
+            timeout=settings.timeout_seconds,
+            leeway=settings.leeway_seconds,
+            max_token_age=settings.max_token_age_seconds,
         )
         return cls(
             audience=audience,
-            title=settings["title"] or ("MitID" if citizen else "Medarbejderlogin"),
+            title=settings.title or ("MitID" if citizen else "Medarbejderlogin"),
             provider=provider,
             profile=profile,
-            userinfo=settings["userinfo"],
-            accepted_assurance=tuple(settings.get("accepted_assurance", ())),
+            userinfo=settings.userinfo,
+            accepted_assurance=tuple(getattr(settings, "accepted_assurance", ())),
         )
 
     def needed_claims(self) -> tuple[str, ...]:
@@ -194,7 +198,7 @@ def _logins() -> dict[Audience, Login]:
 
 
 def _redirect_uri() -> str:
-    base = current_app.extensions["borgersag"].config.auth["public_url"]
+    base = current_app.extensions["borgersag"].config.section(AUTH).public_url
     if base:
         return base + url_for("auth.callback")
     return url_for("auth.callback", _external=True)
@@ -210,7 +214,7 @@ def login() -> Any:
         "login.html",
         logins=list(_logins().values()),
         expired=g.get("session_expired"),
-        idle_minutes=current_app.extensions["borgersag"].config.sessions.get("idle_minutes"),
+        idle_minutes=current_app.extensions["borgersag"].config.section(SESSIONS).idle_minutes,
     )
 
 
@@ -253,7 +257,7 @@ def callback() -> Any:
     if login_ is None:
         abort(404)
     pending = PendingLogin.from_dict(match)
-    timeout = current_app.extensions["borgersag"].config.auth["login_timeout_minutes"] * 60
+    timeout = current_app.extensions["borgersag"].config.section(AUTH).login_timeout_minutes * 60
     if login_.provider.clock() - pending.created > timeout:
         return _refused(audience, "too_slow", "login tog for lang tid", "pending login expired")
     if "error" in request.args:
@@ -292,7 +296,7 @@ def _user_from(login_: Login, claims: dict[str, Any]) -> User:
         return citizen_from_claims(
             claims, login_.profile, issuer=issuer, accepted_assurance=login_.accepted_assurance
         )
-    catalogue = current_app.extensions["borgersag"].config.roles
+    catalogue = current_app.extensions["borgersag"].config.section(ROLES).roles
     return caseworker_from_claims(claims, login_.profile, issuer=issuer, catalogue=catalogue)
 
 
@@ -342,7 +346,7 @@ def logout() -> Any:
         log.info("signed out")
     login_ = _logins().get(Audience(audience)) if audience in ("borger", "medarbejder") else None
     if login_ is not None:
-        base = current_app.extensions["borgersag"].config.auth["public_url"]
+        base = current_app.extensions["borgersag"].config.section(AUTH).public_url
         back = (
             (base + url_for("auth.logged_out"))
             if base
@@ -370,11 +374,14 @@ def form_action_origins(app: Flask) -> set[str]:
 
 def init_app(app: Flask) -> None:
     """Build the configured logins, load the user before each request, add the routes."""
-    auth = app.extensions["borgersag"].config.auth
+    auth = app.extensions["borgersag"].config.section(AUTH)
     logins: dict[Audience, Login] = {}
-    for audience, key in ((Audience.CITIZEN, "citizen"), (Audience.CASEWORKER, "caseworker")):
-        if auth.get(key):
-            logins[audience] = Login.from_settings(audience, auth[key])
+    for audience, settings in (
+        (Audience.CITIZEN, auth.citizen),
+        (Audience.CASEWORKER, auth.caseworker),
+    ):
+        if settings is not None:
+            logins[audience] = Login.from_settings(audience, settings)
     if not logins:
         config = app.extensions["borgersag"].config
         raise ConfigError(

@@ -26,12 +26,15 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from borgersag.runtime.statedir import NotPrivate, private_state_dir
+
+if TYPE_CHECKING:
+    from borgersag.web.sessions import SessionSettings
 
 __all__ = [
     "MemorySessionStore",
@@ -281,11 +284,10 @@ def default_sqlite_path() -> Path:
         raise SessionStoreUnavailable(f"{exc}; or set [sessions] path.") from None
 
 
-def build_store(settings: Mapping[str, Any]) -> SessionStore:
+def build_store(settings: SessionSettings) -> SessionStore:
     """The store the validated ``[sessions]`` settings ask for."""
-    backend = settings["backend"]
-    if backend == "memory":
+    if settings.backend == "memory":
         return MemorySessionStore()
-    if backend == "redis":
-        return RedisSessionStore(settings["redis_url"])
-    return SQLiteSessionStore(settings["path"] or default_sqlite_path())
+    if settings.backend == "redis":
+        return RedisSessionStore(settings.redis_url)
+    return SQLiteSessionStore(settings.path or default_sqlite_path())

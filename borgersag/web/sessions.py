@@ -40,6 +40,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,6 +74,7 @@ __all__ = [
     "SESSION_SETTINGS",
     "ServerSession",
     "ServerSessionInterface",
+    "SessionSettings",
     "end_session",
     "init_sessions",
     "rotate_session",
@@ -161,7 +163,21 @@ TOUCH_INTERVAL_SECONDS = 5.0
 _NOT_ACTIVITY = frozenset({"sessions.status", "sessions.forny"})
 
 
-def validate_session_settings(raw: Any, file: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """The validated ``[sessions]`` table (see :data:`SESSION_SETTINGS`)."""
+
+    backend: str
+    path: str
+    redis_url: str = field(repr=False)
+    idle_minutes: float
+    warning_minutes: float
+    absolute_hours: float
+    cookie_name: str
+    cookie_secure: str
+
+
+def validate_session_settings(raw: Any, file: str) -> SessionSettings:
     """Validate the ``[sessions]`` table; raise :class:`ConfigError` naming the bad key."""
     settings = validate_table(SESSION_SETTINGS, raw, file, "sessions.")
     if settings["backend"] not in BACKENDS:
@@ -194,7 +210,7 @@ def validate_session_settings(raw: Any, file: str) -> dict[str, Any]:
         raise ConfigError(
             file, "sessions.redis_url", "a URL starting with redis://, rediss:// or unix://"
         )
-    return settings
+    return SessionSettings(**settings)
 
 
 # --- the Flask session ----------------------------------------------------------------------
@@ -502,7 +518,7 @@ def forny() -> Any:
 
 def init_sessions(
     app: Flask,
-    settings: Mapping[str, Any],
+    settings: SessionSettings,
     *,
     store: SessionStore | None = None,
     clock: Callable[[], float] = time.time,
@@ -513,11 +529,11 @@ def init_sessions(
     """
     interface = ServerSessionInterface(
         store if store is not None else build_store(settings),
-        idle_seconds=settings["idle_minutes"] * 60,
-        warning_seconds=settings["warning_minutes"] * 60,
-        absolute_seconds=settings["absolute_hours"] * 3600,
-        cookie_name=settings["cookie_name"],
-        cookie_secure=settings["cookie_secure"],
+        idle_seconds=settings.idle_minutes * 60,
+        warning_seconds=settings.warning_minutes * 60,
+        absolute_seconds=settings.absolute_hours * 3600,
+        cookie_name=settings.cookie_name,
+        cookie_secure=settings.cookie_secure,
         clock=clock,
     )
     app.session_interface = interface

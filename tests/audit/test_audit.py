@@ -34,6 +34,7 @@ from borgersag.audit import (
     AuditChainBroken,
     AuditEvent,
     AuditLog,
+    AuditSettings,
     AuditUnavailable,
     EventKind,
     retention_cutoff,
@@ -543,11 +544,9 @@ def test_lookups_of_rejects_bad_paging(log):
 
 
 def test_settings_defaults():
-    assert validate_audit_settings({}, "audit.toml") == {
-        "url": "",
-        "retention_days": 0,
-        "show_staff_names": False,
-    }
+    assert validate_audit_settings({}, "audit.toml") == AuditSettings(
+        url="", retention_days=0, show_staff_names=False
+    )
 
 
 @pytest.mark.parametrize(
@@ -559,7 +558,7 @@ def test_settings_defaults():
     ],
 )
 def test_settings_accept_sqlite_files_and_postgresql(url):
-    assert validate_audit_settings({"url": url}, "audit.toml")["url"] == url
+    assert validate_audit_settings({"url": url}, "audit.toml").url == url
 
 
 @pytest.mark.parametrize(
@@ -608,7 +607,7 @@ def test_empty_url_means_a_private_sqlite_file_in_the_temp_dir(tmp_path, monkeyp
 # --- the command ---------------------------------------------------------------------------
 
 
-def run_audit(argv: list[str], settings: dict) -> int:
+def run_audit(argv: list[str], settings: AuditSettings) -> int:
     """Parse ``borgersag audit …`` with our own parser and run the handler."""
     parser = argparse.ArgumentParser(prog="borgersag")
     commands = parser.add_subparsers(dest="command")
@@ -616,7 +615,7 @@ def run_audit(argv: list[str], settings: dict) -> int:
 
     def load_config(args):
         seen.append(args.config)
-        return SimpleNamespace(audit=settings)
+        return SimpleNamespace(section=lambda section: {"audit": settings}[section.table])
 
     add_audit_commands(commands, load_config)
     args = parser.parse_args(["audit", *argv])
@@ -669,7 +668,7 @@ def test_cli_prune_uses_retention_days(sqlite_settings, capsys):
     assert run_audit(["prune"], sqlite_settings) == 0
     assert capsys.readouterr().out.startswith("Retention is off")
 
-    assert run_audit(["prune"], {**sqlite_settings, "retention_days": 30}) == 0
+    assert run_audit(["prune"], dataclasses.replace(sqlite_settings, retention_days=30)) == 0
     assert capsys.readouterr().out.startswith("Removed 2 rows recorded before ")
     assert run_audit(["verify"], sqlite_settings) == 0
 

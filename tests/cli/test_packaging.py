@@ -111,6 +111,7 @@ INSTALLED_APP_SCRIPT = textwrap.dedent(
     from borgersag.config.loader import Config, default_config_dir, load_config
     from borgersag.lookup.registry import connector_types
     from borgersag.sandbox.runner import start_sandbox
+    from borgersag.sandbox.section import SANDBOX
     from borgersag.web import create_app, static_dir, templates_dir
     from borgersag.sandbox.idp_people import demo_staff
     import requests
@@ -133,14 +134,14 @@ INSTALLED_APP_SCRIPT = textwrap.dedent(
 
     shipped = load_config()  # the default config shipped in the wheel
     assert all(inside(f) for f in shipped.files), shipped.files
-    seed = shipped.sandbox["seed"]
+    seed = shipped.section(SANDBOX).seed
     # The shipped config's fixed ports may be taken; the sandbox gets free ones.
     with start_sandbox({"seed": seed}) as sandbox:
         sources = sandbox.source_config()
         for name, table in sources.items():
             table["title"] = shipped.source(name).title
         config = Config.from_mapping({
-            "portal": dict(shipped.portal),
+            "portal": shipped.portal.as_table(),
             "auth": sandbox.auth_config(),
             "sessions": {"backend": "memory"},
             "sandbox": {"seed": seed},

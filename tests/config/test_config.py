@@ -5,8 +5,10 @@ import sys
 
 import pytest
 
+from borgersag.config import registered_sections
 from borgersag.config.loader import Config, load_config
 from borgersag.lookup.registry import build_sources, connector_types
+from borgersag.people.sections import ROLES
 from borgersag.sdk.errors import ConfigError
 
 SANDBOX = {"sandbox": {}}
@@ -31,74 +33,84 @@ def test_builtin_connectors_load_through_entry_points():
     assert types["sbsys"].__module__ == "borgersag.connectors.sbsys"
 
 
-@pytest.mark.parametrize(
-    ("text", "key", "expected"),
-    [
-        ("[portal]\ndeadline_seconds = 'fast'\n", "portal.deadline_seconds", "expected a number"),
-        ("[portal]\ndeadline_second = 4\n", "portal.deadline_second", "unknown setting"),
-        ("[portal]\nmax_workers = -1\n", "portal.max_workers", "0 or more"),
-        ("[portal]\npurposes = 'Kontrol'\n", "portal.purposes", "a list of strings"),
-        ("[portal]\npurposes = ['Kontrol', ' ']\n", "portal.purposes", "not empty"),
-        ("[portal]\npurposes = ['Kontrol', 'Kontrol ']\n", "portal.purposes", "only once"),
-        (
-            "[portal]\npurposes = []\npurpose_required = true\n",
-            "portal.purposes",
-            "at least one purpose",
-        ),
-        ("[portal]\npurpose_required = 'ja'\n", "portal.purpose_required", "true or false"),
-        ("[auth]\nmode = 'sandbox'\n", "auth.mode", "unknown setting"),
-        ("[auth.citizen]\nclient_id = 'c'\n", "auth.citizen.issuer", "missing"),
-        (
-            CIT + "profile = 'nosuch'\n",
-            "auth.citizen.profile",
-            "one of idura, nemlog-in",
-        ),
-        (
-            CIT + "userinfo = 'maybe'\n",
-            "auth.citizen.userinfo",
-            "one of auto",
-        ),
-        (
-            CIT + "accepted_assurance = ['medium']\n",
-            "auth.citizen.accepted_assurance",
-            "levels",
-        ),
-        (
-            CIT + "accepted_assurance = []\n",
-            "auth.citizen.accepted_assurance",
-            "at least one",
-        ),
-        (
-            CIT + "accepted_assurance = 'high'\n",
-            "auth.citizen.accepted_assurance",
-            "a list",
-        ),
-        (
-            "[auth.citizen]\nissuer = 'mitid.example'\nclient_id = 'c'\n",
-            "auth.citizen.issuer",
-            "an https URL",
-        ),
-        ("[auth]\npublic_url = 'https://x.dk/sager'\n", "auth.public_url", "no path"),
-        ("[roles.boss]\npermissions = ['everything']\n", "roles.boss.permissions", "opslag"),
-        (
-            "[roles.x]\npermissions = []\nmax_sensitivity = 'secret'\n",
-            "roles.x.max_sensitivity",
-            "one of ikke_fortrolig",
-        ),
-        ("[sessions]\nbackend = 'files'\n", "sessions.backend", "sqlite"),
-        ("[sources.esdh]\ntitle = 'x'\n", "sources.esdh.type", "missing"),
-        ("[sources.esdh]\ntype = 'nosuch'\n", "sources.esdh.type", "installed connector type"),
-        ("[sources.Esdh]\ntype = 'sbsys'\n", "sources.Esdh", "lowercase"),
-        (
-            "[sources.esdh]\ntype = 'sbsys'\nbase_url = 7\n",
-            "sources.esdh.base_url",
-            "expected a string",
-        ),
-        ("[sources.esdh]\ntype = 'sbsys'\nnosuch = 1\n", "sources.esdh.nosuch", "unknown setting"),
-        ("[portl]\n", "portl", "unknown table"),
-        ("[portal\n", "-", "valid TOML"),
-    ],
-)
+# One bad value per table, at least: file text, the key named, what was expected.
+BAD_VALUES = [
+    ("[portal]\ndeadline_seconds = 'fast'\n", "portal.deadline_seconds", "expected a number"),
+    ("[portal]\ndeadline_second = 4\n", "portal.deadline_second", "unknown setting"),
+    ("[portal]\nmax_workers = -1\n", "portal.max_workers", "0 or more"),
+    ("[portal]\npurposes = 'Kontrol'\n", "portal.purposes", "a list of strings"),
+    ("[portal]\npurposes = ['Kontrol', ' ']\n", "portal.purposes", "not empty"),
+    ("[portal]\npurposes = ['Kontrol', 'Kontrol ']\n", "portal.purposes", "only once"),
+    (
+        "[portal]\npurposes = []\npurpose_required = true\n",
+        "portal.purposes",
+        "at least one purpose",
+    ),
+    ("[portal]\npurpose_required = 'ja'\n", "portal.purpose_required", "true or false"),
+    ("[auth]\nmode = 'sandbox'\n", "auth.mode", "unknown setting"),
+    ("[auth.citizen]\nclient_id = 'c'\n", "auth.citizen.issuer", "missing"),
+    (
+        CIT + "profile = 'nosuch'\n",
+        "auth.citizen.profile",
+        "one of idura, nemlog-in",
+    ),
+    (
+        CIT + "userinfo = 'maybe'\n",
+        "auth.citizen.userinfo",
+        "one of auto",
+    ),
+    (
+        CIT + "accepted_assurance = ['medium']\n",
+        "auth.citizen.accepted_assurance",
+        "levels",
+    ),
+    (
+        CIT + "accepted_assurance = []\n",
+        "auth.citizen.accepted_assurance",
+        "at least one",
+    ),
+    (
+        CIT + "accepted_assurance = 'high'\n",
+        "auth.citizen.accepted_assurance",
+        "a list",
+    ),
+    (
+        "[auth.citizen]\nissuer = 'mitid.example'\nclient_id = 'c'\n",
+        "auth.citizen.issuer",
+        "an https URL",
+    ),
+    ("[auth]\npublic_url = 'https://x.dk/sager'\n", "auth.public_url", "no path"),
+    ("[roles.boss]\npermissions = ['everything']\n", "roles.boss.permissions", "opslag"),
+    (
+        "[roles.x]\npermissions = []\nmax_sensitivity = 'secret'\n",
+        "roles.x.max_sensitivity",
+        "one of ikke_fortrolig",
+    ),
+    ("[sessions]\nbackend = 'files'\n", "sessions.backend", "sqlite"),
+    ("[sessions]\nidle_minutes = 'long'\n", "sessions.idle_minutes", "expected a number"),
+    ("[limits]\nstorage_url = 'file:///tmp/x'\n", "limits.storage_url", "redis://"),
+    ("[limits]\nlogin_per_minute = 1.5\n", "limits.login_per_minute", "an integer"),
+    ("[audit]\nurl = 'mysql://db/audit'\n", "audit.url", "a sqlite:// or postgresql://"),
+    ("[audit]\nretention_days = -1\n", "audit.retention_days", "0 or more"),
+    ("[citizen]\nkle_subjects = ['2']\n", "citizen.kle_subjects", "KLE prefixes"),
+    ("[citizen]\nsources = ['nosuch']\n", "citizen.sources", "names of configured sources"),
+    ("[sandbox]\nseed = 'x'\n", "sandbox.seed", "an integer"),
+    ("[sandbox.services.esdh]\nfail = 'often'\n", "sandbox.services.esdh.fail", '"500"'),
+    ("[sources.esdh]\ntitle = 'x'\n", "sources.esdh.type", "missing"),
+    ("[sources.esdh]\ntype = 'nosuch'\n", "sources.esdh.type", "installed connector type"),
+    ("[sources.Esdh]\ntype = 'sbsys'\n", "sources.Esdh", "lowercase"),
+    (
+        "[sources.esdh]\ntype = 'sbsys'\nbase_url = 7\n",
+        "sources.esdh.base_url",
+        "expected a string",
+    ),
+    ("[sources.esdh]\ntype = 'sbsys'\nnosuch = 1\n", "sources.esdh.nosuch", "unknown setting"),
+    ("[portl]\n", "portl", "unknown table"),
+    ("[portal\n", "-", "valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "expected"), BAD_VALUES)
 def test_wrong_config_names_file_key_and_expectation(tmp_path, text, key, expected):
     write(tmp_path, "a.toml", "[sandbox]\n" if "sandbox" not in text else "")
     write(tmp_path, "b.toml", text)
@@ -111,6 +123,12 @@ def test_wrong_config_names_file_key_and_expectation(tmp_path, text, key, expect
     assert "\n" not in line and line.startswith(str(tmp_path)) and key in line
 
 
+def test_every_registered_section_has_a_bad_value_case_above():
+    """A section added to borgersag.config_sections gets its error line tested here too."""
+    tables = {key.split(".")[0] for _, key, _ in BAD_VALUES}
+    assert {section.table for section in registered_sections()} <= tables
+
+
 def test_role_catalogue_from_config_replaces_the_default(tmp_path):
     write(
         tmp_path,
@@ -118,7 +136,7 @@ def test_role_catalogue_from_config_replaces_the_default(tmp_path):
         "[roles.laeser]\npermissions = ['opslag']\nmembers = ['MK4821']\n"
         "kle_subjects = ['27']\nmax_sensitivity = 'fortrolige_personoplysninger'\n",
     )
-    roles = load_config(tmp_path).roles
+    roles = load_config(tmp_path).section(ROLES).roles
     assert set(roles) == {"laeser"}
     assert roles["laeser"].members == {"MK4821"}
     assert roles["laeser"].restrictions.kle_prefixes == ("27",)

@@ -512,10 +512,11 @@ from_date = {from_date}
 
 def test_config_file_gives_the_validated_policy(tmp_path):
     from borgersag.config.loader import load_config
+    from borgersag.people.sections import CITIZEN
 
     (tmp_path / "portal.toml").write_text(CONFIG_TOML.format(from_date="2020-01-01"), "utf-8")
     config = load_config(tmp_path)
-    assert config.citizen == CitizenPolicy(
+    assert config.section(CITIZEN) == CitizenPolicy(
         kle_subjects=("02", "27.35"), from_date=dt.date(2020, 1, 1)
     )
     (tmp_path / "portal.toml").write_text(CONFIG_TOML.format(from_date="'1. januar'"), "utf-8")

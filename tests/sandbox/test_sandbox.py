@@ -14,9 +14,10 @@ from borgersag.domain.keys import KeyKind, parse_key
 from borgersag.sandbox import catalog
 from borgersag.sandbox.data import NOW
 from borgersag.sandbox.esdh import CREDENTIALS
-from borgersag.sandbox.faults import FaultError, Faults, parse_fault_settings
+from borgersag.sandbox.faults import FaultError, Faults, FaultSettings, parse_fault_settings
 from borgersag.sandbox.generator import generate
-from borgersag.sandbox.runner import start_sandbox, validate_sandbox_settings
+from borgersag.sandbox.runner import SERVICES, start_sandbox
+from borgersag.sandbox.section import SERVICE_NAMES, ServiceSettings, validate_sandbox_settings
 from borgersag.sdk.errors import ConfigError
 
 API_KEY = {"X-Api-Key": "sandbox-key"}
@@ -449,15 +450,16 @@ def test_sandbox_settings_errors_name_the_key(raw, key):
 
 def test_sandbox_settings_defaults():
     settings = validate_sandbox_settings({"services": {"esdh": {"port": 8701, "hang": False}}})
-    assert settings["seed"] == 2026 and settings["host"] == "127.0.0.1"
-    assert settings["services"]["esdh"] == {
-        "port": 8701,
-        "latency_ms": 0,
-        "hang": False,
-        "fail": None,
-        "fail_rate": 1.0,
-    }
-    assert settings["services"]["byggesag"]["port"] == 0
+    assert settings.seed == 2026 and settings.host == "127.0.0.1"
+    assert settings.services["esdh"] == ServiceSettings(
+        port=8701, faults=FaultSettings(latency_ms=0, hang=False, fail=None, fail_rate=1.0)
+    )
+    assert settings.services["byggesag"].port == 0
+
+
+def test_the_section_names_every_service_the_runner_starts():
+    """sandbox/section.py validates without importing the services, so it keeps its own list."""
+    assert tuple(SERVICES) == SERVICE_NAMES
 
 
 def test_a_busy_port_is_a_config_error(sandbox):

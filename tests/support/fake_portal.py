@@ -44,13 +44,9 @@ CITIZEN_ISSUER = "https://mitid.test"
 STAFF_ISSUER = "https://login.kommune.test"
 
 
-def make_config(
-    *, auth: dict | None = None, tables: dict | None = None, **portal: object
-) -> Config:
-    """A minimal valid config for the web app: two fake logins (tests/support/oidc_fake.py),
-    in-memory sessions, no sources; ``tables`` adds or replaces whole tables."""
-    settings = {"municipality": "Testkommune", "secret_key": "test-secret", **portal}
-    logins = {
+def fake_logins() -> dict:
+    """``[auth.citizen]`` and ``[auth.caseworker]`` tables for the fake providers."""
+    return {
         "citizen": {"issuer": CITIZEN_ISSUER, "client_id": "borgersag", "client_secret": "s3cret"},
         "caseworker": {
             "issuer": STAFF_ISSUER,
@@ -58,10 +54,18 @@ def make_config(
             "client_secret": "s3cret",
         },
     }
+
+
+def make_config(
+    *, auth: dict | None = None, tables: dict | None = None, **portal: object
+) -> Config:
+    """A minimal valid config for the web app: two fake logins (tests/oidc_fake.py),
+    in-memory sessions, no sources; ``tables`` adds or replaces whole tables."""
+    settings = {"municipality": "Testkommune", "secret_key": "test-secret", **portal}
     return Config.from_mapping(
         {
             "portal": settings,
-            "auth": auth or logins,
+            "auth": auth or fake_logins(),
             "sessions": {"backend": "memory"},
             **(tables or {}),
         },
@@ -269,6 +273,7 @@ __all__ = [
     "XSS_TITLE",
     "FakePortal",
     "RetriableError",
+    "fake_logins",
     "make_config",
     "sample_overview",
 ]

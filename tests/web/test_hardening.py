@@ -10,16 +10,15 @@ from borgersag.sdk.errors import ConfigError
 from borgersag.web import create_app
 
 from support.actions import csrf_token, login_as_caseworker
-from support.fake_portal import CITIZEN_ISSUER, TYPICAL_CPR, FakePortal, make_config
+from support.fake_portal import CITIZEN_ISSUER, TYPICAL_CPR, FakePortal, fake_logins
 from support.oidc_fake import FakeProvider
 
 
 def app_with(**limits):
-    logins = {k: v for k, v in make_config().auth.items() if k in ("citizen", "caseworker")}
     config = Config.from_mapping(
         {
             "portal": {"municipality": "Testkommune", "secret_key": "test-secret"},
-            "auth": logins,
+            "auth": fake_logins(),
             "sessions": {"backend": "memory"},
             "limits": limits,
         }

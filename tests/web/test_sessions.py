@@ -31,6 +31,7 @@ from borgersag.web.session_stores import (
 )
 from borgersag.web.sessions import (
     EXPIRED_GRACE_SECONDS,
+    SessionSettings,
     end_session,
     init_sessions,
     rotate_session,
@@ -563,16 +564,16 @@ def test_redis_tests_fail_rather_than_skip_when_services_are_required(monkeypatc
 
 def test_defaults():
     settings = validate_session_settings({}, "config/portal.toml")
-    assert settings == {
-        "backend": "sqlite",
-        "path": "",
-        "redis_url": "redis://127.0.0.1:6379/0",
-        "idle_minutes": 15.0,
-        "warning_minutes": 2.0,
-        "absolute_hours": 8.0,
-        "cookie_name": "borgersag_session",
-        "cookie_secure": "auto",
-    }
+    assert settings == SessionSettings(
+        backend="sqlite",
+        path="",
+        redis_url="redis://127.0.0.1:6379/0",
+        idle_minutes=15.0,
+        warning_minutes=2.0,
+        absolute_hours=8.0,
+        cookie_name="borgersag_session",
+        cookie_secure="auto",
+    )
 
 
 @pytest.mark.parametrize(

@@ -344,9 +344,10 @@ def make_client(portal):
     from borgersag.web import create_app
 
     def build(user: User | None = KAREN_USER, **settings):
-        config = dataclasses.replace(
-            make_config(), citizen=validate_citizen_settings(settings, "tests")
-        )
+        # Checked without the configured sources: the fake portal has none in its config.
+        policy = validate_citizen_settings(settings, "tests")
+        config = make_config()
+        config = dataclasses.replace(config, sections={**config.sections, "citizen": policy})
         portal.config = config
         app = create_app(config, portal=portal)
         if "citizen" not in app.blueprints:

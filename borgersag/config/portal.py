@@ -1,0 +1,126 @@
+"""The ``[portal]`` table: the app's own core settings (the municipality, the engine's limits)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from borgersag.config.section import from_table
+from borgersag.sdk.errors import ConfigError
+from borgersag.sdk.settings import Setting, validate_table
+
+__all__ = ["PORTAL_SETTINGS", "PortalSettings", "build_portal"]
+
+PORTAL_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "municipality",
+        str,
+        "Name of the municipality shown in the header.",
+        default="Sandkasse Kommune",
+    ),
+    Setting(
+        "deadline_seconds",
+        float,
+        "Overall deadline for one overview: sources that have not answered by then"
+        " are shown as 'svarede ikke i tide'.",
+        default=4.0,
+    ),
+    Setting(
+        "source_timeout_seconds",
+        float,
+        "Default per-source HTTP timeout (a source may set its own timeout_seconds).",
+        default=3.0,
+    ),
+    Setting(
+        "cache_ttl_seconds",
+        float,
+        "How long a source's answer for a key is reused without asking again.",
+        default=60.0,
+    ),
+    Setting(
+        "stale_max_age_seconds",
+        float,
+        "How old a cached answer may be to be shown (marked stale) when the source"
+        " fails. 0 turns stale answers off.",
+        default=3600.0,
+    ),
+    Setting("max_workers", int, "Threads for the fan-out to sources.", default=32),
+    Setting(
+        "secret_key",
+        str,
+        "Flask secret key; use ${ENV_VAR}. Empty: a random key per start (sessions"
+        " end on restart).",
+        default="",
+        secret=True,
+    ),
+    Setting(
+        "overview_ttl_seconds",
+        float,
+        "How long an overview's opaque address stays valid.",
+        default=1800.0,
+    ),
+    Setting(
+        "purposes",
+        list,
+        "The purposes (formål) a caseworker can choose on the lookup form; they are kept"
+        " with the overview for the audit log. Empty: the form asks for none.",
+        default=[
+            "Sagsbehandling",
+            "Borgerhenvendelse",
+            "Partshøring eller aktindsigt",
+            "Kontrol og opfølgning",
+        ],
+    ),
+    Setting(
+        "purpose_required",
+        bool,
+        "Whether a lookup must name one of the purposes.",
+        default=False,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PortalSettings:
+    """The validated ``[portal]`` table (see :data:`PORTAL_SETTINGS`)."""
+
+    municipality: str
+    deadline_seconds: float
+    source_timeout_seconds: float
+    cache_ttl_seconds: float
+    stale_max_age_seconds: float
+    max_workers: int
+    secret_key: str = field(repr=False)
+    overview_ttl_seconds: float
+    purposes: tuple[str, ...]
+    purpose_required: bool
+
+    def as_table(self) -> dict[str, Any]:
+        """The settings as a ``[portal]`` table that validates again to the same value."""
+        table = {s.name: getattr(self, s.name) for s in PORTAL_SETTINGS}
+        return {**table, "purposes": list(self.purposes)}
+
+
+def build_portal(raw: Any, file: str) -> PortalSettings:
+    """Validate ``[portal]`` (``None``: absent); an empty ``secret_key`` becomes a random one."""
+    portal = validate_table(PORTAL_SETTINGS, {} if raw is None else raw, file, "portal.")
+    if not portal["secret_key"]:
+        portal["secret_key"] = secrets.token_hex(32)
+    portal["purposes"] = _purposes(portal, file)
+    return from_table(PortalSettings, portal)
+
+
+def _purposes(portal: Mapping[str, Any], file: str) -> list[str]:
+    """``portal.purposes`` trimmed and checked: no blanks, no repeats, one when required."""
+    purposes = [p.strip() for p in portal["purposes"]]
+    if any(not p for p in purposes):
+        raise ConfigError(file, "portal.purposes", "purposes that are not empty")
+    if len(set(purposes)) != len(purposes):
+        raise ConfigError(file, "portal.purposes", "each purpose only once")
+    if portal["purpose_required"] and not purposes:
+        raise ConfigError(
+            file, "portal.purposes", "at least one purpose when purpose_required is true"
+        )
+    return purposes

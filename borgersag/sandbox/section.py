@@ -1,0 +1,128 @@
+"""The ``[sandbox]`` config section: present when the sandbox municipality should run.
+
+Kept apart from :mod:`borgersag.sandbox.runner` so that validating a config never imports
+the sandbox services. Registered in the entry-point group ``borgersag.config_sections``;
+``config.section(SANDBOX)`` is ``None`` when the files have no ``[sandbox]`` table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from borgersag.config.section import Section, SectionContext, frozen_mapping
+from borgersag.sandbox.faults import FaultError, FaultSettings, parse_fault_settings
+from borgersag.sdk.errors import ConfigError
+from borgersag.sdk.settings import Setting
+
+__all__ = [
+    "DEFAULT_SEED",
+    "LOOPBACK",
+    "SANDBOX",
+    "SANDBOX_SETTINGS",
+    "SERVICE_NAMES",
+    "SandboxSettings",
+    "ServiceSettings",
+    "validate_sandbox_settings",
+]
+
+SERVICE_NAMES = (
+    "esdh",
+    "ejerfortegnelse",
+    "byggesag",
+    "mitid",
+    "medarbejderlogin",
+    "zgw",
+    "momentum",
+    "os2mo",
+)
+"""The sandbox services, in start order (:data:`borgersag.sandbox.runner.SERVICES`)."""
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+DEFAULT_SEED = 2026
+
+SANDBOX_SETTINGS: tuple[Setting, ...] = (
+    Setting("seed", int, "Seed of the data generator.", default=DEFAULT_SEED),
+    Setting("host", str, "Loopback address the services listen on.", default="127.0.0.1"),
+    Setting("services.<name>.port", int, "Port of the service (0: any free port).", default=0),
+    Setting("services.<name>.latency_ms", int, "Latency added to every request.", default=0),
+    Setting("services.<name>.hang", bool, "Requests hang until released.", default=False),
+    Setting("services.<name>.fail", str, "'500' or 'garbage'; none: healthy.", default=None),
+    Setting("services.<name>.fail_rate", float, "Share of requests that fail.", default=1.0),
+)
+"""The keys of ``[sandbox]`` as documented; :func:`validate_sandbox_settings` checks them."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """One sandbox service: its port (0: any free one) and its starting fault knobs."""
+
+    port: int
+    faults: FaultSettings
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxSettings:
+    """The validated ``[sandbox]`` table: every service of :data:`SERVICE_NAMES`."""
+
+    seed: int
+    host: str
+    services: Mapping[str, ServiceSettings]
+
+
+def validate_sandbox_settings(
+    raw: Mapping[str, Any] | None, file: str = "<config>"
+) -> SandboxSettings:
+    """Check the ``[sandbox]`` table and fill in defaults (port 0 picks a free port)."""
+    raw = raw or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(file, "sandbox", "expected a table")
+    for name in raw:
+        if name not in ("seed", "host", "services"):
+            raise ConfigError(
+                file, f"sandbox.{name}", "unknown setting (known: host, seed, services)"
+            )
+    seed = raw.get("seed", DEFAULT_SEED)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(file, "sandbox.seed", "expected an integer")
+    host = raw.get("host", "127.0.0.1")
+    if host not in LOOPBACK:
+        raise ConfigError(
+            file, "sandbox.host", "expected a loopback address (127.0.0.1, ::1 or localhost)"
+        )
+    services_raw = raw.get("services", {})
+    if not isinstance(services_raw, Mapping):
+        raise ConfigError(file, "sandbox.services", "expected a table of services")
+    for name in services_raw:
+        if name not in SERVICE_NAMES:
+            raise ConfigError(
+                file,
+                f"sandbox.services.{name}",
+                f"unknown service (known: {', '.join(SERVICE_NAMES)})",
+            )
+    services = {
+        name: _service_settings(services_raw.get(name, {}), file, f"sandbox.services.{name}")
+        for name in SERVICE_NAMES
+    }
+    return SandboxSettings(seed, host, frozen_mapping(services))
+
+
+def _service_settings(raw: Any, file: str, prefix: str) -> ServiceSettings:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(file, prefix, "expected a table")
+    knobs = {k: v for k, v in raw.items() if k != "port"}
+    port = raw.get("port", 0)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigError(file, f"{prefix}.port", "expected an integer 0-65535")
+    try:
+        faults = parse_fault_settings(knobs)
+    except FaultError as exc:
+        raise ConfigError(file, f"{prefix}.{exc.field}", exc.expected) from None
+    return ServiceSettings(port, faults)
+
+
+def _build(raw: Any, context: SectionContext) -> SandboxSettings | None:
+    return None if raw is None else validate_sandbox_settings(raw, context.file)
+
+
+SANDBOX: Section[SandboxSettings | None] = Section("sandbox", _build, SANDBOX_SETTINGS)
