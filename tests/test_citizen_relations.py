@@ -167,3 +167,36 @@ def test_a_primary_party_sees_the_case_whatever_the_ownership():
 def test_the_ownership_register_must_be_an_allowed_source():
     policy = CitizenPolicy(sources=("byggesag",))
     assert shown(KAREN, owns(), policy=policy) == []
+
+
+# -- end to end: the sandbox register, the engine and Mine sager ---------------------------
+
+
+def test_a_previous_owner_in_the_sandbox_sees_none_of_the_buyers_building_cases(
+    sandbox, live_portal
+):
+    from borgersag.domain.keys import parse_key
+
+    town = sandbox.municipality
+    sold = next(o for o in town.ownerships if o.until and town.building_cases_on_property(o.bfe))
+    seller = parse_key("cpr", sold.cpr)
+    overview = live_portal.lookup(seller)
+    # The caseworker's overview shows the relation and what was found on it …
+    estate = next(e for e in overview.expansions if e.key == BFE.parse(str(sold.bfe)))
+    assert (estate.role, estate.since, estate.until) == (
+        RelationRole.PREVIOUS_OWNER,
+        sold.since,
+        sold.until,
+    )
+    assert estate.reason.startswith("tidligere ejer af ejendom BFE")
+    on_it = {f"byggesag/{b.sagsnummer}" for b in town.building_cases_on_property(sold.bfe)}
+    assert on_it <= {c.id for c in overview.cases} | {
+        a for c in overview.cases for a in c.also_known_as
+    }
+    # … but the seller's Mine sager has none of them: they all began after the sale.
+    view = citizen_view(overview, seller, DEFAULTS)
+    assert not on_it & {i for c in view.cases for i in (c.id, *c.also_known_as)}
+    # The buyer sees them.
+    buyer = parse_key("cpr", town.owners_of(sold.bfe)[0].cpr)
+    mine = citizen_view(live_portal.lookup(buyer), buyer, DEFAULTS)
+    assert on_it <= {i for c in mine.cases for i in (c.id, *c.also_known_as)}

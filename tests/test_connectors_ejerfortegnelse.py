@@ -205,3 +205,16 @@ def test_sandbox_owners(sandbox, sandbox_connector):
     assert register.relations(parse_key(KeyKind.CPR, m.demo.nothing)) == []
     assert register.health() == "svarer"
 
+
+def test_sandbox_previous_owner(sandbox, sandbox_connector):
+    """The sandbox register sends ended ownerships when asked for the history."""
+    register, m = sandbox_connector("ejerfortegnelse"), sandbox.municipality
+    sold = next(o for o in m.ownerships if o.until is not None)
+    relations = register.relations(parse_key(KeyKind.CPR, sold.cpr))
+    [bfe] = [r for r in relations if r.key == BFE.parse(str(sold.bfe))]
+    assert bfe.role is RelationRole.PREVIOUS_OWNER
+    assert (bfe.since, bfe.until) == (sold.since, sold.until)
+    # The property's owners today: the buyers, not the seller.
+    owners = register.relations(BFE.parse(str(sold.bfe)))
+    assert sold.cpr not in {r.key.value for r in owners}
+    assert {r.since for r in owners} == {sold.until}

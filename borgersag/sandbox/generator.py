@@ -35,6 +35,7 @@ from borgersag.sandbox.data import (
     Property,
     StatusEntry,
 )
+from borgersag.sandbox.resales import previous_owners
 
 HOUSING_ADAPTATIONS = 2  # open building-system cases for the demo caseworker
 RANDOM_CITIZENS = 240
@@ -130,6 +131,8 @@ class Generator:
         busiest = max(sorted(counts), key=lambda nr: counts[nr])
         demo["hostile"] = self._make_hostile_person()
         self._make_housing_adaptations(busiest)
+        resold = random.Random(self.seed * 7919 + 3)
+        self.ownerships += previous_owners(self.ownerships, self.citizens, demo.values(), resold)
         return Municipality(
             name=catalog.MUNICIPALITY_NAME,
             seed=self.seed,
