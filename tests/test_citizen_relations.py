@@ -200,3 +200,23 @@ def test_a_previous_owner_in_the_sandbox_sees_none_of_the_buyers_building_cases(
     buyer = parse_key("cpr", town.owners_of(sold.bfe)[0].cpr)
     mine = citizen_view(live_portal.lookup(buyer), buyer, DEFAULTS)
     assert on_it <= {i for c in mine.cases for i in (c.id, *c.also_known_as)}
+
+
+def test_the_pages_show_a_previous_ownership_in_words(sandbox, live_app):
+    from conftest import caseworker_user, citizen_user, csrf_token, sign_in
+
+    town = sandbox.municipality
+    sold = next(o for o in town.ownerships if o.until and town.building_cases_on_property(o.bfe))
+    buildings = town.building_cases_on_property(sold.bfe)
+    client = live_app.test_client()
+    sign_in(client, caseworker_user(1))
+    form = {"kind": "cpr", "value": sold.cpr, "csrf_token": csrf_token(client)}
+    answer = client.post("/", data=form)
+    assert sold.cpr not in answer.location
+    page = client.get(answer.location).get_data(as_text=True)
+    assert f"tidligere ejer af ejendom BFE {sold.bfe} {sold.since:%d.%m.%Y}–" in page
+    citizen = live_app.test_client()
+    sign_in(citizen, citizen_user(sold.cpr))
+    mine = citizen.get("/mine-sager")
+    assert mine.status_code == 200
+    assert not any(b.sagsnummer in mine.get_data(as_text=True) for b in buildings)
