@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from borgersag.domain.keys import Key
 
-__all__ = ["Expansion", "Relation", "RelationRole", "Share", "covers", "period_text"]
+__all__ = ["Expansion", "Relation", "RelationRole", "Share", "covers"]
 
 
 class RelationRole(StrEnum):
@@ -86,18 +86,6 @@ def covers(since: dt.date | None, until: dt.date | None, day: dt.date | None) ->
     if day is None:
         return since is None and until is None
     return (since is None or since <= day) and (until is None or day < until)
-
-
-def period_text(since: dt.date | None, until: dt.date | None) -> str:
-    """The period in Danish: ``siden 01.05.2019``, ``til 03.02.2022``,
-    ``01.05.2019–03.02.2022``; empty when neither date is known."""
-    if since and until:
-        return f"{since:%d.%m.%Y}–{until:%d.%m.%Y}"
-    if since:
-        return f"siden {since:%d.%m.%Y}"
-    if until:
-        return f"til {until:%d.%m.%Y}"
-    return ""
 
 
 @dataclass(frozen=True, slots=True)
