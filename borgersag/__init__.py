@@ -11,10 +11,11 @@ stable; everything else (the engine, the web layer, module paths such as
 * keys: :class:`Key`, :class:`KeyKind`, :func:`parse_key`, :class:`InvalidKey` and the
   key classes :class:`CPR`, :class:`CVR`, :class:`Matrikel`, :class:`BFE`,
   :class:`Medarbejder`;
-* the canonical model a connector returns: :class:`Case`, :class:`Relation`,
-  :class:`Document`, :class:`Event`, :class:`Party`, :class:`Caseworker`,
-  :class:`ProgressStep`, :class:`Provenance` and the enums :class:`Progress`,
-  :class:`Sensitivity`, :class:`PartyRole`, :class:`DocumentType`, :class:`DocumentStatus`;
+* the canonical model a connector returns: :class:`Case`, :class:`Relation` (with its
+  :class:`RelationRole` and an owner's :class:`Share`), :class:`Document`,
+  :class:`Event`, :class:`Party`, :class:`Caseworker`, :class:`ProgressStep`,
+  :class:`Provenance` and the enums :class:`Progress`, :class:`Sensitivity`,
+  :class:`PartyRole`, :class:`DocumentType`, :class:`DocumentStatus`;
 * classified errors: :class:`SourceError`, :class:`RetriableError`,
   :class:`SourceTimeout`, :class:`FatalError`, :class:`ForbiddenError`,
   :class:`NotFound`, :class:`ConfigError`;
@@ -46,9 +47,9 @@ from borgersag.domain.model import (
     Progress,
     ProgressStep,
     Provenance,
-    Relation,
     Sensitivity,
 )
+from borgersag.domain.relations import Relation, RelationRole, Share
 from borgersag.sdk.connector import Connector, DocumentContent
 from borgersag.sdk.credentials import (
     API_KEY_SETTINGS,
@@ -113,9 +114,11 @@ __all__ = [
     "Provenance",
     "Reader",
     "Relation",
+    "RelationRole",
     "RetriableError",
     "Sensitivity",
     "Setting",
+    "Share",
     "SourceError",
     "SourceSession",
     "SourceTimeout",

@@ -1,14 +1,22 @@
-"""Ejerfortegnelsen connector: the properties a person owns, as related keys.
+"""Ejerfortegnelsen connector: the properties a person owns or owned, as related keys.
 
 A relation source only: it holds no cases, but turns a CPR number into the parcels
-(matrikel) and properties (BFE) the person owns, so the engine can ask the building-permit
-system about them. The CPR number is sent in a POST body, never in a URL.
+(matrikel) and properties (BFE) the person owns — and, with ``historik``, owned — so the
+engine can ask the building-permit system about them. The CPR number is sent in a POST
+body, never in a URL.
+
+Each relation carries the register's facts, not just words: the role (owner, co-owner
+with the share, previous owner), ``since`` (``virkningFra``) and ``until``
+(``virkningTil``, the day the ownership ended; absent while it lasts). The reason text
+is written from those facts; policies decide on the facts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import requests
@@ -18,17 +26,22 @@ from borgersag import (
     BFE,
     CPR,
     Connector,
+    FatalError,
     InvalidKey,
     Key,
     KeyKind,
     Matrikel,
     Reader,
     Relation,
+    RelationRole,
     Setting,
+    Share,
     api_key_auth,
 )
 
 __all__ = ["EjerfortegnelseConnector"]
+
+log = logging.getLogger(__name__)
 
 
 class EjerfortegnelseConnector(Connector):
@@ -51,43 +64,41 @@ class EjerfortegnelseConnector(Connector):
         return api_key_auth(settings)
 
     def relations(self, key: Key) -> list[Relation]:
-        """For a CPR number: each owned parcel and property (searched on), with address,
-        share and since when. For a BFE number: the property's owners — shown with the
-        overview, never searched on (their own cases are not the property's)."""
+        """For a CPR number: each parcel and property the person owns or owned (searched
+        on), with address, role, share and period. For a BFE number: the property's
+        owners — shown with the overview, never searched on (their own cases are not the
+        property's)."""
         if key.kind is KeyKind.BFE:
             return self._owners(key)
         if key.kind is not KeyKind.CPR:
             return []
         read = self.reader
         body = read.expect(
-            self.http.post_json("ejerfortegnelse/v1/ejerskaber/soeg", {"cpr": key.value}),
+            self.http.post_json(
+                "ejerfortegnelse/v1/ejerskaber/soeg", {"cpr": key.value, "historik": True}
+            ),
             dict,
             "svaret",
         )
-        found: dict[Key, tuple[str, str | None, dt.date | None]] = {}
-        for i, item in enumerate(read.items(body, "ejerskaber", "svaret", required=True)):
-            where = f"ejerskaber[{i}]"
+        found: dict[Key, Relation] = {}
+        named: dict[Key, str] = {}  # what the key is, for the wording
+        for where, item in self._records(read, body, "ejerskaber"):
             estate = read.obj(item, "ejendom", where, required=True)
             bfe_number = read.field(estate, "bfeNummer", int, f"{where}.ejendom")
-            address = read.text(estate, "adresse", f"{where}.ejendom")
-            role = _role(read, read.obj(item, "ejerandel", where), f"{where}.ejerandel")
-            since = read.date(item, "virkningFra", where)
+            address = read.text(estate, "adresse", f"{where}.ejendom") or None
+            role, share, since, until = _holding(read, item, where)
             bfe = _key(read, BFE.parse, (str(bfe_number),), f"{where}.ejendom.bfeNummer")
-            found.setdefault(bfe, (f"{role} ejendom BFE {bfe_number}", address or None, since))
+            keys = {bfe: f"ejendom BFE {bfe_number}"}
             for j, parcel in enumerate(read.items(estate, "jordstykker", f"{where}.ejendom")):
                 at = f"{where}.ejendom.jordstykker[{j}]"
                 ejerlav = read.field(parcel, "ejerlavskode", int, at)
                 nr = read.text(parcel, "matrikelnummer", at, required=True)
                 matrikel = _key(read, Matrikel.of, (ejerlav, nr), at)
-                found.setdefault(
-                    matrikel,
-                    (
-                        f"{role} matrikel {matrikel.value} (BFE {bfe_number})",
-                        address or None,
-                        since,
-                    ),
-                )
-        return [Relation(k, *facts) for k, facts in found.items()]
+                keys[matrikel] = f"matrikel {matrikel.value} (BFE {bfe_number})"
+            for k, what in keys.items():
+                held = Relation(k, what, address, since, role=role, share=share, until=until)
+                found[k], named[k] = _merged(found.get(k), held), what
+        return [replace(r, reason=_own_reason(r, named[r.key])) for r in found.values()]
 
     def _owners(self, key: Key) -> list[Relation]:
         read = self.reader
@@ -95,16 +106,34 @@ class EjerfortegnelseConnector(Connector):
             self.http.get_json(f"ejerfortegnelse/v1/ejendomme/{key.value}/ejere"), dict, "svaret"
         )
         owners = []
-        for i, item in enumerate(read.items(body, "ejere", "svaret", required=True)):
-            where = f"ejere[{i}]"
+        for where, item in self._records(read, body, "ejere"):
             cpr = _key(read, CPR.parse, (read.text(item, "cpr", where, required=True),), where)
-            role = _role(read, read.obj(item, "ejerandel", where), f"{where}.ejerandel")
-            since = read.date(item, "virkningFra", where)
-            reason = f"{role} ejendom BFE {key.value}" + (
-                f" siden {since.strftime('%d.%m.%Y')}" if since else ""
+            role, share, since, until = _holding(read, item, where)
+            reason = f"{_wording(role, share)} ejendom BFE {key.value}" + _period_text(since, until)
+            owners.append(
+                Relation(
+                    cpr, reason, since=since, search=False, role=role, share=share, until=until
+                )
             )
-            owners.append(Relation(cpr, reason, since=since, search=False))
         return owners
+
+    def _records(self, read: Reader, body: dict, name: str) -> Iterator[tuple[str, dict]]:
+        """Each record of the list ``name`` with where it is. A record with a malformed
+        date is left out (and logged by position, never by content) so the others still
+        count; when every record is malformed, the first problem is raised."""
+        items = read.items(body, name, "svaret", required=True)
+        problems: list[FatalError] = []
+        for i, item in enumerate(items):
+            where = f"{name}[{i}]"
+            try:
+                _dates(read, item, where)
+            except FatalError as exc:
+                log.warning("%s: skipped %s: %s", self.name, where, exc.message)
+                problems.append(exc)
+                continue
+            yield where, item
+        if problems and len(problems) == len(items):
+            raise problems[0]
 
     def health(self) -> str:
         """A cheap authenticated call: proves URL and API key."""
@@ -119,14 +148,84 @@ def _key(read: Reader, build: Callable[..., Key], args: tuple, where: str) -> Ke
         raise read.fail(where, "er ikke en gyldig matrikel eller BFE") from None
 
 
-def _role(read: Reader, share: dict, where: str) -> str:
-    """``ejer af`` for sole owners, ``medejer (1/2) af`` otherwise."""
+def _dates(read: Reader, item: dict, where: str) -> tuple[dt.date | None, dt.date | None]:
+    """``virkningFra`` and ``virkningTil`` (the day the ownership ended, or null)."""
+    since = read.date(item, "virkningFra", where)
+    until = read.date(item, "virkningTil", where)
+    if since and until and until < since:
+        raise read.fail(f"{where}.virkningTil", "er før virkningFra")
+    return since, until
+
+
+def _holding(
+    read: Reader, item: dict, where: str
+) -> tuple[RelationRole, Share | None, dt.date | None, dt.date | None]:
+    """Role, share and period of one ownership record. An ownership that ended on or
+    before today is a previous owner's; otherwise the share tells owner from co-owner."""
+    share = _share(read, read.obj(item, "ejerandel", where), f"{where}.ejerandel")
+    since, until = _dates(read, item, where)
+    if until is not None and until <= dt.date.today():
+        role = RelationRole.PREVIOUS_OWNER
+    elif share is None or share.whole:
+        role = RelationRole.OWNER
+    else:
+        role = RelationRole.CO_OWNER
+    return role, share, since, until
+
+
+def _share(read: Reader, share: dict, where: str) -> Share | None:
+    """The ``ejerandel`` as a fraction; ``None`` when the register does not say."""
     if not share:
-        return "ejer af"
+        return None
     numerator = read.field(share, "taeller", int, where)
     denominator = read.field(share, "naevner", int, where)
     if denominator <= 0 or numerator <= 0:
         raise read.fail(where, "er ikke en gyldig ejerandel")
-    if numerator >= denominator:
-        return "ejer af"
-    return f"medejer ({numerator}/{denominator}) af"
+    return Share(min(numerator, denominator), denominator)
+
+
+def _wording(role: RelationRole, share: Share | None) -> str:
+    """``ejer af``, ``medejer (1/2) af``, ``tidligere medejer (1/2) af``."""
+    part = f"medejer ({share}) af" if share and not share.whole else "ejer af"
+    return f"tidligere {part}" if role is RelationRole.PREVIOUS_OWNER else part
+
+
+def _own_reason(relation: Relation, what: str) -> str:
+    """``ejer af matrikel 2000351-12a (BFE 123456)``; an ended ownership with its period."""
+    reason = f"{_wording(relation.role, relation.share)} {what}"
+    if relation.role is RelationRole.PREVIOUS_OWNER:
+        reason += _period_text(relation.since, relation.until)
+    return reason
+
+
+def _period_text(since: dt.date | None, until: dt.date | None) -> str:
+    if since and until:
+        return f" {since:%d.%m.%Y}–{until:%d.%m.%Y}"
+    if until:
+        return f" til {until:%d.%m.%Y}"
+    return f" siden {since:%d.%m.%Y}" if since else ""
+
+
+def _merged(old: Relation | None, new: Relation) -> Relation:
+    """One relation per key when the register has several records for it (a share that
+    changed, a property sold and bought back). The record that lasts longest leads (role,
+    share, end); a period that meets or overlaps it extends it back. With a gap between
+    them only the leading period counts — never a span the person did not own."""
+    if old is None:
+        return new
+    lead, other = sorted((old, new), key=_recency, reverse=True)
+    if not _meet(lead, other):
+        return lead
+    since = None if lead.since is None or other.since is None else min(lead.since, other.since)
+    return replace(lead, since=since, address=lead.address or other.address)
+
+
+def _recency(relation: Relation) -> tuple[dt.date, dt.date]:
+    return (relation.until or dt.date.max, relation.since or dt.date.min)
+
+
+def _meet(a: Relation, b: Relation) -> bool:
+    """Whether two periods overlap or one ends the day the other begins."""
+    a_before_b_ends = a.since is None or b.until is None or a.since <= b.until
+    b_before_a_ends = b.since is None or a.until is None or b.since <= a.until
+    return a_before_b_ends and b_before_a_ends

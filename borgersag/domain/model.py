@@ -3,7 +3,9 @@
 After KOMBIT's Sags- og Dokumentindeks (SF1470) and the ZGW APIs: a :class:`Case` with
 progress history, sensitivity, parties, subjects and documents; a :class:`SourceResult`
 per source per lookup; and the :class:`Overview` a viewer sees. Every record carries its
-:class:`Provenance` (which source, when fetched, whether served stale from cache).
+:class:`Provenance` (which source, when fetched, whether served stale from cache). How
+keys relate to each other (``Relation``, ``Expansion``) is in
+:mod:`borgersag.domain.relations`.
 
 All types are frozen dataclasses: the engine, the join and the viewer policy build new
 values instead of changing shared ones, which keeps cached results safe across threads.
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
 from borgersag.domain.keys import Key
+from borgersag.domain.relations import Expansion
 
 __all__ = [
     "Case",
@@ -25,14 +28,12 @@ __all__ = [
     "DocumentStatus",
     "DocumentType",
     "Event",
-    "Expansion",
     "Overview",
     "Party",
     "PartyRole",
     "Progress",
     "ProgressStep",
     "Provenance",
-    "Relation",
     "Sensitivity",
     "SourceResult",
     "SourceStatus",
@@ -283,32 +284,6 @@ class Case:
         ]
         items.extend(self.events)
         return sorted(items, key=lambda e: e.date)
-
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    """A key reached from another key through a relation source, and why."""
-
-    key: Key
-    reason: str  # e.g. "ejer af matrikel 2000351-12a"
-    # The property's address, kept apart from the reason so it can be masked for a
-    # person with name and address protection (it may be where they live).
-    address: str | None = None
-    since: dt.date | None = None  # when the relation began, e.g. the date of purchase
-    # False: shown with the overview (e.g. a property's owners) but not searched on.
-    search: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Expansion:
-    """A key the engine also searched, reached from the subject through ``via``."""
-
-    key: Key
-    reason: str
-    via: str
-    address: str | None = None  # see Relation.address
-    since: dt.date | None = None  # see Relation.since
-    searched: bool = True  # see Relation.search
 
 
 class SourceStatus(StrEnum):

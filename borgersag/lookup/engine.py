@@ -26,7 +26,8 @@ from typing import Any
 
 from borgersag.domain.join import join_cases
 from borgersag.domain.keys import Key
-from borgersag.domain.model import Case, Expansion, Overview, Relation, SourceResult, SourceStatus
+from borgersag.domain.model import Case, Overview, SourceResult, SourceStatus
+from borgersag.domain.relations import Expansion, Relation
 from borgersag.lookup.cache import ResultCache
 from borgersag.sdk.connector import Connector
 from borgersag.sdk.errors import (
@@ -157,16 +158,7 @@ class Engine:
             if not isinstance(relation, Relation) or relation.key in lookup.seen_keys:
                 continue
             lookup.seen_keys.add(relation.key)
-            lookup.expansions.append(
-                Expansion(
-                    relation.key,
-                    relation.reason,
-                    call.source,
-                    relation.address,
-                    relation.since,
-                    relation.search,
-                )
-            )
+            lookup.expansions.append(Expansion.of(relation, call.source))
             if not relation.search:
                 continue  # shown, not searched (a property's owners on a property lookup)
             for name, source in self._active():

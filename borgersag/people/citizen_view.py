@@ -5,11 +5,13 @@ Plain Python, no Flask. :func:`citizen_view` turns the engine's
 :class:`CitizenOverview` that holds only what the citizen may see, following the rules of
 borger.dk's "Mit Overblik" as defaults the municipality can change in ``[citizen]``:
 
-* **Which cases.** A case is shown when the citizen is its *primary party* (by CPR), or
-  when it is a *building case* (KLE main group 02, or area "Byggeri" when the case has no
-  KLE number) about a parcel or property that the ownership register says the citizen
-  owns or co-owns. Nothing else: not cases where the citizen is only a secondary party,
-  and not other people's personal matters that happen to name the citizen's parcel.
+* **Which cases** (:mod:`borgersag.people.citizen_access`). A case is shown when the
+  citizen is its *primary party* (by CPR), or when it is a *building case* (KLE main
+  group 02, or area "Byggeri" when the case has no KLE number) about a parcel or
+  property that a relation source says the citizen owns, co-owns or owned, and it began
+  while they owned it. The rule reads the relation's role and dates, never its wording.
+  Nothing else: not cases where the citizen is only a secondary party, and not other
+  people's personal matters that happen to name the citizen's parcel.
 * **What the municipality chose.** KLE subjects, source systems and a start date
   (:class:`~borgersag.people.citizen_policy.CitizenPolicy`, from ``[citizen]``; see
   :mod:`borgersag.people.citizen_policy`).
@@ -22,12 +24,10 @@ borger.dk's "Mit Overblik" as defaults the municipality can change in ``[citizen
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 
-from borgersag.domain.keys import Key, KeyKind
+from borgersag.domain.keys import Key
 from borgersag.domain.model import (
     Case,
     Document,
@@ -35,14 +35,21 @@ from borgersag.domain.model import (
     DocumentType,
     Event,
     Overview,
-    PartyRole,
     Progress,
     ProgressStep,
+)
+from borgersag.people.citizen_access import (
+    Access,
+    Owned,
+    before,
+    case_start,
+    grant,
+    owned_properties,
+    same_key,
 )
 from borgersag.people.citizen_policy import CitizenPolicy
 
 __all__ = [
-    "BUILDING_KLE_GROUP",
     "Access",
     "CitizenCase",
     "CitizenDocument",
@@ -54,23 +61,9 @@ __all__ = [
     "step_label",
 ]
 
-BUILDING_KLE_GROUP = "02"
-"""KLE main group for building (Byggeri): cases an owner sees on their property."""
-
-_BUILDING_AREA = "byggeri"
-# Reasons the ownership register gives: "ejer af …", "medejer (1/2) af …".
-_OWNERSHIP_REASON = re.compile(r"^\s*(?:med)?ejer\b", re.IGNORECASE)
-_PROPERTY_KINDS = frozenset({KeyKind.MATRIKEL, KeyKind.BFE})
 # Timeline entries a citizen sees. "note" (journal notes) and "document" (which may name
 # drafts or internal documents) are left out; visible documents have their own list.
 _CITIZEN_EVENT_KINDS = frozenset({"status", "deadline"})
-
-
-class Access(StrEnum):
-    """Why a citizen may see a case."""
-
-    PARTY = "part"  # the citizen is the primary party
-    OWNER = "ejer"  # a building case on property the citizen (co-)owns
 
 
 _STEPS: dict[Progress, tuple[str, str]] = {
@@ -221,8 +214,8 @@ class CitizenOverview:
     policy: CitizenPolicy
     generated_at: dt.datetime
     cpr: Key = field(repr=False)
-    # Owned property keys → the date ownership began (None: not known).
-    owned: Mapping[tuple[KeyKind, str], dt.date | None] = field(default_factory=dict, repr=False)
+    # Owned property keys → the ownership relations that give them (role and period).
+    owned: Owned = field(default_factory=dict, repr=False)
 
     @property
     def open_cases(self) -> list[CitizenCase]:
@@ -283,15 +276,9 @@ def citizen_view(overview: Overview, cpr: Key, policy: CitizenPolicy) -> Citizen
             r.title or r.source for r in overview.unavailable if policy.allows_source(r.source)
         )
     )
-    if not _same_key(overview.subject, cpr):
+    if not same_key(overview.subject, cpr):
         return CitizenOverview((), unavailable, titles, policy, overview.generated_at, cpr)
-    owned = {
-        (e.key.kind, e.key.value): e.since
-        for e in overview.expansions
-        if e.key.kind in _PROPERTY_KINDS
-        and _OWNERSHIP_REASON.match(e.reason or "")
-        and policy.allows_source(e.via)
-    }
+    owned = owned_properties(overview, policy)
     shown = [c for case in overview.cases if (c := _citizen_case(case, cpr, owned, policy))]
     return CitizenOverview(
         tuple(_open_first(shown)),
@@ -311,67 +298,22 @@ def _open_first(cases: Iterable[CitizenCase]) -> list[CitizenCase]:
     return sorted(cases, key=lambda c: (not c.is_open, recent(c), c.id))
 
 
-def _same_key(a: Key, b: Key) -> bool:
-    return a.kind == b.kind and a.value == b.value
+def _citizen_case(case: Case, cpr: Key, owned: Owned, policy: CitizenPolicy) -> CitizenCase | None:
+    """``case`` as the citizen sees it, or ``None`` when they may not see it.
 
-
-def _is_building_case(case: Case) -> bool:
-    if case.kle:
-        return case.kle.split(".", 1)[0] == BUILDING_KLE_GROUP
-    return (case.area or "").strip().casefold() == _BUILDING_AREA
-
-
-def _access(
-    case: Case, cpr: Key, owned: Mapping[tuple[KeyKind, str], dt.date | None]
-) -> tuple[Access, tuple[Key, ...]] | None:
-    """Why the citizen may see ``case`` and which of their properties it is about.
-
-    A building case is the owner's only if it began while they owned the property: a
-    previous owner's cases (and the letters sent to them) are not the new owner's.
+    For a previous owner, documents and timeline entries dated on or after the day their
+    ownership ended are left out: what happens after the sale is the new owner's.
     """
-    properties = tuple(s for s in case.subjects if (s.kind, s.value) in owned)
-    if any(p.role is PartyRole.PRIMARY and _same_key(p.key, cpr) for p in case.parties):
-        return Access.PARTY, properties
-    began = _start(case)
-    while_owned = tuple(
-        key
-        for key in properties
-        if (since := owned[(key.kind, key.value)]) is None or (began is not None and began >= since)
-    )
-    if while_owned and _is_building_case(case):
-        return Access.OWNER, while_owned
-    return None
-
-
-_PROPERTY_WORDS = {KeyKind.MATRIKEL: "matrikel", KeyKind.BFE: "BFE-nummer"}
-
-
-def _reason(access: Access, properties: tuple[Key, ...]) -> str:
-    if access is Access.PARTY:
-        return "Du er part i sagen."
-    key = properties[0]
-    return f"Byggesag på din ejendom ({_PROPERTY_WORDS[key.kind]} {key.format()})."
-
-
-def _start(case: Case) -> dt.date | None:
-    return case.opened or min((s.date for s in case.progress_history), default=None)
-
-
-def _citizen_case(
-    case: Case, cpr: Key, owned: Mapping[tuple[KeyKind, str], dt.date | None], policy: CitizenPolicy
-) -> CitizenCase | None:
-    """``case`` as the citizen sees it, or ``None`` when they may not see it."""
-    found = _access(case, cpr, owned)
-    if found is None:
+    why = grant(case, cpr, owned)
+    if why is None:
         return None
-    access, properties = found
     # A joined case is shown when any system holding it is allowed; what the other
     # systems add (documents, status changes) is left out.
     sources = tuple(dict.fromkeys(p.source for p in case.all_sources))
     allowed = tuple(s for s in sources if policy.allows_source(s))
     if not allowed:
         return None
-    if not policy.allows_kle(case.kle) or not policy.allows_start(_start(case)):
+    if not policy.allows_kle(case.kle) or not policy.allows_start(case_start(case)):
         return None
     documents = tuple(
         CitizenDocument(d.id, d.title, d.type, d.date, d.source)
@@ -379,11 +321,14 @@ def _citizen_case(
         if policy.show_documents
         and _document_visible(d)
         and policy.allows_source(d.source or case.source)
+        and before(d.date, why.until)
     )
     events = tuple(
         e
         for e in case.events
-        if e.kind in _CITIZEN_EVENT_KINDS and policy.allows_source(e.source or case.source)
+        if e.kind in _CITIZEN_EVENT_KINDS
+        and policy.allows_source(e.source or case.source)
+        and before(e.date, why.until)
     )
     history = case.progress_history if policy.allows_source(case.source) else ()
     name = case.caseworker.name if case.caseworker and policy.show_caseworker_names else None
@@ -391,8 +336,8 @@ def _citizen_case(
         id=case.id,
         sagsnummer=case.sagsnummer,
         title=case.public_title or case.title,
-        access=access,
-        reason=_reason(access, properties),
+        access=why.access,
+        reason=why.reason,
         progress=case.progress,
         progress_history=history,
         sources=allowed,
@@ -401,12 +346,12 @@ def _citizen_case(
         area=case.area,
         unit=case.unit if policy.show_unit else None,
         caseworker_name=name or None,
-        opened=_start(case),
+        opened=case_start(case),
         decided=case.decided,
         closed=case.closed,
         documents=documents,
         events=events,
-        properties=properties,
+        properties=why.properties,
         also_known_as=case.also_known_as,
         stale=any(p.stale for p in case.all_sources if p.source in allowed),
     )

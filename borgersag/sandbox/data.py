@@ -195,12 +195,19 @@ class Property:
 
 @dataclass(frozen=True, slots=True)
 class Ownership:
-    """That a citizen owns ``share`` of a property since a date."""
+    """That a citizen owns ``share`` of a property since a date — or owned it, until the
+    day the sale took effect (``until``, the next owner's ``since``)."""
 
     cpr: str
     bfe: int
     share: tuple[int, int]  # (tæller, nævner)
     since: dt.date
+    until: dt.date | None = None
+
+    @property
+    def current(self) -> bool:
+        """Whether the citizen still owns it."""
+        return self.until is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,13 +359,13 @@ class Municipality:
         """A property by BFE number."""
         return self._index["property"].get(bfe)
 
-    def ownerships_of(self, cpr: str) -> list[Ownership]:
-        """What the citizen owns."""
-        return list(self._index["owned_by"].get(cpr, ()))
+    def ownerships_of(self, cpr: str, *, history: bool = False) -> list[Ownership]:
+        """What the citizen owns (with ``history``: also what they owned before)."""
+        return [o for o in self._index["owned_by"].get(cpr, ()) if history or o.current]
 
-    def owners_of(self, bfe: int) -> list[Ownership]:
-        """Who owns the property."""
-        return list(self._index["owners_of"].get(bfe, ()))
+    def owners_of(self, bfe: int, *, history: bool = False) -> list[Ownership]:
+        """Who owns the property (with ``history``: also who owned it before)."""
+        return [o for o in self._index["owners_of"].get(bfe, ()) if history or o.current]
 
     def building_case(self, sagsnummer: str) -> BuildingCase | None:
         """A building case by its sagsnummer."""

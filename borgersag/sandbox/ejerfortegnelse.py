@@ -1,8 +1,11 @@
 """The sandbox ownership register, flavoured after Datafordeleren's Ejerfortegnelse.
 
 ``POST ejerfortegnelse/v1/ejerskaber/soeg`` turns a CPR number (in the body, never in a
-URL) into the properties the person owns with their parcels; ``GET
-ejerfortegnelse/v1/ejendomme/{bfe}/ejere`` lists a property's owners with masked CPR.
+URL) into the properties the person owns with their parcels — with ``"historik": true``
+also those they owned before; ``GET ejerfortegnelse/v1/ejendomme/{bfe}/ejere`` lists a
+property's owners with masked CPR (``?historik=true``: the previous owners too). Each
+ownership has ``virkningFra`` and ``virkningTil``: the day it ended, ``null`` while it
+lasts.
 """
 
 from __future__ import annotations
@@ -33,8 +36,11 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
         cpr = body.get("cpr") if isinstance(body, dict) else None
         if not isinstance(cpr, str) or not _CPR.match(cpr):
             return json_error(400, 'Forventede {"cpr": "DDMMÅÅLLLL"} (10 cifre).')
+        history = body.get("historik", False)
+        if not isinstance(history, bool):
+            return json_error(400, '"historik" skal være true eller false.')
         owned = []
-        for own in m.ownerships_of(cpr):
+        for own in m.ownerships_of(cpr, history=history):
             prop = m.property(own.bfe)
             if prop is not None:
                 owned.append(_ownership_json(own, prop))
@@ -46,7 +52,7 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
         if prop is None:
             return json_error(404, f"BFE {bfe} findes ikke.")
         result = []
-        for own in m.owners_of(bfe):
+        for own in m.owners_of(bfe, history=request.args.get("historik") == "true"):
             person = m.citizen(own.cpr)
             protected = bool(person and person.protected)
             result.append(
@@ -57,7 +63,7 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
                     "cpr": own.cpr,
                     "cprMaskeret": f"{own.cpr[:6]}-xxxx",
                     "ejerandel": {"taeller": own.share[0], "naevner": own.share[1]},
-                    "virkningFra": own.since.isoformat(),
+                    **_period_json(own),
                 }
             )
         return jsonify({"bfeNummer": bfe, "adresse": str(prop.address), "ejere": result})
@@ -73,7 +79,7 @@ def _ownership_json(own: Ownership, prop: Property) -> dict:
     return {
         "bfeNummer": prop.bfe,
         "ejerandel": {"taeller": own.share[0], "naevner": own.share[1]},
-        "virkningFra": own.since.isoformat(),
+        **_period_json(own),
         "ejendom": {
             "bfeNummer": prop.bfe,
             "adresse": str(prop.address),
@@ -87,3 +93,8 @@ def _ownership_json(own: Ownership, prop: Property) -> dict:
             ],
         },
     }
+
+
+def _period_json(own: Ownership) -> dict:
+    until = own.until.isoformat() if own.until else None
+    return {"virkningFra": own.since.isoformat(), "virkningTil": until}

@@ -15,6 +15,8 @@ puts them together in the fixed order.
 
 from __future__ import annotations
 
+import random
+
 from borgersag.sandbox import catalog
 from borgersag.sandbox.data import Demo, Municipality
 from borgersag.sandbox.gen.building import PermitSystem
@@ -23,6 +25,7 @@ from borgersag.sandbox.gen.demo import make_demo_people, make_hostile_person
 from borgersag.sandbox.gen.esdh import Esdh
 from borgersag.sandbox.gen.ownership import OwnershipRegister
 from borgersag.sandbox.gen.people import People
+from borgersag.sandbox.resales import previous_owners
 
 __all__ = ["Generator", "generate"]
 
@@ -54,6 +57,11 @@ class Generator:
         busiest = self.esdh.busiest_caseworker()
         demo["hostile"] = make_hostile_person(self)
         self.permits.housing_adaptations(busiest, self.people)
+        # Previous owners draw from their own random numbers: no other record changes.
+        resold = random.Random(self.seed * 7919 + 3)
+        self.register.ownerships += previous_owners(
+            self.register.ownerships, self.people.citizens, demo.values(), resold
+        )
         return Municipality(
             name=catalog.MUNICIPALITY_NAME,
             seed=self.seed,

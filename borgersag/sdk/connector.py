@@ -25,7 +25,8 @@ from typing import Any, ClassVar
 import requests
 
 from borgersag.domain.keys import Key, KeyKind
-from borgersag.domain.model import Case, Provenance, Relation
+from borgersag.domain.model import Case, Provenance
+from borgersag.domain.relations import Relation
 from borgersag.sdk.credentials import Cert, check_client_certificate, client_certificate
 from borgersag.sdk.errors import FatalError, NotFound
 from borgersag.sdk.http import SourceSession

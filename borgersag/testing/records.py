@@ -30,7 +30,9 @@ from borgersag import (
     ProgressStep,
     Provenance,
     Relation,
+    RelationRole,
     Sensitivity,
+    Share,
 )
 
 __all__ = ["case_problems", "cpr_texts", "relation_problems"]
@@ -100,6 +102,13 @@ def relation_problems(relation: Any, *, cprs: Iterable[str] = ()) -> list[str]:
     _key_masks(add, "key", relation.key)
     _text(add, "reason", relation.reason)
     _optional(add, relation, str, "address")
+    _member(add, "role", relation.role, RelationRole)
+    _optional(add, relation, Share, "share")
+    _date(add, "since", relation.since, optional=True)
+    _date(add, "until", relation.until, optional=True)
+    since, until = relation.since, relation.until
+    if isinstance(since, dt.date) and isinstance(until, dt.date) and until < since:
+        add("until is before since")
     _no_datetimes(add, relation, skip=set())
     _no_cpr(add, repr(relation), cprs)
     return problems

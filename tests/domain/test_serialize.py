@@ -44,3 +44,29 @@ def test_overview_is_plain_json_with_iso_dates_and_enum_values():
     assert joined["subjects"][0] == {"kind": "matrikel", "value": "2000351-12a"}
     assert joined["join_keys"] == []
     assert data["expansions"][0]["key"] == {"kind": "matrikel", "value": "2000351-12a"}
+
+
+def test_expansions_carry_role_share_and_period():
+    import dataclasses
+    import datetime as dt
+
+    from borgersag.domain.relations import RelationRole, Share
+
+    overview = sample_overview(CPR.parse("0103854321"))
+    sold = dataclasses.replace(
+        overview.expansions[0],
+        reason="tidligere medejer (1/2) af matrikel 2000351-12a",
+        role=RelationRole.PREVIOUS_OWNER,
+        share=Share(1, 2),
+        since=dt.date(2010, 9, 1),
+        until=dt.date(2024, 2, 26),
+    )
+    data = overview_to_dict(dataclasses.replace(overview, expansions=(sold,)))
+    json.dumps(data)
+    [expansion] = data["expansions"]
+    assert expansion["role"] == "tidligere_ejer"
+    assert expansion["share"] == {"numerator": 1, "denominator": 2}
+    assert (expansion["since"], expansion["until"]) == ("2010-09-01", "2024-02-26")
+    assert expansion["reason"] == "tidligere medejer (1/2) af matrikel 2000351-12a"
+    owner = overview_to_dict(overview)["expansions"][0]
+    assert (owner["role"], owner["share"], owner["until"]) == ("ejer", None, None)

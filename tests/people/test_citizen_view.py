@@ -17,7 +17,6 @@ from borgersag.domain.model import (
     DocumentStatus,
     DocumentType,
     Event,
-    Expansion,
     Overview,
     Party,
     PartyRole,
@@ -28,6 +27,7 @@ from borgersag.domain.model import (
     SourceResult,
     SourceStatus,
 )
+from borgersag.domain.relations import Expansion, RelationRole, Share
 from borgersag.people.citizen_policy import (
     CITIZEN_SETTINGS,
     CitizenPolicy,
@@ -44,10 +44,11 @@ PETER = CPR.parse("2207802468")
 PARCEL = Matrikel.of(2000351, "12a")
 ESTATE = BFE.parse("100123456")
 RENTED = Matrikel.of(2000351, "99")
+HALF = {"role": RelationRole.CO_OWNER, "share": Share(1, 2)}
 OWNERSHIP = (
-    Expansion(PARCEL, "medejer (1/2) af matrikel 2000351-12a (BFE 100123456)", "ejer"),
-    Expansion(ESTATE, "medejer (1/2) af ejendom BFE 100123456, Møllevej 4", "ejer"),
-    Expansion(RENTED, "lejer af matrikel 2000351-99", "boligregister"),
+    Expansion(PARCEL, "medejer (1/2) af matrikel 2000351-12a (BFE 100123456)", "ejer", **HALF),
+    Expansion(ESTATE, "medejer (1/2) af ejendom BFE 100123456, Møllevej 4", "ejer", **HALF),
+    Expansion(RENTED, "lejer af matrikel 2000351-99", "boligregister", role=RelationRole.TENANT),
 )
 
 
@@ -535,12 +536,11 @@ def test_every_setting_is_documented_and_every_documented_key_exists():
 
 
 def test_a_previous_owners_building_case_is_not_the_new_owners():
-    from borgersag.domain.keys import BFE
-    from borgersag.domain.model import Expansion
-
     estate = BFE.parse("100123456")
     bought = dt.date(2024, 2, 26)
-    owned = Expansion(estate, "ejer af ejendom BFE 100123456", "ejer", since=bought)
+    owned = Expansion(
+        estate, "ejer af ejendom BFE 100123456", "ejer", since=bought, role=RelationRole.OWNER
+    )
 
     def building(cid: str, opened: dt.date) -> Case:
         return Case(

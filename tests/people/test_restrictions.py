@@ -347,10 +347,14 @@ def test_a_citizen_never_sees_a_protected_address():
 
 def owner_overview(subject_party: Party) -> Overview:
     from borgersag.domain.keys import BFE
-    from borgersag.domain.model import Expansion
+    from borgersag.domain.relations import Expansion, RelationRole
 
     owned = Expansion(
-        BFE.parse("100123456"), "ejer af ejendom BFE 100123456", "ejer", "Hemmelig Vej 1"
+        BFE.parse("100123456"),
+        "ejer af ejendom BFE 100123456",
+        "ejer",
+        "Hemmelig Vej 1",
+        role=RelationRole.OWNER,
     )
     return Overview(
         subject_party.key,

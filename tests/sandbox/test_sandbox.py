@@ -133,6 +133,23 @@ def test_ownership_register(town):
     assert all(1 <= len(p.parcels) <= 2 for p in town.properties)
 
 
+def test_some_properties_changed_hands(town):
+    """The register's history: a previous owner's ownership ended the day the current
+    owners' began; they are none of the named identities, and no longer an owner."""
+    ended = [o for o in town.ownerships if o.until is not None]
+    assert 5 <= len(ended) <= len(town.properties) // 2
+    named = set(town.demo.as_dict().values())
+    for sold in ended:
+        current = town.owners_of(sold.bfe)
+        assert current and {o.since for o in current} == {sold.until}
+        assert sold.since < sold.until and sold.cpr not in named
+        assert sold not in town.ownerships_of(sold.cpr)
+        assert sold in town.ownerships_of(sold.cpr, history=True)
+        assert sold in town.owners_of(sold.bfe, history=True)
+        # Building cases there are the buyers': all began on or after the sale.
+        assert all(b.received >= sold.until for b in town.building_cases_on_property(sold.bfe))
+
+
 def test_demo_identities_fit_their_descriptions(town):
     demo = town.demo
     typical = town.cases_for(demo.typical)

@@ -21,7 +21,6 @@ from borgersag.domain.model import (
     DocumentStatus,
     DocumentType,
     Event,
-    Expansion,
     Overview,
     Party,
     PartyRole,
@@ -32,6 +31,7 @@ from borgersag.domain.model import (
     SourceResult,
     SourceStatus,
 )
+from borgersag.domain.relations import Expansion, RelationRole
 from borgersag.sdk.connector import DocumentContent
 from borgersag.sdk.errors import NotFound, RetriableError, SourceError
 
@@ -216,7 +216,10 @@ def sample_overview(subject: Key, *, extra_cases: int = 0) -> Overview:
         generated_at=GENERATED,
         expansions=(
             Expansion(
-                Matrikel.of(2000351, "12a"), "ejer af matrikel 2000351-12a", "ejerfortegnelse"
+                Matrikel.of(2000351, "12a"),
+                "ejer af matrikel 2000351-12a",
+                "ejerfortegnelse",
+                role=RelationRole.OWNER,
             ),
         ),
     )

@@ -7,7 +7,8 @@ import threading
 import time
 
 from borgersag.domain.keys import KeyKind, Matrikel
-from borgersag.domain.model import Case, Progress, ProgressStep, Relation
+from borgersag.domain.model import Case, Progress, ProgressStep
+from borgersag.domain.relations import Relation, RelationRole
 from borgersag.sdk.connector import Connector, Setting
 from borgersag.sdk.errors import FatalError, RetriableError
 from borgersag.sdk.http import SourceSession
@@ -80,6 +81,6 @@ class FakeOwnership(Connector):
         if self.fail:
             raise RetriableError(f"{self.name} kunne ikke kontaktes.")
         return [
-            Relation(Matrikel.parse(p), f"ejer af matrikel {p}")
+            Relation(Matrikel.parse(p), f"ejer af matrikel {p}", role=RelationRole.OWNER)
             for p in self.parcels.get(key.value, [])
         ]

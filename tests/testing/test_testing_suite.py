@@ -147,3 +147,33 @@ def test_the_plugin_fixtures_refuse_unrecorded_traffic(pytester):
     assert set(texts) == {"test_unrecorded", "test_socket"}  # failed at teardown
     assert "unrecorded requests: GET https://x.invalid/b" in texts["test_unrecorded"]
     assert "create_connection(('example.invalid', 80))" in texts["test_socket"]
+
+
+def test_relation_problems_check_role_share_and_period():
+    import datetime as dt
+
+    from borgersag import Matrikel, Relation, RelationRole, Share
+    from borgersag.testing import relation_problems
+
+    parcel = Matrikel.of(2000351, "12a")
+    good = Relation(
+        parcel,
+        "medejer (1/2) af matrikel 2000351-12a",
+        since=dt.date(2019, 5, 1),
+        role=RelationRole.CO_OWNER,
+        share=Share(1, 2),
+    )
+    assert relation_problems(good) == []
+    bad = Relation(
+        parcel,
+        "ejer af matrikel 2000351-12a",
+        since=dt.date(2019, 5, 1),
+        role="ejer",
+        share=(1, 2),
+        until=dt.date(2018, 1, 1),
+    )
+    assert set(relation_problems(bad)) == {
+        "role is 'ejer', expected a RelationRole",
+        "share is a tuple, expected Share or None",
+        "until is before since",
+    }

@@ -21,7 +21,6 @@ from borgersag.domain.model import (
     DocumentStatus,
     DocumentType,
     Event,
-    Expansion,
     Overview,
     Party,
     PartyRole,
@@ -32,6 +31,7 @@ from borgersag.domain.model import (
     SourceResult,
     SourceStatus,
 )
+from borgersag.domain.relations import Expansion, RelationRole, Share
 from borgersag.people.citizen_policy import validate_citizen_settings
 from borgersag.people.identity import Audience, User
 from borgersag.sdk.connector import DocumentContent
@@ -46,6 +46,7 @@ PETER = CPR.parse("2207802468")
 NINA = CPR.parse("0909909999")
 PARCEL = Matrikel.of(2000351, "12a")
 ESTATE = BFE.parse("100123456")
+HALF = {"role": RelationRole.CO_OWNER, "share": Share(1, 2)}
 RENTED = Matrikel.of(2000351, "99")
 
 # Things that must never reach Karen's pages.
@@ -279,9 +280,11 @@ def _overview_of(key: Key) -> Overview:
     if key.value == KAREN.value:
         cases = (*KAREN_SEES, OLES_HOUSING, TENANT_HOME_HELP, RENTED_SHED)
         expansions = (
-            Expansion(PARCEL, "medejer (1/2) af matrikel 2000351-12a", "ejerfortegnelse"),
-            Expansion(ESTATE, "medejer (1/2) af ejendom BFE 100123456", "ejerfortegnelse"),
-            Expansion(RENTED, "lejer af matrikel 2000351-99", "ejerfortegnelse"),
+            Expansion(PARCEL, "medejer (1/2) af matrikel 2000351-12a", "ejerfortegnelse", **HALF),
+            Expansion(ESTATE, "medejer (1/2) af ejendom BFE 100123456", "ejerfortegnelse", **HALF),
+            Expansion(
+                RENTED, "lejer af matrikel 2000351-99", "ejerfortegnelse", role=RelationRole.TENANT
+            ),
         )
         return Overview(key, cases, SOURCES, AT, expansions)
     if key.value == OLE.value:
