@@ -52,6 +52,7 @@ from borgersag.people.identity import (
     citizen_from_claims,
 )
 from borgersag.people.oidc import LoginError, PendingLogin, Provider
+from borgersag.people.permissions import Permission
 from borgersag.sdk.errors import ConfigError
 from borgersag.web import auditing as audit
 from borgersag.web.sessions import end_session, rotate_session
@@ -169,13 +170,13 @@ def _guard(check: Callable[[User], bool]) -> Callable[[Callable[..., Any]], Call
 login_required = _guard(lambda user: True)
 """Any signed-in person."""
 
-caseworker_required = _guard(lambda user: user.may("opslag"))
+caseworker_required = _guard(lambda user: user.may(Permission.OPSLAG))
 """A caseworker whose roles allow lookups."""
 
 citizen_required = _guard(lambda user: user.is_citizen)
 """A citizen signed in with MitID."""
 
-administrator_required = _guard(lambda user: user.may("administration"))
+administrator_required = _guard(lambda user: user.may(Permission.ADMINISTRATION))
 """A caseworker whose roles allow operations (the source health page, kill switches)."""
 
 

@@ -24,6 +24,7 @@ from borgersag.domain.model import (
     SourceStatus,
 )
 from borgersag.people.identity import Restrictions
+from borgersag.people.permissions import Permission
 
 __all__ = [
     "access_summary",
@@ -251,4 +252,5 @@ def init_app(app: Flask) -> None:
         progress_stages=progress_stages,
         safe_url=safe_url,
         Progress=Progress,
+        Permission=Permission,
     )
