@@ -20,7 +20,7 @@ from flask import Flask, Response, current_app, g, request
 from borgersag.config.loader import Config, load_config
 from borgersag.runtime import logmask
 from borgersag.sdk.http import request_id
-from borgersag.web import api, citizen, csrf, errors, limits, operations, present
+from borgersag.web import api, channel, citizen, csrf, errors, limits, operations, present
 from borgersag.web import auditing as audit
 from borgersag.web import caseworker as views
 from borgersag.web import login as auth
@@ -102,6 +102,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         vendor_js=VENDOR_JS,
         sandbox_mode=config.sandbox is not None,
     )
+    channel.init_app(app, config)  # the use cases' settings, read once
     init_sessions(app, config.sessions)
     audit.init_app(app, config.audit)
 

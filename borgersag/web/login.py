@@ -55,6 +55,7 @@ from borgersag.people.oidc import LoginError, PendingLogin, Provider
 from borgersag.people.permissions import Permission
 from borgersag.sdk.errors import ConfigError
 from borgersag.web import auditing as audit
+from borgersag.web.limits import LOGIN, limited
 from borgersag.web.sessions import end_session, rotate_session
 
 __all__ = [
@@ -216,6 +217,7 @@ def login() -> Any:
 
 
 @bp.get("/log-ind/<audience>")
+@limited(LOGIN)
 def start(audience: str) -> Any:
     """Send the browser to the provider for ``audience``."""
     try:
@@ -233,6 +235,7 @@ def start(audience: str) -> Any:
 
 
 @bp.get("/log-ind/svar")
+@limited(LOGIN)
 def callback() -> Any:
     """The provider sends the browser back here with a code (or an error)."""
     state = request.args.get("state", "")
