@@ -47,10 +47,9 @@ KNOWN_FAN_OUTS = {
 }
 
 
-def build_app(lookups_per_minute: int = 0):
-    config = make_config(
-        tables={"limits": {"lookups_per_minute": lookups_per_minute, "login_per_minute": 0}}
-    )
+def build_app(lookups_per_minute: int = 0, login_per_minute: int = 0):
+    limits = {"lookups_per_minute": lookups_per_minute, "login_per_minute": login_per_minute}
+    config = make_config(tables={"limits": limits})
     portal = FakePortal(config=config)
     app = create_app(config, portal=portal)
     # A route the fake portal cannot serve (the operations page) may fail: a 500 page
@@ -193,3 +192,13 @@ def test_login_routes_carry_the_login_policy_and_only_declared_policies_exist():
     }
     assert limited == {"auth.start": LOGIN, "auth.callback": LOGIN}
     assert set(POLICIES.values()) == {LOGIN, LOOKUPS}
+
+
+def test_starting_and_completing_a_login_count_apart_per_address(providers):
+    app, _ = build_app(login_per_minute=1)
+    client = app.test_client()
+    assert client.get("/log-ind/borger").status_code == 303
+    assert client.get("/log-ind/svar?state=forkert").status_code == 400  # refused, not 429
+    assert client.get("/log-ind/borger").status_code == 429
+    elsewhere = client.get("/log-ind/borger", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert elsewhere.status_code == 303

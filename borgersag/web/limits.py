@@ -114,7 +114,7 @@ def validate_limit_settings(raw: Any, file: str) -> dict[str, Any]:
 
 
 def charge(policy: RatePolicy, identity: str) -> None:
-    """Count one request against ``policy`` for ``identity`` (``addr:…`` or ``user:…``).
+    """Count one request against ``policy`` for ``identity`` (``…addr:…`` or ``user:…``).
 
     Raises :class:`~borgersag.lookup.ports.QuotaExceeded` when it is one too many; a limit
     of 0, or a limiter switched off (``enabled = False``), counts nothing.
@@ -148,14 +148,15 @@ def _client_address() -> str:
 def limited(policy: RatePolicy) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A route charged against ``policy`` per client address before it runs (logins).
 
-    The wrapped view carries ``rate_limit = policy``, so a test can read which routes
-    are limited this way.
+    Each route so marked counts on its own, as before: starting a login and completing
+    it are two routes, so ``login_per_minute`` logins fit in a minute. The wrapped view
+    carries ``rate_limit = policy``, so a test can read which routes are limited this way.
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            charge(policy, f"addr:{_client_address()}")
+            charge(policy, f"{request.endpoint}:addr:{_client_address()}")
             return view(*args, **kwargs)
 
         wrapped.rate_limit = policy  # type: ignore[attr-defined]
