@@ -125,9 +125,11 @@ def _entry(ctx: Context, token: str) -> StoredOverview:
     return entry
 
 
-def _visible_detail(ctx: Context, summary: Case, overview: Overview) -> tuple[Case | None, bool]:
+def _visible_detail(
+    ctx: Context, summary: Case, overview: Overview
+) -> tuple[Case | None, Failure | None]:
     """The detail as the caseworker may see it (``None`` if the source's own view falls
-    outside their restrictions), and whether the source failed."""
+    outside their restrictions), and why the source failed, if it did."""
     detail, failure = fetch_detail(ctx, summary)
     shown = restrict_case(detail, ctx.user, known_ids=case_ids(overview.cases))
     return shown, failure

@@ -2,8 +2,9 @@
 
 :func:`create_app` builds the app; nothing happens at import time. Each part wires
 itself in with ``init_app(app)``. The app keeps the
-:class:`~borgersag.lookup.portal.Portal` in ``app.extensions["borgersag"]`` and the overview
-store in ``app.extensions["borgersag.overviews"]``.
+:class:`~borgersag.lookup.portal.Portal` in ``app.extensions["borgersag"]``, the overview
+store in ``app.extensions["borgersag.overviews"]`` and the use cases' settings in
+``app.extensions["borgersag.settings"]`` (see :mod:`borgersag.web.channel`).
 """
 
 from __future__ import annotations
