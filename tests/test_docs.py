@@ -7,6 +7,8 @@ import pytest
 
 from borgersag.config import PORTAL_SETTINGS, SOURCE_SETTINGS, registered_sections
 from borgersag.lookup.registry import connector_types
+from borgersag.people.permissions import Permission
+from borgersag.people.roles import ROLE_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DOC = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
@@ -107,3 +109,15 @@ def test_rest_connector_settings_documented_exactly():
     assert {k for k in keys if k.startswith("search.")} == search
     assert {k for k in keys if k.startswith("fields.")} == {f"fields.{f.name}" for f in FIELDS}
     assert {k for k in keys if k.startswith("status_map.")} == {"status_map.<status text>"}
+
+
+def test_every_permission_is_documented_for_the_role_catalogue():
+    """Each Permission is named in the roles table, the identity docs and the setting."""
+
+    roles_row = next(line for line in CONFIG_DOC.splitlines() if line.startswith("| `permissions`"))
+    identity = (ROOT / "docs" / "identity.md").read_text(encoding="utf-8")
+    described = next(s.description for s in ROLE_SETTINGS if s.name == "permissions")
+    for permission in Permission:
+        assert f"`{permission}`" in roles_row, permission
+        assert f"`{permission}`" in identity, permission
+        assert permission.value in described, permission

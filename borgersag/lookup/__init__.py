@@ -3,8 +3,10 @@
 The connector registry (types from entry points, instances from config), the engine
 (fan-out under one deadline, key expansion, stale answers), the result cache, the
 :class:`~borgersag.lookup.portal.Portal` that holds them, and the use cases every
-channel calls (:mod:`borgersag.lookup.usecases`: lookup, case detail, document fetch,
-Mit skrivebord).
+channel calls (:mod:`borgersag.lookup.usecases`: lookup, Mit skrivebord, Mine sager;
+:mod:`borgersag.lookup.cases`: case detail; :mod:`borgersag.lookup.documents`: the one
+download path), the key kinds each channel takes (:mod:`borgersag.lookup.channels`) and
+the ports the channels fill in (:mod:`borgersag.lookup.ports`).
 
 May import: :mod:`borgersag.audit`, :mod:`borgersag.people`, :mod:`borgersag.config`,
 :mod:`borgersag.sdk`, :mod:`borgersag.domain`, :mod:`borgersag.runtime`.

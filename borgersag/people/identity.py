@@ -19,6 +19,7 @@ from typing import Any
 
 from borgersag.domain.keys import InvalidKey, Key, KeyKind, parse_key
 from borgersag.domain.model import Sensitivity
+from borgersag.people.permissions import Permission
 
 __all__ = [
     "ASSURANCE_LEVELS",
@@ -48,12 +49,9 @@ class Audience(StrEnum):
 ASSURANCE_LEVELS = ("low", "substantial", "high")
 """NSIS levels of assurance, weakest first."""
 
-PERMISSIONS = {
-    "opslag": "slå borgere op og se deres sager",
-    "administration": "se og styre kildernes drift",
-    "se_beskyttet_adresse": "se adressen på personer med adressebeskyttelse",
-}
-"""What a caseworker role may grant (the role catalogue's ``permissions``)."""
+PERMISSIONS = {permission.value: permission.description for permission in Permission}
+"""What a caseworker role may grant (the role catalogue's ``permissions``), by name; the
+names of :class:`~borgersag.people.permissions.Permission`."""
 
 
 class IdentityRefused(Exception):
@@ -188,17 +186,23 @@ class Role:
 
     name: str
     title: str
-    permissions: frozenset[str]
+    permissions: frozenset[Permission]
     members: frozenset[str] = frozenset()  # medarbejdernumre given this role by config
     restrictions: Restrictions | None = None
+
+    def __post_init__(self) -> None:
+        # Config hands over the catalogue's strings; a name that is no Permission raises.
+        object.__setattr__(self, "permissions", frozenset(map(Permission, self.permissions)))
 
 
 def default_roles() -> dict[str, Role]:
     """The catalogue used when config names no roles."""
     return {
-        "sagsbehandler": Role("sagsbehandler", "Sagsbehandler", frozenset({"opslag"})),
+        "sagsbehandler": Role("sagsbehandler", "Sagsbehandler", frozenset({Permission.OPSLAG})),
         "administrator": Role(
-            "administrator", "Administrator", frozenset({"opslag", "administration"})
+            "administrator",
+            "Administrator",
+            frozenset({Permission.OPSLAG, Permission.ADMINISTRATION}),
         ),
     }
 
@@ -222,8 +226,11 @@ class User:
     medarbejdernummer: str = ""
     unit: str = ""
     roles: tuple[str, ...] = ()
-    permissions: frozenset[str] = frozenset()
+    permissions: frozenset[Permission] = frozenset()
     restrictions: Restrictions = Restrictions()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "permissions", frozenset(map(Permission, self.permissions)))
 
     @property
     def is_citizen(self) -> bool:
@@ -235,7 +242,7 @@ class User:
         """True for municipal staff."""
         return self.kind is Audience.CASEWORKER
 
-    def may(self, permission: str) -> bool:
+    def may(self, permission: Permission) -> bool:
         """Whether a caseworker's roles grant ``permission`` (citizens: never)."""
         return self.is_caseworker and permission in self.permissions
 
@@ -277,7 +284,7 @@ class User:
                 medarbejdernummer=str(data.get("medarbejdernummer", "")),
                 unit=str(data.get("unit", "")),
                 roles=tuple(str(r) for r in data.get("roles", ())),
-                permissions=frozenset(str(p) for p in data.get("permissions", ())),
+                permissions=Permission.known(data.get("permissions", ())),
                 restrictions=Restrictions(
                     kle_prefixes=tuple(restrictions.get("kle_prefixes", ())),
                     units=tuple(restrictions.get("units", ())),

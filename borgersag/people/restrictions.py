@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from borgersag.domain.model import Case, Document, Overview, Party, SourceResult, SourceStatus
 from borgersag.people.identity import Restrictions, User
+from borgersag.people.permissions import Permission
 
 __all__ = [
     "PROTECTED_ADDRESS",
@@ -39,7 +40,7 @@ __all__ = [
 PROTECTED_ADDRESS = "Adressebeskyttet"
 """Shown instead of the address of a person with name and address protection."""
 
-SEE_PROTECTED_ADDRESS = "se_beskyttet_adresse"
+SEE_PROTECTED_ADDRESS = Permission.SE_BESKYTTET_ADRESSE
 """The permission that lets a role see protected persons' addresses."""
 
 

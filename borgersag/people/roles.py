@@ -24,7 +24,7 @@ ROLE_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "permissions",
         list,
-        "What the role may do: opslag, administration, se_beskyttet_adresse.",
+        "What the role may do: opslag, administration, se_beskyttet_adresse, se_kollegers_sager.",
     ),
     Setting(
         "members",

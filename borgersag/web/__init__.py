@@ -2,8 +2,9 @@
 
 :func:`create_app` builds the app; nothing happens at import time. Each part wires
 itself in with ``init_app(app)``. The app keeps the
-:class:`~borgersag.lookup.portal.Portal` in ``app.extensions["borgersag"]`` and the overview
-store in ``app.extensions["borgersag.overviews"]``.
+:class:`~borgersag.lookup.portal.Portal` in ``app.extensions["borgersag"]``, the overview
+store in ``app.extensions["borgersag.overviews"]`` and the use cases' settings in
+``app.extensions["borgersag.settings"]`` (see :mod:`borgersag.web.channel`).
 
 The outermost layer with the CLI: pages, the JSON API, login, sessions, rate limits, the
 operations page. Views only translate HTTP; what a request does is a use case in
@@ -29,7 +30,7 @@ from borgersag.audit.section import AUDIT
 from borgersag.config.loader import Config, load_config
 from borgersag.runtime import logmask
 from borgersag.sdk.http import request_id
-from borgersag.web import api, citizen, csrf, errors, limits, operations, present
+from borgersag.web import api, channel, citizen, csrf, errors, limits, operations, present
 from borgersag.web import auditing as audit
 from borgersag.web import caseworker as views
 from borgersag.web import login as auth
@@ -112,6 +113,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         vendor_js=VENDOR_JS,
         sandbox_mode=config.has_table("sandbox"),
     )
+    channel.init_app(app, config)  # the use cases' settings, read once
     init_sessions(app, config.section(SESSIONS))
     audit.init_app(app, config.section(AUDIT))
 

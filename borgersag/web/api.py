@@ -2,7 +2,8 @@
 
 Same sign-in as the pages (401 JSON without it). Lookups are POSTed as JSON, so a key
 never enters a URL; the overview is kept under the same opaque token the pages use, and
-restricted the same way (:func:`borgersag.web.caseworker.keep_overview`).
+made by the same use case as the form's (:func:`borgersag.lookup.usecases.look_up`, with
+the key kinds the API channel takes: :data:`borgersag.lookup.channels.CHANNELS`).
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, request, url_for
+from flask import Blueprint, Flask, g, jsonify, request, url_for
 
-from borgersag.domain.keys import InvalidKey, KeyKind, parse_key
 from borgersag.domain.serialize import overview_to_dict
-from borgersag.web.caseworker import check_purpose, keep_overview, portal, purposes, stored_overview
+from borgersag.lookup.channels import Channel, Rejected
+from borgersag.lookup.ports import StoredOverview
+from borgersag.lookup.usecases import look_up
+from borgersag.web.caseworker import purposes, stored_overview
+from borgersag.web.channel import context
 from borgersag.web.errors import error_response
 from borgersag.web.login import caseworker_required
-from borgersag.web.overviews import StoredOverview
 from borgersag.web.wording import source_texts
 
 __all__ = ["init_app"]
@@ -25,8 +28,9 @@ __all__ = ["init_app"]
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 
-def _bad_request(field: str | None, message: str) -> Any:
-    return jsonify(error={"field": field, "message": message}), 400
+def _bad_request(field: str | None, message: str, status: int = 400) -> Any:
+    body = {"field": field, "message": message, "request_id": g.get("request_id")}
+    return jsonify(error=body), status
 
 
 def _body(token: str, entry: StoredOverview) -> dict[str, Any]:
@@ -50,23 +54,17 @@ def create_overview() -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _bad_request(None, 'Forventede et JSON-objekt: {"kind": ..., "value": ...}.')
-    kind, value = body.get("kind"), body.get("value")
-    if not isinstance(kind, str) or kind not in {k.value for k in KeyKind}:
-        kinds = ", ".join(k.value for k in KeyKind)
-        return _bad_request("kind", f"Ukendt nøgletype; brug en af: {kinds}.")
-    if not isinstance(value, str):
-        return _bad_request("value", "Værdien skal være en tekst.")
     try:
-        key = parse_key(kind, value)
-    except InvalidKey as exc:
-        return _bad_request("value", exc.message)
-    try:
-        purpose = check_purpose(body.get("purpose"))
-    except ValueError as exc:
+        kept = look_up(
+            context(), Channel.API, body.get("kind"), body.get("value"), body.get("purpose")
+        )
+    except Rejected as exc:
+        message = exc.message
         choices, _required = purposes()
-        allowed = f" Brug en af: {', '.join(choices)}." if choices else ""
-        return _bad_request("purpose", f"{exc}{allowed}")
-    token, entry = keep_overview(portal().lookup(key), purpose)
+        if exc.field == "purpose" and choices:
+            message = f"{message} Brug en af: {', '.join(choices)}."
+        return _bad_request(exc.field, message, exc.status)
+    token, entry = kept.token, kept.entry
     response = jsonify(_body(token, entry))
     response.status_code = 201
     response.headers["Location"] = url_for("api_v1.get_overview", token=token)

@@ -78,9 +78,9 @@ def record(
 
     ``user`` defaults to the signed-in user (``anonymous=True`` records no actor).
     """
-    from borgersag.web.login import current_user
-
-    actor = None if anonymous else (user or current_user())
+    # The signed-in user, as web.login puts it on ``g`` (read here, not imported, so
+    # that login may record and auditing never needs login).
+    actor = None if anonymous else (user or g.get("user"))
     event = AuditEvent.for_user(
         kind,
         actor,

@@ -1,33 +1,57 @@
-"""Rate limits on login and lookups, with Flask-Limiter.
+"""Rate limits, declared once: logins per client address, fan-outs per signed-in user.
 
-A lookup joins a person's data from every system, so a caseworker who looks people up
-faster than anyone reads is either a script or a leak in progress; a login endpoint
-hammered from one address is an attack. Limits per minute:
+A lookup joins a person's data from every system, so someone who looks people up faster
+than anyone reads is either a script or a leak in progress; a login endpoint hammered
+from one address is an attack. :data:`POLICIES` declares the limits (per minute, from
+``[limits]``), and :func:`charge` is the one way either is counted:
 
-* starting a login and its callback, per client address;
-* lookups (the form and the JSON API), per signed-in user.
+* **Fan-outs** — every request that asks every source (the lookup form, the JSON API,
+  Mit skrivebord, Mine sager and its case and document pages) — are charged by the use
+  cases themselves before they ask anyone (:func:`borgersag.lookup.usecases.fan_out`,
+  through :class:`LookupQuota`). No list of endpoints to keep up to date: a new page
+  that fans out is limited because it can only fan out through a use case, and
+  ``tests/test_limits.py`` checks every route the app has.
+* **Logins** — starting a login and its callback — are charged per client address by
+  the :func:`limited` decorator on those two routes.
 
-The counters live in memory (one process) or in Redis (``storage_url``), so that several
-workers and machines count together. A request over the limit gets a Danish page (or
-JSON under /api/) with ``Retry-After``; the limit itself is logged without personal data.
+The counters live in Flask-Limiter's storage: memory (one process) or Redis
+(``storage_url``), so that several workers and machines count together. A request over
+a limit gets a Danish page (or JSON under /api/) with ``Retry-After``; the limit itself
+is logged without personal data.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_limiter import Limiter
-from flask_limiter.errors import RateLimitExceeded
+from limits import RateLimitItemPerMinute
 
+from borgersag.lookup.ports import QuotaExceeded
+from borgersag.people.identity import User
 from borgersag.sdk.errors import ConfigError
 from borgersag.sdk.settings import Setting, validate_table
 
 if TYPE_CHECKING:
     from borgersag.web.sections import LimitSettings
 
-__all__ = ["LIMIT_SETTINGS", "init_app", "validate_limit_settings"]
+__all__ = [
+    "LIMIT_SETTINGS",
+    "LOGIN",
+    "LOOKUPS",
+    "POLICIES",
+    "LookupQuota",
+    "RatePolicy",
+    "charge",
+    "init_app",
+    "limited",
+    "validate_limit_settings",
+]
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +65,8 @@ LIMIT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "lookups_per_minute",
         int,
-        "Lookups (form and API) one signed-in user may make per minute. 0 turns it off.",
+        "Fan-outs (requests that ask every source: lookups by form and API, Mit skrivebord,"
+        " Mine sager and its pages) one signed-in user may make per minute. 0 turns it off.",
         default=30,
     ),
     Setting(
@@ -55,8 +80,31 @@ LIMIT_SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
-LOGIN_ENDPOINTS = ("auth.start", "auth.callback")
-LOOKUP_ENDPOINTS = ("web.lookup_post", "api_v1.create_overview")
+RETRY_AFTER_SECONDS = 60  # a moving one-minute window frees a place within a minute
+
+
+@dataclass(frozen=True, slots=True)
+class RatePolicy:
+    """One limit: its name (in counters and logs), the ``[limits]`` setting holding the
+    number per minute, and the Danish text shown when it is reached."""
+
+    name: str
+    setting: str
+    text: str
+
+
+LOGIN = RatePolicy(
+    "login",
+    "login_per_minute",
+    "Du har prøvet for mange gange på kort tid. Vent et minut, og prøv så igen.",
+)
+LOOKUPS = RatePolicy(
+    "lookups",
+    "lookups_per_minute",
+    "Du har lavet mange opslag på kort tid. Vent et minut, og prøv så igen.",
+)
+POLICIES: Mapping[str, RatePolicy] = {policy.name: policy for policy in (LOGIN, LOOKUPS)}
+"""Every rate limit the app has."""
 
 
 def validate_limit_settings(raw: Any, file: str) -> dict[str, Any]:
@@ -68,36 +116,72 @@ def validate_limit_settings(raw: Any, file: str) -> dict[str, Any]:
     return limits
 
 
+def charge(policy: RatePolicy, identity: str) -> None:
+    """Count one request against ``policy`` for ``identity`` (``…addr:…`` or ``user:…``).
+
+    Raises :class:`~borgersag.lookup.ports.QuotaExceeded` when it is one too many; a limit
+    of 0, or a limiter switched off (``enabled = False``), counts nothing.
+    """
+    per_minute = getattr(current_app.extensions["borgersag.limits"], policy.setting)
+    limiter: Limiter = current_app.extensions["borgersag.limiter"]
+    if not per_minute or not limiter.enabled:
+        return
+    if not limiter.limiter.hit(RateLimitItemPerMinute(per_minute), policy.name, identity):
+        log.warning(
+            "rate limit reached on %s (%s per minute) [request %s]",
+            policy.name,
+            per_minute,
+            g.get("request_id"),
+        )
+        raise QuotaExceeded(policy.name, RETRY_AFTER_SECONDS)
+
+
+class LookupQuota:
+    """The use cases' :class:`~borgersag.lookup.ports.Quota`: :data:`LOOKUPS` per user."""
+
+    def charge(self, user: User) -> None:
+        """Count one fan-out for ``user``."""
+        charge(LOOKUPS, f"user:{user.id}")
+
+
 def _client_address() -> str:
     return request.remote_addr or "-"
 
 
-def _user_or_address() -> str:
-    user = g.get("user")
-    return f"user:{user.id}" if user is not None else f"addr:{_client_address()}"
+def limited(policy: RatePolicy) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A route charged against ``policy`` per client address before it runs (logins).
+
+    Each route so marked counts on its own, as before: starting a login and completing
+    it are two routes, so ``login_per_minute`` logins fit in a minute. The wrapped view
+    carries ``rate_limit = policy``, so a test can read which routes are limited this way.
+    """
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            charge(policy, f"{request.endpoint}:addr:{_client_address()}")
+            return view(*args, **kwargs)
+
+        wrapped.rate_limit = policy  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
 
 
-def _too_many(exc: RateLimitExceeded) -> Any:
-    log.warning(
-        "rate limit reached on %s (%s) [request %s]",
-        request.endpoint,
-        exc.description,
-        g.get("request_id"),
-    )
-    text = (
-        "Du har prøvet for mange gange på kort tid. Vent et minut, og prøv så igen."
-        if request.endpoint in LOGIN_ENDPOINTS
-        else "Du har lavet mange opslag på kort tid. Vent et minut, og prøv så igen."
-    )
+def _too_many(exc: QuotaExceeded) -> Any:
+    policy = POLICIES.get(exc.policy, LOOKUPS)
     if request.path.startswith("/api/"):
-        response = jsonify(error={"field": None, "message": text})
+        body = {"field": None, "message": policy.text, "request_id": g.get("request_id")}
+        response = jsonify(error=body)
     else:
-        response = render_template("error.html", code=429, title="For mange forsøg", text=text)
-    return response, 429, {"Retry-After": "60"}
+        response = render_template(
+            "error.html", code=429, title="For mange forsøg", text=policy.text
+        )
+    return response, 429, {"Retry-After": str(exc.retry_after)}
 
 
 def init_app(app: Flask, settings: LimitSettings) -> None:
-    """Put the limits on the login and lookup endpoints (call after they are registered)."""
+    """Open the counters' storage and answer a limit reached with the Danish 429."""
     limiter = Limiter(
         key_func=_client_address,
         app=app,
@@ -106,16 +190,5 @@ def init_app(app: Flask, settings: LimitSettings) -> None:
         headers_enabled=False,
     )
     app.extensions["borgersag.limiter"] = limiter
-    rules = (
-        (LOGIN_ENDPOINTS, settings.login_per_minute, _client_address, None),
-        (LOOKUP_ENDPOINTS, settings.lookups_per_minute, _user_or_address, ["POST"]),
-    )
-    for endpoints, per_minute, key_func, methods in rules:
-        if not per_minute:
-            continue
-        for endpoint in endpoints:
-            view = app.view_functions[endpoint]
-            app.view_functions[endpoint] = limiter.limit(
-                f"{per_minute}/minute", key_func=key_func, methods=methods
-            )(view)
-    app.register_error_handler(RateLimitExceeded, _too_many)
+    app.extensions["borgersag.limits"] = settings
+    app.register_error_handler(QuotaExceeded, _too_many)

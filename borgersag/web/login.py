@@ -52,9 +52,11 @@ from borgersag.people.identity import (
     citizen_from_claims,
 )
 from borgersag.people.oidc import LoginError, PendingLogin, Provider
+from borgersag.people.permissions import Permission
 from borgersag.people.sections import AUTH, ROLES, LoginSettings
 from borgersag.sdk.errors import ConfigError
 from borgersag.web import auditing as audit
+from borgersag.web.limits import LOGIN, limited
 from borgersag.web.sections import SESSIONS
 from borgersag.web.sessions import end_session, rotate_session
 
@@ -173,13 +175,13 @@ def _guard(check: Callable[[User], bool]) -> Callable[[Callable[..., Any]], Call
 login_required = _guard(lambda user: True)
 """Any signed-in person."""
 
-caseworker_required = _guard(lambda user: user.may("opslag"))
+caseworker_required = _guard(lambda user: user.may(Permission.OPSLAG))
 """A caseworker whose roles allow lookups."""
 
 citizen_required = _guard(lambda user: user.is_citizen)
 """A citizen signed in with MitID."""
 
-administrator_required = _guard(lambda user: user.may("administration"))
+administrator_required = _guard(lambda user: user.may(Permission.ADMINISTRATION))
 """A caseworker whose roles allow operations (the source health page, kill switches)."""
 
 
@@ -219,6 +221,7 @@ def login() -> Any:
 
 
 @bp.get("/log-ind/<audience>")
+@limited(LOGIN)
 def start(audience: str) -> Any:
     """Send the browser to the provider for ``audience``."""
     try:
@@ -236,6 +239,7 @@ def start(audience: str) -> Any:
 
 
 @bp.get("/log-ind/svar")
+@limited(LOGIN)
 def callback() -> Any:
     """The provider sends the browser back here with a code (or an error)."""
     state = request.args.get("state", "")

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from borgersag.domain.model import Overview
+from borgersag.lookup.ports import StoredOverview
 
 __all__ = ["OverviewStore", "StoredOverview", "is_token"]
 
@@ -31,16 +32,6 @@ def is_token(text: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredOverview:
-    """What a lookup left under its token: the overview, how many cases were hidden from
-    the user who made it, and the purpose they gave (``None``: none asked or chosen)."""
-
-    overview: Overview
-    hidden_count: int = 0
-    purpose: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class _Entry:
     owner: str
     stored: StoredOverview
@@ -48,7 +39,8 @@ class _Entry:
 
 
 class OverviewStore:
-    """A thread-safe, size-bounded TTL map from token to (owner, overview)."""
+    """A thread-safe, size-bounded TTL map from token to (owner, overview); the use
+    cases' :class:`~borgersag.lookup.ports.OverviewKeeper`."""
 
     def __init__(
         self,

@@ -25,6 +25,7 @@ from borgersag.domain.model import (
     SourceStatus,
 )
 from borgersag.people.identity import Restrictions
+from borgersag.people.permissions import Permission
 from borgersag.web.wording import age_text, source_explanation, status_label
 
 __all__ = [
@@ -209,4 +210,5 @@ def init_app(app: Flask) -> None:
         progress_stages=progress_stages,
         safe_url=safe_url,
         Progress=Progress,
+        Permission=Permission,
     )

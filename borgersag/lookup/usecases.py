@@ -1,0 +1,229 @@
+"""The lookups every channel calls: look up → restrict → audit → keep, in one place.
+
+Plain Python, no Flask: each use case gets a :class:`~borgersag.lookup.ports.Context`
+(portal, audit recorder, overview store, quota, user, settings) and returns plain values
+or raises :class:`~borgersag.lookup.channels.Rejected` (input or a key the person may
+not look up), :class:`~borgersag.lookup.ports.QuotaExceeded` (too many fan-outs) or
+whatever the recorder raises when the audit log is unavailable. The views only turn
+HTTP into arguments and these results into pages or JSON.
+
+Every fan-out — a question to every source at once — goes through :func:`fan_out`,
+which charges the user's quota first. So a new page that asks every source is rate
+limited by construction; ``tests/test_limits.py`` proves it for every route the app has.
+
+Order matters and is the same everywhere: the key is checked against the channel's
+policy (:data:`~borgersag.lookup.channels.CHANNELS`), the quota charged, the sources
+asked, the answer restricted to what the person may see, the access recorded (and
+committed) and only then kept or returned. Case details and documents are in
+:mod:`borgersag.lookup.cases`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from borgersag.audit import source_outcomes
+from borgersag.domain.keys import Key, KeyKind
+from borgersag.domain.model import Case, Overview
+from borgersag.lookup.channels import Channel, Rejected, authorise, own_key, parse
+from borgersag.lookup.ports import Context, LookupSettings, StoredOverview
+from borgersag.people.citizen_view import CitizenOverview, citizen_view
+from borgersag.people.restrictions import restrict
+
+__all__ = [
+    "DESK_PURPOSE",
+    "PURPOSE_ERROR",
+    "Desk",
+    "Kept",
+    "MyCases",
+    "check_purpose",
+    "desk",
+    "fan_out",
+    "find_case",
+    "look_up",
+    "my_cases",
+    "stored_overview",
+]
+
+PURPOSE_ERROR = "Vælg formålet med opslaget."
+DESK_PURPOSE = "Eget skrivebord"
+NO_EMPLOYEE_NUMBER = (
+    "Dit login har intet gyldigt medarbejdernummer",
+    "Mit skrivebord finder dine sager ud fra dit medarbejdernummer, og dit login"
+    " indeholdt ikke et, vi kan bruge. Kontakt din systemadministrator.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A lookup's result as kept: its token and what is stored under it."""
+
+    token: str
+    entry: StoredOverview
+
+
+def fan_out(ctx: Context, key: Key) -> Overview:
+    """Ask every source about ``key`` — the one way a use case does — charging the
+    user's quota first (:class:`~borgersag.lookup.ports.QuotaExceeded`: nobody asked)."""
+    ctx.quota.charge(ctx.user)
+    return ctx.portal.lookup(key)
+
+
+def check_purpose(settings: LookupSettings, raw: object) -> str | None:
+    """The purpose (formål) a lookup names, or ``None`` when it names none and none is
+    required; :class:`Rejected` (field ``purpose``, :data:`PURPOSE_ERROR`) when a required
+    one is missing or the value is not one of the configured purposes."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if settings.purpose_required:
+            raise Rejected({"purpose": PURPOSE_ERROR})
+        return None
+    if not isinstance(raw, str) or raw.strip() not in settings.purposes:
+        raise Rejected({"purpose": PURPOSE_ERROR})
+    return raw.strip()
+
+
+def look_up(ctx: Context, channel: Channel, kind: object, value: object, purpose: object) -> Kept:
+    """A caseworker's lookup through the form or the API: checked, asked, restricted,
+    recorded and kept.
+
+    Raises :class:`Rejected`: 400 with every field at fault (kind or value, and
+    purpose), or 403 when the key is not one this person may look up (a colleague's
+    medarbejdernummer without the permission) — recorded as refused.
+    """
+    errors: dict[str | None, str] = {}
+    key = chosen = None
+    try:
+        key = parse(channel, kind, value)
+    except Rejected as exc:
+        errors.update(exc.errors)
+    try:
+        chosen = check_purpose(ctx.settings, purpose)
+    except Rejected as exc:
+        errors.update(exc.errors)
+    if errors or key is None:
+        raise Rejected(errors)
+    try:
+        key = authorise(channel, ctx.user, key)
+    except Rejected:
+        ctx.record(
+            "refused",
+            user=ctx.user,
+            subject=key,
+            detail=f"opslag af {key.kind.label.lower()} afvist ({channel.value})",
+        )
+        raise
+    return keep(ctx, fan_out(ctx, key), chosen)
+
+
+def keep(ctx: Context, overview: Overview, purpose: str | None) -> Kept:
+    """Keep what the user may see of ``overview``: restrict, record (committed), store.
+
+    The one way a lookup's result is kept: hidden cases are dropped here, before anything
+    can link to them, and nothing is stored when the audit record fails.
+    """
+    view = restrict(overview, ctx.user)
+    found = view.overview
+    ctx.record(
+        "lookup",
+        user=ctx.user,
+        subject=found.subject,
+        purpose=purpose,
+        sources=source_outcomes(found.sources),
+        case_ids=[case.id for case in found.cases],
+    )
+    token = ctx.overviews.put(ctx.user.id, found, hidden_count=view.hidden_count, purpose=purpose)
+    return Kept(token, StoredOverview(found, view.hidden_count, purpose))
+
+
+def stored_overview(ctx: Context, token: str) -> StoredOverview | None:
+    """The user's overview under ``token``, or ``None`` (unknown, expired, another's).
+
+    The rules are applied again with the user's current rights, so a token made under
+    wider rights (an earlier login) shows no more than the user may see now.
+    """
+    entry = ctx.overviews.entry(token, ctx.user.id)
+    if entry is None:
+        return None
+    view = restrict(entry.overview, ctx.user)
+    return StoredOverview(view.overview, entry.hidden_count + view.hidden_count, entry.purpose)
+
+
+def find_case(overview: Overview, case_id: str) -> Case | None:
+    """The case in ``overview`` with ``case_id`` (its own id or a joined source's id)."""
+    for case in overview.cases:
+        if case.id == case_id or case_id in case.also_known_as:
+            return case
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Desk:
+    """ "Mit skrivebord": the kept lookup and its cases in the order the page shows them."""
+
+    kept: Kept
+    open_cases: tuple[Case, ...]  # with a deadline first (soonest first), then newest
+    closed_count: int
+    systems: frozenset[str]
+
+
+def desk(ctx: Context) -> Desk:
+    """The caseworker's own cases in every system: a lookup on their own
+    medarbejdernummer, kept and audited like any other (purpose :data:`DESK_PURPOSE`).
+
+    Raises :class:`Rejected` (400, titled) when the sign-in holds no usable number.
+    """
+    own = own_key(ctx.user, KeyKind.MEDARBEJDER)
+    if own is None:
+        title, text = NO_EMPLOYEE_NUMBER
+        raise Rejected({None: text}, title=title)
+    kept = keep(ctx, fan_out(ctx, authorise(Channel.DESK, ctx.user, own)), DESK_PURPOSE)
+    cases = kept.entry.overview.cases
+    with_deadline = sorted((c for c in cases if c.is_open and c.deadline), key=_deadline)
+    without = sorted(
+        (c for c in cases if c.is_open and not c.deadline),
+        key=lambda c: c.opened or dt.date.min,
+        reverse=True,
+    )
+    return Desk(
+        kept,
+        (*with_deadline, *without),
+        sum(1 for c in cases if not c.is_open),
+        frozenset(c.source for c in cases),
+    )
+
+
+def _deadline(case: Case) -> dt.date:
+    return case.deadline or dt.date.max
+
+
+@dataclass(frozen=True, slots=True)
+class MyCases:
+    """A citizen's lookup: what they may see, and the overview it was made from (whose
+    cases the details are merged with; never shown)."""
+
+    view: CitizenOverview
+    overview: Overview
+
+
+def my_cases(ctx: Context, *, record_lookup: bool = False) -> MyCases:
+    """The signed-in citizen's own cases; the key comes from their sign-in only.
+
+    With ``record_lookup`` (the list page) the lookup is recorded, committed, before
+    anything is returned; a case or document page records its own access instead.
+    """
+    own = own_key(ctx.user, KeyKind.CPR)
+    if own is None:
+        raise Rejected({None: "Dit login indeholder intet CPR-nummer."}, status=403)
+    key = authorise(Channel.CITIZEN, ctx.user, own)
+    overview = fan_out(ctx, key)
+    view = citizen_view(overview, key, ctx.settings.citizen)
+    if record_lookup:
+        ctx.record(
+            "lookup",
+            user=ctx.user,
+            subject=key,
+            sources=source_outcomes(overview.sources),
+            case_ids=[case.id for case in view.cases],
+        )
+    return MyCases(view, overview)
