@@ -30,10 +30,19 @@ from borgersag.audit.section import AUDIT
 from borgersag.config.loader import Config, load_config
 from borgersag.runtime import logmask
 from borgersag.sdk.http import request_id
-from borgersag.web import api, channel, citizen, csrf, errors, limits, operations, present
-from borgersag.web import auditing as audit
-from borgersag.web import caseworker as views
-from borgersag.web import login as auth
+from borgersag.web import (
+    api,
+    auditing,
+    caseworker,
+    channel,
+    citizen,
+    csrf,
+    errors,
+    limits,
+    login,
+    operations,
+    present,
+)
 from borgersag.web.overviews import OverviewStore
 from borgersag.web.sections import LIMITS, SESSIONS
 from borgersag.web.sessions import init_sessions
@@ -115,12 +124,12 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     )
     channel.init_app(app, config)  # the use cases' settings, read once
     init_sessions(app, config.section(SESSIONS))
-    audit.init_app(app, config.section(AUDIT))
+    auditing.init_app(app, config.section(AUDIT))
 
     app.before_request(_start_request)
     app.after_request(_secure_headers)
     app.teardown_request(_end_request)
-    for part in (errors, present, csrf, auth, views, citizen, operations, api):
+    for part in (errors, present, csrf, login, caseworker, citizen, operations, api):
         part.init_app(app)
     csrf.exempt_blueprint(app, api.bp.name)  # JSON only: a cross-site form cannot send it
     limits.init_app(app, config.section(LIMITS))
@@ -153,7 +162,7 @@ def _end_request(_exc: BaseException | None) -> None:
 def _secure_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Request-ID", g.get("request_id", ""))
-    providers = "".join(f" {o}" for o in sorted(auth.form_action_origins(current_app)))
+    providers = "".join(f" {o}" for o in sorted(login.form_action_origins(current_app)))
     policy = CONTENT_SECURITY_POLICY.format(providers=providers)
     headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Content-Type-Options", "nosniff")

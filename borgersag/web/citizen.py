@@ -29,7 +29,7 @@ from borgersag.people.citizen_view import (
     step_explanation,
     step_label,
 )
-from borgersag.web import auditing as audit
+from borgersag.web import auditing
 from borgersag.web.channel import context, send_download
 from borgersag.web.errors import error_response
 from borgersag.web.login import citizen_required, current_user
@@ -126,7 +126,7 @@ def seen_by() -> Any:
     except ValueError:
         page = 1
     try:
-        rows, total = audit.audit_log().lookups_of(
+        rows, total = auditing.audit_log().lookups_of(
             subject_key(user.cpr), page=page, per_page=SEEN_PER_PAGE
         )
     except AuditUnavailable:

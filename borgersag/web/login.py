@@ -55,7 +55,7 @@ from borgersag.people.oidc import LoginError, PendingLogin, Provider
 from borgersag.people.permissions import Permission
 from borgersag.people.sections import AUTH, ROLES, LoginSettings
 from borgersag.sdk.errors import ConfigError
-from borgersag.web import auditing as audit
+from borgersag.web import auditing
 from borgersag.web.limits import LOGIN, limited
 from borgersag.web.sections import SESSIONS
 from borgersag.web.sessions import end_session, rotate_session
@@ -163,7 +163,7 @@ def _guard(check: Callable[[User], bool]) -> Callable[[Callable[..., Any]], Call
                 reason = {"udloebet": 1} if g.get("session_expired") else {}
                 return redirect(url_for("auth.login", **reason), code=303)
             if not check(user):
-                audit.record("refused", detail=f"ingen adgang til {request.endpoint}")
+                auditing.record("refused", detail=f"ingen adgang til {request.endpoint}")
                 abort(403)
             return view(*args, **kwargs)
 
@@ -285,7 +285,7 @@ def callback() -> Any:
         return _refused(audience, exc.code, exc.reason, exc.detail)
     except IdentityRefused as exc:
         return _refused(audience, exc.code, None, "identity refused", message=exc.message)
-    audit.record("login", user=user, detail=f"login via {login_.provider.issuer}")
+    auditing.record("login", user=user, detail=f"login via {login_.provider.issuer}")
     rotate_session()
     session.clear()
     session["user"] = user.to_session()
@@ -320,7 +320,7 @@ def _refused(
         audience.value if audience else "-",
     )
     if code != "cancelled":
-        audit.record(
+        auditing.record(
             "refused", anonymous=True, detail=f"login {audience.value if audience else '-'}: {code}"
         )
     if status is None:
@@ -344,7 +344,7 @@ def logout() -> Any:
     audience = session.get("_login")
     had_user = current_user() is not None
     if had_user:
-        audit.record("logout")
+        auditing.record("logout")
     end_session()
     if had_user:
         log.info("signed out")
