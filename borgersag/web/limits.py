@@ -34,14 +34,11 @@ from limits import RateLimitItemPerMinute
 
 from borgersag.lookup.ports import QuotaExceeded
 from borgersag.people.identity import User
-from borgersag.sdk.errors import ConfigError
-from borgersag.sdk.settings import Setting, validate_table
 
 if TYPE_CHECKING:
     from borgersag.web.sections import LimitSettings
 
 __all__ = [
-    "LIMIT_SETTINGS",
     "LOGIN",
     "LOOKUPS",
     "POLICIES",
@@ -50,35 +47,10 @@ __all__ = [
     "charge",
     "init_app",
     "limited",
-    "validate_limit_settings",
 ]
 
 log = logging.getLogger(__name__)
 
-LIMIT_SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "login_per_minute",
-        int,
-        "Logins a client address may start (and complete) per minute. 0 turns the limit off.",
-        default=20,
-    ),
-    Setting(
-        "lookups_per_minute",
-        int,
-        "Fan-outs (requests that ask every source: lookups by form and API, Mit skrivebord,"
-        " Mine sager and its pages) one signed-in user may make per minute. 0 turns it off.",
-        default=30,
-    ),
-    Setting(
-        "storage_url",
-        str,
-        "Where the counters live: 'memory://' (this process) or a Redis URL such as"
-        " 'redis://127.0.0.1:6379/0' (shared by every worker and machine; use ${ENV_VAR}"
-        " for a password).",
-        default="memory://",
-        secret=True,
-    ),
-)
 
 RETRY_AFTER_SECONDS = 60  # a moving one-minute window frees a place within a minute
 
@@ -105,15 +77,6 @@ LOOKUPS = RatePolicy(
 )
 POLICIES: Mapping[str, RatePolicy] = {policy.name: policy for policy in (LOGIN, LOOKUPS)}
 """Every rate limit the app has."""
-
-
-def validate_limit_settings(raw: Any, file: str) -> dict[str, Any]:
-    """Check ``[limits]``; raises :class:`ConfigError` naming the key."""
-    limits = validate_table(LIMIT_SETTINGS, raw, file, "limits.")
-    url = limits["storage_url"]
-    if not url.startswith(("memory://", "redis://", "rediss://")):
-        raise ConfigError(file, "limits.storage_url", "'memory://' or a redis:// or rediss:// URL")
-    return limits
 
 
 def charge(policy: RatePolicy, identity: str) -> None:

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 from borgersag.runtime.statedir import NotPrivate, private_state_dir
 
 if TYPE_CHECKING:
-    from borgersag.web.sessions import SessionSettings
+    from borgersag.web.sections import SessionSettings
 
 __all__ = [
     "MemorySessionStore",

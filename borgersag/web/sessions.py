@@ -40,9 +40,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -61,8 +59,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import CallbackDict
 from wtforms.validators import ValidationError
 
-from borgersag.sdk.errors import ConfigError
-from borgersag.sdk.settings import Setting, validate_table
+from borgersag.web.sections import SessionSettings
 from borgersag.web.session_stores import (
     SessionStore,
     SessionStoreUnavailable,
@@ -71,85 +68,17 @@ from borgersag.web.session_stores import (
 )
 
 __all__ = [
-    "SESSION_SETTINGS",
     "ServerSession",
     "ServerSessionInterface",
-    "SessionSettings",
     "end_session",
     "init_sessions",
     "rotate_session",
     "session_timing",
-    "validate_session_settings",
 ]
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("sqlite", "redis", "memory")
-COOKIE_SECURE_MODES = ("auto", "always", "never")
-
-SESSION_SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "backend",
-        str,
-        "Where sessions are kept: 'sqlite' (a file on this machine; fine for one server"
-        " with several workers), 'redis' (needed when several servers share the load) or"
-        " 'memory' (tests only: lost on restart, not shared between workers).",
-        default="sqlite",
-    ),
-    Setting(
-        "path",
-        str,
-        "The SQLite file for sessions. Empty: borgersag-sessions.sqlite3 in a private"
-        " folder under the system's temporary directory (sessions end when it is"
-        " cleaned, e.g. at reboot).",
-        default="",
-    ),
-    Setting(
-        "redis_url",
-        str,
-        "The Redis server for sessions, e.g. redis://127.0.0.1:6379/0 (rediss:// for TLS)."
-        " May hold a password: use ${ENV_VAR}.",
-        default="redis://127.0.0.1:6379/0",
-        secret=True,
-    ),
-    Setting(
-        "idle_minutes",
-        float,
-        "Sign a person out after this many minutes without any request.",
-        default=15.0,
-    ),
-    Setting(
-        "warning_minutes",
-        float,
-        "Show the 'Du bliver snart logget ud' warning this many minutes before the idle"
-        " sign-out. Must be less than idle_minutes; 0 shows no warning.",
-        default=2.0,
-    ),
-    Setting(
-        "absolute_hours",
-        float,
-        "Sign a person out this many hours after they signed in, even if they are active.",
-        default=8.0,
-    ),
-    Setting(
-        "cookie_name",
-        str,
-        "Name of the session cookie (letters, digits, - and _).",
-        default="borgersag_session",
-    ),
-    Setting(
-        "cookie_secure",
-        str,
-        "When the cookie is marked Secure (sent over HTTPS only): 'auto' (when the request"
-        " came over HTTPS; behind a proxy that terminates TLS the proxy must say so),"
-        " 'always' or 'never'.",
-        default="auto",
-    ),
-)
-
-_COOKIE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SID_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): 256 bits
-_REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 # A record outlives its limit by this much, so a person who comes back a little late is
 # told that (and why) they were signed out instead of just meeting the sign-in page.
@@ -161,56 +90,6 @@ TOUCH_INTERVAL_SECONDS = 5.0
 # Requests that do not count as activity: checking the time left, and a refused "forny"
 # (a successful one sets ``refresh``).
 _NOT_ACTIVITY = frozenset({"sessions.status", "sessions.forny"})
-
-
-@dataclass(frozen=True, slots=True)
-class SessionSettings:
-    """The validated ``[sessions]`` table (see :data:`SESSION_SETTINGS`)."""
-
-    backend: str
-    path: str
-    redis_url: str = field(repr=False)
-    idle_minutes: float
-    warning_minutes: float
-    absolute_hours: float
-    cookie_name: str
-    cookie_secure: str
-
-
-def validate_session_settings(raw: Any, file: str) -> SessionSettings:
-    """Validate the ``[sessions]`` table; raise :class:`ConfigError` naming the bad key."""
-    settings = validate_table(SESSION_SETTINGS, raw, file, "sessions.")
-    if settings["backend"] not in BACKENDS:
-        raise ConfigError(
-            file, "sessions.backend", f"one of {', '.join(BACKENDS)}, got {settings['backend']!r}"
-        )
-    if settings["idle_minutes"] == 0:
-        raise ConfigError(file, "sessions.idle_minutes", "a number of minutes greater than 0")
-    if settings["absolute_hours"] == 0:
-        raise ConfigError(file, "sessions.absolute_hours", "a number of hours greater than 0")
-    if settings["warning_minutes"] >= settings["idle_minutes"]:
-        raise ConfigError(
-            file,
-            "sessions.warning_minutes",
-            f"less than sessions.idle_minutes ({settings['idle_minutes']:g})",
-        )
-    if settings["cookie_secure"] not in COOKIE_SECURE_MODES:
-        raise ConfigError(
-            file,
-            "sessions.cookie_secure",
-            f"one of {', '.join(COOKIE_SECURE_MODES)}, got {settings['cookie_secure']!r}",
-        )
-    if not _COOKIE_NAME_RE.fullmatch(settings["cookie_name"]):
-        raise ConfigError(
-            file, "sessions.cookie_name", "1 to 64 letters, digits, - or _ (a cookie name)"
-        )
-    if settings["backend"] == "redis" and urlsplit(settings["redis_url"]).scheme not in (
-        _REDIS_SCHEMES
-    ):
-        raise ConfigError(
-            file, "sessions.redis_url", "a URL starting with redis://, rediss:// or unix://"
-        )
-    return SessionSettings(**settings)
 
 
 # --- the Flask session ----------------------------------------------------------------------

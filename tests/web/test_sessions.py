@@ -21,6 +21,7 @@ from flask import Flask, g, jsonify, render_template_string, request, session
 
 from borgersag.sdk.errors import ConfigError
 from borgersag.web import csrf
+from borgersag.web.sections import SessionSettings, validate_session_settings
 from borgersag.web.session_stores import (
     MemorySessionStore,
     RedisSessionStore,
@@ -31,11 +32,9 @@ from borgersag.web.session_stores import (
 )
 from borgersag.web.sessions import (
     EXPIRED_GRACE_SECONDS,
-    SessionSettings,
     end_session,
     init_sessions,
     rotate_session,
-    validate_session_settings,
 )
 
 from support.services import REDIS_URL, require_redis
