@@ -121,3 +121,19 @@ def test_every_permission_is_documented_for_the_role_catalogue():
         assert f"`{permission}`" in roles_row, permission
         assert f"`{permission}`" in identity, permission
         assert permission.value in described, permission
+
+
+def test_every_path_the_docs_name_exists():
+    """A module or test moved without its docs is caught: every `borgersag/…`, `tests/…`,
+    `templates/…`, `bench/…` or `scripts/…` path in README, DEVELOPERS.md and docs/ exists."""
+    pages = [ROOT / "README.md", ROOT / "DEVELOPERS.md", *sorted((ROOT / "docs").glob("*.md"))]
+    missing = [
+        f"{page.name}: {path}"
+        for page in pages
+        for path in re.findall(
+            r"`((?:borgersag|tests|templates|bench|scripts)/[\w./-]+)`",
+            page.read_text(encoding="utf-8"),
+        )
+        if not (ROOT / path).exists()
+    ]
+    assert not missing, missing
