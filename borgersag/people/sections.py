@@ -18,7 +18,8 @@ from borgersag.people.citizen_policy import (
     CitizenPolicy,
     validate_citizen_settings,
 )
-from borgersag.people.identity import ASSURANCE_LEVELS, CASEWORKER_PROFILES, CITIZEN_PROFILES
+from borgersag.people.claims import CASEWORKER_PROFILES, CITIZEN_PROFILES
+from borgersag.people.identity import ASSURANCE_LEVELS
 from borgersag.people.roles import ROLE_SETTINGS, RoleCatalogue, build_roles
 from borgersag.sdk.errors import ConfigError
 from borgersag.sdk.settings import Setting, validate_table

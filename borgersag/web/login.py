@@ -41,16 +41,15 @@ from flask import (
     url_for,
 )
 
-from borgersag.people.identity import (
+from borgersag.people.claims import (
     CASEWORKER_PROFILES,
     CITIZEN_PROFILES,
-    Audience,
     ClaimProfile,
     IdentityRefused,
-    User,
     caseworker_from_claims,
     citizen_from_claims,
 )
+from borgersag.people.identity import Audience, User
 from borgersag.people.oidc import LoginError, PendingLogin, Provider
 from borgersag.people.permissions import Permission
 from borgersag.people.sections import AUTH, ROLES, LoginSettings

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pytest
 
 from borgersag.domain.model import Sensitivity
-from borgersag.people.identity import (
+from borgersag.people.claims import (
     CASEWORKER_PROFILES,
     IdentityRefused,
-    Restrictions,
-    Role,
     assurance_level,
     caseworker_from_claims,
     narrower,
 )
+from borgersag.people.identity import Restrictions, Role
 
 S = Sensitivity
 PROFILE = CASEWORKER_PROFILES["standard"]
