@@ -110,9 +110,15 @@ _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
 
 def safe_filename(name: str | None, fallback: str) -> str:
-    """A download name without paths, control or reserved characters (``fallback`` if none)."""
+    """A download name without paths, control or reserved characters (``fallback`` if none).
+
+    Every Unicode control or format character goes too, not only ASCII's: a right-to-left
+    override (U+202E) in ``invoice<U+202E>fdp.exe`` would show it as ``invoiceexe.pdf``.
+    """
     text = unicodedata.normalize("NFC", name or "")
     text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    # Other controls join the ASCII ones, so that a run of them becomes one "_".
+    text = "".join("\x00" if unicodedata.category(ch)[0] == "C" else ch for ch in text)
     text = _UNSAFE_FILENAME.sub("_", text).strip(" ._")
     return text[:150] or fallback
 
