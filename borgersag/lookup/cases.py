@@ -25,7 +25,13 @@ from enum import Enum
 from borgersag.domain.model import Case, Document, Overview
 from borgersag.lookup.documents import Download, fetch_document
 from borgersag.lookup.ports import Context, StoredOverview
-from borgersag.lookup.usecases import MyCases, find_case, my_cases, stored_overview
+from borgersag.lookup.usecases import (
+    MyCases,
+    find_case,
+    my_cases,
+    record_case_view,
+    stored_overview,
+)
 from borgersag.people.citizen_view import CitizenCase, CitizenOverview
 from borgersag.people.restrictions import case_ids, restrict_case
 from borgersag.sdk.errors import NotFound, SourceError
@@ -148,13 +154,8 @@ def caseworker_case(ctx: Context, token: str, case_id: str) -> CaseView:
     detail, failure = _visible_detail(ctx, summary, entry.overview)
     if detail is None:
         raise NotShown("sag")
-    ctx.record(
-        "case_view",
-        user=ctx.user,
-        subject=entry.overview.subject,
-        purpose=entry.purpose,
-        sources=[(summary.source, "ok" if failure is None else "failed")],
-        case_ids=[summary.id, *summary.also_known_as],
+    record_case_view(
+        ctx, summary, entry.overview.subject, entry.purpose, failed=failure is not None
     )
     return CaseView(entry, detail, CASEWORKER_PROBLEMS[failure] if failure else None)
 
@@ -241,13 +242,7 @@ def citizen_case(ctx: Context, case_id: str) -> CitizenCaseView:
     mine = my_cases(ctx)
     summary = _citizen_summary(ctx, mine, case_id, "sag")
     shown, failed = _citizen_detail(ctx, mine, summary)
-    ctx.record(
-        "case_view",
-        user=ctx.user,
-        subject=ctx.user.cpr,
-        sources=[(summary.source, "failed" if failed else "ok")],
-        case_ids=[summary.id, *summary.also_known_as],
-    )
+    record_case_view(ctx, summary, ctx.user.cpr, None, failed=failed)
     return CitizenCaseView(mine.view, shown, CITIZEN_PROBLEM if failed else None)
 
 

@@ -21,6 +21,7 @@ committed) and only then kept or returned. Case details and documents are in
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from borgersag.audit import source_outcomes
@@ -28,7 +29,7 @@ from borgersag.domain.keys import Key, KeyKind
 from borgersag.domain.model import Case, Overview
 from borgersag.lookup.channels import Channel, Rejected, authorise, own_key, parse
 from borgersag.lookup.ports import Context, LookupSettings, StoredOverview
-from borgersag.people.citizen_view import CitizenOverview, citizen_view
+from borgersag.people.citizen_view import CitizenCase, CitizenOverview, citizen_view
 from borgersag.people.restrictions import restrict
 
 __all__ = [
@@ -43,6 +44,8 @@ __all__ = [
     "find_case",
     "look_up",
     "my_cases",
+    "record_case_view",
+    "record_lookup",
     "stored_overview",
 ]
 
@@ -124,14 +127,7 @@ def keep(ctx: Context, overview: Overview, purpose: str | None) -> Kept:
     """
     view = restrict(overview, ctx.user)
     found = view.overview
-    ctx.record(
-        "lookup",
-        user=ctx.user,
-        subject=found.subject,
-        purpose=purpose,
-        sources=source_outcomes(found.sources),
-        case_ids=[case.id for case in found.cases],
-    )
+    record_lookup(ctx, found.subject, found, found.cases, purpose)
     token = ctx.overviews.put(ctx.user.id, found, hidden_count=view.hidden_count, purpose=purpose)
     return Kept(token, StoredOverview(found, view.hidden_count, purpose))
 
@@ -206,10 +202,10 @@ class MyCases:
     overview: Overview
 
 
-def my_cases(ctx: Context, *, record_lookup: bool = False) -> MyCases:
+def my_cases(ctx: Context, *, recorded: bool = False) -> MyCases:
     """The signed-in citizen's own cases; the key comes from their sign-in only.
 
-    With ``record_lookup`` (the list page) the lookup is recorded, committed, before
+    With ``recorded`` (the list page) the lookup is recorded, committed, before
     anything is returned; a case or document page records its own access instead.
     """
     own = own_key(ctx.user, KeyKind.CPR)
@@ -218,12 +214,45 @@ def my_cases(ctx: Context, *, record_lookup: bool = False) -> MyCases:
     key = authorise(Channel.CITIZEN, ctx.user, own)
     overview = fan_out(ctx, key)
     view = citizen_view(overview, key, ctx.settings.citizen)
-    if record_lookup:
-        ctx.record(
-            "lookup",
-            user=ctx.user,
-            subject=key,
-            sources=source_outcomes(overview.sources),
-            case_ids=[case.id for case in view.cases],
-        )
+    if recorded:
+        record_lookup(ctx, key, overview, view.cases, None)
     return MyCases(view, overview)
+
+
+def record_lookup(
+    ctx: Context,
+    subject: Key,
+    overview: Overview,
+    shown: Iterable[Case | CitizenCase],
+    purpose: str | None,
+) -> None:
+    """Record (committed) that ``ctx.user`` looked ``subject`` up and was shown ``shown``,
+    with what every source answered; raises when the record could not be written."""
+    ctx.record(
+        "lookup",
+        user=ctx.user,
+        subject=subject,
+        purpose=purpose,
+        sources=source_outcomes(overview.sources),
+        case_ids=[case.id for case in shown],
+    )
+
+
+def record_case_view(
+    ctx: Context,
+    case: Case | CitizenCase,
+    subject: Key | None,
+    purpose: str | None,
+    *,
+    failed: bool,
+) -> None:
+    """Record (committed) that ``ctx.user`` opened ``case`` (under all its joined ids),
+    and whether its source answered for the details."""
+    ctx.record(
+        "case_view",
+        user=ctx.user,
+        subject=subject,
+        purpose=purpose,
+        sources=[(case.source, "failed" if failed else "ok")],
+        case_ids=[case.id, *case.also_known_as],
+    )

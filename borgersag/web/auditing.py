@@ -1,6 +1,7 @@
 """The web layer's side of the audit log: one call per access, fail closed.
 
-Views call :func:`record` *before* they send anything with personal data. It returns
+The use cases (through the recorder :mod:`borgersag.web.channel` gives them) and the
+login routes call :func:`record` *before* anything with personal data is sent. It returns
 once the row is committed, or raises :class:`AuditFailed` — an HTTP 503 whose page says
 that nothing is shown because the access could not be recorded. So a database that is
 down costs the user a page, never the citizen their record.
@@ -32,14 +33,12 @@ from borgersag.audit import (
     AuditLog,
     AuditSettings,
     AuditUnavailable,
-    source_outcomes,
     subject_key,
 )
 from borgersag.domain.keys import Key
-from borgersag.domain.model import Overview
 from borgersag.people.identity import User
 
-__all__ = ["AuditFailed", "audit_log", "init_app", "record", "record_overview"]
+__all__ = ["AuditFailed", "audit_log", "init_app", "record"]
 
 log = logging.getLogger(__name__)
 
@@ -96,18 +95,6 @@ def record(
     except AuditUnavailable as exc:
         log.error("audit record failed (%s); the response is refused: %s", kind, exc)
         raise AuditFailed() from None
-
-
-def record_overview(kind: str, overview: Overview, purpose: str | None, **extra: Any) -> None:
-    """Record an overview being made or shown: its subject, sources and visible cases."""
-    record(
-        kind,
-        subject=overview.subject,
-        purpose=purpose,
-        sources=source_outcomes(overview.sources),
-        case_ids=[case.id for case in overview.cases],
-        **extra,
-    )
 
 
 def _failed(_exc: AuditFailed) -> Any:

@@ -57,7 +57,7 @@ DOCUMENT_NOT_FOUND = (
 def overview() -> Any:
     """The list: open and closed cases, and which systems did not answer."""
     try:
-        mine = my_cases(context(), record_lookup=True)
+        mine = my_cases(context(), recorded=True)
     except Rejected as exc:
         return error_response(exc.status)
     return render_template("citizen/overview.html", view=mine.view, user=current_user())
