@@ -14,7 +14,7 @@ from one address is an attack. :data:`POLICIES` declares the limits (per minute,
 * **Logins** — starting a login and its callback — are charged per client address by
   the :func:`limited` decorator on those two routes.
 
-The counters live in Flask-Limiter's storage: memory (one process) or Redis
+The counters live in the `limits` package's storage: memory (one process) or Redis
 (``storage_url``), so that several workers and machines count together. A request over
 a limit gets a Danish page (or JSON under /api/) with ``Retry-After``; the limit itself
 is logged without personal data.
@@ -28,12 +28,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app, g, jsonify, render_template, request
-from flask_limiter import Limiter
+from flask import Flask, current_app, g, request
 from limits import RateLimitItemPerMinute
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 from borgersag.lookup.ports import QuotaExceeded
 from borgersag.people.identity import User
+from borgersag.web.errors import error_response
 
 if TYPE_CHECKING:
     from borgersag.web.sections import LimitSettings
@@ -75,6 +77,17 @@ LOOKUPS = RatePolicy(
     "lookups_per_minute",
     "Du har lavet mange opslag på kort tid. Vent et minut, og prøv så igen.",
 )
+
+
+@dataclass
+class Counters:
+    """The moving-window counters every policy charges; ``enabled = False`` stops counting
+    (tests). Counted where the storage is, so Redis counts for every instance together."""
+
+    window: MovingWindowRateLimiter
+    enabled: bool = True
+
+
 POLICIES: Mapping[str, RatePolicy] = {policy.name: policy for policy in (LOGIN, LOOKUPS)}
 """Every rate limit the app has."""
 
@@ -86,10 +99,10 @@ def charge(policy: RatePolicy, identity: str) -> None:
     of 0, or a limiter switched off (``enabled = False``), counts nothing.
     """
     per_minute = getattr(current_app.extensions["borgersag.limits"], policy.setting)
-    limiter: Limiter = current_app.extensions["borgersag.limiter"]
-    if not per_minute or not limiter.enabled:
+    counters: Counters = current_app.extensions["borgersag.limiter"]
+    if not per_minute or not counters.enabled:
         return
-    if not limiter.limiter.hit(RateLimitItemPerMinute(per_minute), policy.name, identity):
+    if not counters.window.hit(RateLimitItemPerMinute(per_minute), policy.name, identity):
         log.warning(
             "rate limit reached on %s (%s per minute) [request %s]",
             policy.name,
@@ -133,25 +146,13 @@ def limited(policy: RatePolicy) -> Callable[[Callable[..., Any]], Callable[..., 
 
 def _too_many(exc: QuotaExceeded) -> Any:
     policy = POLICIES.get(exc.policy, LOOKUPS)
-    if request.path.startswith("/api/"):
-        body = {"field": None, "message": policy.text, "request_id": g.get("request_id")}
-        response = jsonify(error=body)
-    else:
-        response = render_template(
-            "error.html", code=429, title="For mange forsøg", text=policy.text
-        )
-    return response, 429, {"Retry-After": str(exc.retry_after)}
+    body, code = error_response(429, "For mange forsøg", policy.text)
+    return body, code, {"Retry-After": str(exc.retry_after)}
 
 
 def init_app(app: Flask, settings: LimitSettings) -> None:
     """Open the counters' storage and answer a limit reached with the Danish 429."""
-    limiter = Limiter(
-        key_func=_client_address,
-        app=app,
-        storage_uri=settings.storage_url,
-        strategy="moving-window",
-        headers_enabled=False,
-    )
-    app.extensions["borgersag.limiter"] = limiter
+    storage = storage_from_string(settings.storage_url)
+    app.extensions["borgersag.limiter"] = Counters(MovingWindowRateLimiter(storage))
     app.extensions["borgersag.limits"] = settings
     app.register_error_handler(QuotaExceeded, _too_many)
