@@ -25,6 +25,7 @@ from borgersag.lookup.channels import Channel, Rejected, kinds_for
 from borgersag.lookup.documents import DocumentGone, DocumentUnavailable
 from borgersag.lookup.ports import StoredOverview
 from borgersag.lookup.usecases import find_case
+from borgersag.people.permissions import Permission
 from borgersag.web.channel import context, send_download, settings
 from borgersag.web.errors import error_response
 from borgersag.web.login import caseworker_required, current_user
@@ -48,9 +49,21 @@ HINTS = {
     KeyKind.CVR: "8 cifre, fx 29189846",
     KeyKind.MATRIKEL: "Ejerlavskode og matrikelnummer, fx 2000351-12a",
     KeyKind.BFE: "Et tal, fx 100123456",
-    KeyKind.MEDARBEJDER: "Dit eget, fx MK4821 (en kollegas kræver, at din rolle må se"
-    " kollegers sager)",
+    KeyKind.MEDARBEJDER: "Dit eget{own} (en kollegas kræver, at din rolle må se kollegers sager)",
 }
+HINT_ANY_EMPLOYEE = "Dit eget{own} eller en kollegas"
+
+
+def _hints() -> dict[KeyKind, str]:
+    """The hints, the medarbejdernummer one naming the signed-in caseworker's own number
+    and whether their role lets them look up a colleague's."""
+    user = current_user()
+    own = f": {user.medarbejdernummer}" if user and user.medarbejdernummer else ""
+    employee = HINT_ANY_EMPLOYEE if user and user.may(Permission.SE_KOLLEGERS_SAGER) else None
+    return {
+        **HINTS,
+        KeyKind.MEDARBEJDER: (employee or HINTS[KeyKind.MEDARBEJDER]).format(own=own),
+    }
 
 
 def purposes() -> tuple[tuple[str, ...], bool]:
@@ -112,7 +125,7 @@ def _lookup_page(
         render_template(
             "lookup.html",
             kinds=kinds_for(Channel.FORM),
-            hints=HINTS,
+            hints=_hints(),
             kind=kind,
             value=value,
             purposes=choices,

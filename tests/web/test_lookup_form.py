@@ -26,7 +26,12 @@ def signed_in(client, *permissions):
 def test_the_form_offers_the_medarbejdernummer_with_a_hint_on_whose(client):
     page = signed_in(client).get("/").get_data(as_text=True)
     assert 'id="kind-medarbejder"' in page
-    assert "Dit eget, fx MK4821" in page
+    assert "Dit eget: MK4821 (en kollegas kræver" in page
+
+
+def test_the_hint_says_a_colleagues_number_works_when_the_role_allows_it(client):
+    page = signed_in(client, Permission.SE_KOLLEGERS_SAGER).get("/").get_data(as_text=True)
+    assert "Dit eget: MK4821 eller en kollegas" in page
 
 
 def test_a_colleagues_number_is_refused_next_to_the_field(client, fake_portal):
