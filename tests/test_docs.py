@@ -125,8 +125,14 @@ def test_every_permission_is_documented_for_the_role_catalogue():
 
 def test_every_path_the_docs_name_exists():
     """A module or test moved without its docs is caught: every `borgersag/…`, `tests/…`,
-    `templates/…`, `bench/…` or `scripts/…` path in README, DEVELOPERS.md and docs/ exists."""
-    pages = [ROOT / "README.md", ROOT / "DEVELOPERS.md", *sorted((ROOT / "docs").glob("*.md"))]
+    `templates/…`, `bench/…` or `scripts/…` path in README, DEVELOPERS.md, docs/ and the
+    tests' own notes exists."""
+    pages = [
+        ROOT / "README.md",
+        ROOT / "DEVELOPERS.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+        *sorted((ROOT / "tests").rglob("*.md")),
+    ]
     missing = [
         f"{page.name}: {path}"
         for page in pages

@@ -9,7 +9,7 @@ HTTP into arguments and these results into pages or JSON.
 
 Every fan-out — a question to every source at once — goes through :func:`fan_out`,
 which charges the user's quota first. So a new page that asks every source is rate
-limited by construction; ``tests/test_limits.py`` proves it for every route the app has.
+limited by construction; ``tests/web/test_limits.py`` proves it for every route the app has.
 
 Order matters and is the same everywhere: the key is checked against the channel's
 policy (:data:`~borgersag.lookup.channels.CHANNELS`), the quota charged, the sources

@@ -10,7 +10,7 @@ from one address is an attack. :data:`POLICIES` declares the limits (per minute,
   cases themselves before they ask anyone (:func:`borgersag.lookup.usecases.fan_out`,
   through :class:`LookupQuota`). No list of endpoints to keep up to date: a new page
   that fans out is limited because it can only fan out through a use case, and
-  ``tests/test_limits.py`` checks every route the app has.
+  ``tests/web/test_limits.py`` checks every route the app has.
 * **Logins** — starting a login and its callback — are charged per client address by
   the :func:`limited` decorator on those two routes.
 

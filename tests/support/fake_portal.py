@@ -59,7 +59,7 @@ def fake_logins() -> dict:
 def make_config(
     *, auth: dict | None = None, tables: dict | None = None, **portal: object
 ) -> Config:
-    """A minimal valid config for the web app: two fake logins (tests/oidc_fake.py),
+    """A minimal valid config for the web app: two fake logins (tests/support/oidc_fake.py),
     in-memory sessions, no sources; ``tables`` adds or replaces whole tables."""
     settings = {"municipality": "Testkommune", "secret_key": "test-secret", **portal}
     return Config.from_mapping(
