@@ -122,7 +122,7 @@ class Engine:
             call.timed_out = True
             self._fallback_to_stale(call)
         results = [
-            self._source_result(name, source, key, lookup) for name, source in self.sources.items()
+            self._source_result(name, source, lookup) for name, source in self.sources.items()
         ]
         cases = self._collect_cases(lookup)
         now = dt.datetime.now(dt.UTC)
@@ -219,9 +219,7 @@ class Engine:
 
     # -- summarising -------------------------------------------------------------------
 
-    def _source_result(
-        self, name: str, source: Connector, subject: Key, lookup: _Lookup
-    ) -> SourceResult:
+    def _source_result(self, name: str, source: Connector, lookup: _Lookup) -> SourceResult:
         """Facts about one source in this lookup; the web layer words them
         (``borgersag.web.wording``). ``message`` is at most a technical detail: the
         source's error, the limit that passed, the key kinds it searches on."""

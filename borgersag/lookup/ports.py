@@ -128,11 +128,10 @@ class LookupSettings:
     @classmethod
     def from_config(cls, config: Any) -> LookupSettings:
         """From a :class:`~borgersag.config.loader.Config` (``[portal]``, ``[citizen]``)."""
-        from_citizen = config.section(CITIZEN)
         return cls(
             purposes=tuple(config.portal.purposes),
-            purpose_required=bool(config.portal.purpose_required),
-            citizen=from_citizen if from_citizen is not None else CitizenPolicy(),
+            purpose_required=config.portal.purpose_required,
+            citizen=config.section(CITIZEN),
         )
 
 

@@ -24,7 +24,6 @@ from borgersag.lookup.cases import Expired, NotShown
 from borgersag.lookup.channels import Channel, Rejected, kinds_for
 from borgersag.lookup.documents import DocumentGone, DocumentUnavailable
 from borgersag.lookup.ports import StoredOverview
-from borgersag.lookup.usecases import find_case
 from borgersag.people.permissions import Permission
 from borgersag.web.channel import context, send_download, settings
 from borgersag.web.errors import error_response
@@ -34,9 +33,7 @@ from borgersag.web.present import access_summary, source_titles
 
 __all__ = [
     "HINTS",
-    "find_case",
     "init_app",
-    "overview_purpose",
     "overview_store",
     "purposes",
     "stored_overview",
@@ -81,12 +78,6 @@ def stored_overview(token: str) -> StoredOverview | None:
 def overview_store() -> OverviewStore:
     """The app's store of overviews."""
     return current_app.extensions["borgersag.overviews"]
-
-
-def overview_purpose(token: str) -> str | None:
-    """The purpose the signed-in user gave for the lookup behind ``token`` (for audit)."""
-    user = current_user()
-    return overview_store().purpose(token, user.id) if user else None
 
 
 @bp.get("/")
