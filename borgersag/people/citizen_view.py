@@ -191,14 +191,6 @@ class CitizenCase:
         """The visible document with ``document_id``, if any."""
         return next((d for d in self.documents if d.id == document_id), None)
 
-    def owning_case_id(self, document: CitizenDocument) -> str:
-        """The id of the joined view whose source holds ``document``."""
-        if document.source:
-            for cid in (self.id, *self.also_known_as):
-                if cid.split("/", 1)[0] == document.source:
-                    return cid
-        return self.id
-
 
 @dataclass(frozen=True, slots=True)
 class CitizenOverview:

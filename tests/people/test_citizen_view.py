@@ -28,6 +28,7 @@ from borgersag.domain.model import (
     SourceStatus,
 )
 from borgersag.domain.relations import Expansion, RelationRole, Share
+from borgersag.lookup.documents import owning_case_id
 from borgersag.people.citizen_policy import (
     CITIZEN_SETTINGS,
     CitizenPolicy,
@@ -416,7 +417,8 @@ def test_detail_keeps_the_joined_ids_for_documents():
     single = building("sbsys/2", documents=(doc("b1", "Tilladelse", source="byggesag"),))
     shown = view.detail(single)
     assert shown.also_known_as == ("byggesag/BYG-1",)
-    assert shown.owning_case_id(shown.documents[0]) == "byggesag/BYG-1"
+    held_by = owning_case_id((shown.id, *shown.also_known_as), shown.documents[0].source)
+    assert held_by == "byggesag/BYG-1"
 
 
 # -- config ---------------------------------------------------------------------------------
