@@ -33,18 +33,8 @@ from pathlib import Path
 
 from borgersag.config.loader import Config, load_config
 from borgersag.domain.keys import parse_key
+from borgersag.sandbox.section import SERVICE_NAMES
 from borgersag.sdk.errors import ConfigError
-
-SANDBOX_SERVICES = (
-    "esdh",
-    "ejerfortegnelse",
-    "byggesag",
-    "zgw",
-    "momentum",
-    "os2mo",
-    "mitid",
-    "medarbejderlogin",
-)
 
 __all__ = ["main"]
 
@@ -95,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     add("sandbox", _sandbox, "Run only the sandbox municipality's services.")
 
     fault = add("sandbox-fault", _sandbox_fault, "Set a running sandbox service's faults.")
-    fault.add_argument("service", help="esdh, ejerfortegnelse or byggesag")
+    fault.add_argument("service", help=", ".join(SERVICE_NAMES))
     fault.add_argument("--latency-ms", type=int, help="added latency per request")
     fault.add_argument("--hang", action=argparse.BooleanOptionalAction, help="hang requests")
     fault.add_argument("--fail", choices=["500", "garbage", "none"], help="fail every request")
@@ -171,7 +161,7 @@ def _print_demo_banner(url: str, sandbox, config: Config, config_dir: Path | Non
     for label, person in _demo_people(municipality.demo):
         lines.append(f"    {label:<38} {person}")
     lines.append("  Sandbox services:")
-    for service in SANDBOX_SERVICES:
+    for service in SERVICE_NAMES:
         lines.append(f"    {service:<16} {sandbox.url(service)}")
     config_arg = f" --config {config_dir}" if config_dir else ""
     lines.append(
@@ -221,7 +211,7 @@ def _sandbox(args) -> int:
     if settings is None:
         raise ConfigError(config.files[0], "sandbox", "a [sandbox] table")
     sandbox = start_sandbox(settings)
-    for service in SANDBOX_SERVICES:
+    for service in SERVICE_NAMES:
         print(f"{service:<16} {sandbox.url(service)}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
