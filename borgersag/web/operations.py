@@ -93,25 +93,19 @@ class HealthChecks:
     still running, the next view reports that instead of starting another.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, source_count: int) -> None:
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
+        # One thread per source at most (threads start only when a check is submitted).
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, source_count), thread_name_prefix="health"
+        )
         self._running: dict[str, Future[Health]] = {}
 
-    def check(
-        self, sources: dict[str, Connector], deadline: float, pool_size: int
-    ) -> dict[str, Health]:
-        """Health of every source in ``sources``, all answered within ``deadline`` seconds.
-
-        ``pool_size``: how many sources there are in all (the pool's size, set once).
-        """
+    def check(self, sources: dict[str, Connector], deadline: float) -> dict[str, Health]:
+        """Health of every source in ``sources``, all answered within ``deadline`` seconds."""
         futures: dict[str, Future[Health]] = {}
         still_running: set[str] = set()
         with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=max(1, pool_size, len(sources)), thread_name_prefix="health"
-                )
             for name, connector in sources.items():
                 future = self._running.get(name)
                 if future is not None and not future.done():
@@ -134,9 +128,7 @@ class HealthChecks:
     def close(self) -> None:
         """Stop the pool without waiting for checks still running."""
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._running.clear()
 
 
@@ -145,7 +137,7 @@ def _health_of(sources: dict[str, Connector], skip: set[str]) -> dict[str, Healt
     if not wanted:
         return {}
     checks: HealthChecks = current_app.extensions["borgersag.health"]
-    return checks.check(wanted, HEALTH_DEADLINE_SECONDS, pool_size=len(sources))
+    return checks.check(wanted, HEALTH_DEADLINE_SECONDS)
 
 
 @bp.get("/drift")
@@ -206,6 +198,8 @@ def switch(name: str) -> Any:
 
 def init_app(app: Flask) -> None:
     """Register the page, and read the switches before every request."""
-    app.extensions["borgersag.health"] = HealthChecks()
+    app.extensions["borgersag.health"] = HealthChecks(
+        len(app.extensions["borgersag"].config.sources)
+    )
     app.before_request(_apply_switches)
     app.register_blueprint(bp)
