@@ -29,6 +29,7 @@ __all__ = [
     "KeyKind",
     "Matrikel",
     "Medarbejder",
+    "looks_like_cpr",
     "parse_key",
 ]
 
@@ -274,9 +275,31 @@ def parse_key(kind: KeyKind | str, text: str) -> Key:
         raise InvalidKey(KeyKind.CPR, "Ukendt nøgletype.") from None
     if text is None or not str(text).strip():
         raise InvalidKey(kind, f"Udfyld feltet: {kind.label}.")
+    if not isinstance(text, str):
+        raise InvalidKey(kind, f"Skriv {kind.label} som tekst.")
     if len(text) > 200:
         raise InvalidKey(kind, "Indtastningen er for lang.")
+    if kind is not KeyKind.CPR and looks_like_cpr(text):
+        # A CPR number typed as a BFE, matrikel or medarbejdernummer would travel into a
+        # back end's URL under that kind's name; refuse it and say what it looks like.
+        raise InvalidKey(
+            kind,
+            "Det ligner et CPR-nummer. Vælg CPR-nummer, hvis du vil slå en person op"
+            f" ({kind.label} tager ikke CPR-numre).",
+        )
     return _TYPES[kind].parse(str(text))  # type: ignore[attr-defined]
+
+
+def looks_like_cpr(text: str) -> bool:
+    """Whether ``text`` is a valid CPR number once spaces, dashes, dots and slashes go."""
+    compact = re.sub(r"[\s./-]", "", text)
+    if len(compact) != 10 or not compact.isascii() or not compact.isdigit():
+        return False
+    try:
+        CPR.parse(compact)
+    except InvalidKey:
+        return False
+    return True
 
 
 def _digits_only(text: str, kind: KeyKind, allowed: str) -> str:

@@ -8,6 +8,8 @@ the key kinds the API channel takes: :data:`borgersag.lookup.channels.CHANNELS`)
 
 from __future__ import annotations
 
+import json
+import re
 from functools import partial
 from typing import Any
 
@@ -26,6 +28,12 @@ from borgersag.web.wording import source_texts
 __all__ = ["init_app"]
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+MAX_JSON_DEPTH = 16
+"""How deeply a request body may nest arrays and objects. Lookups need depth 1; the
+limit keeps a hostile body (``[[[[…]]]]`` 2,000 deep) from exhausting the parser."""
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _bad_request(field: str | None, message: str, status: int = 400) -> Any:
@@ -51,9 +59,11 @@ def create_overview() -> Any:
     and overview (``purpose`` is optional unless ``portal.purpose_required``)."""
     if not request.is_json:
         return error_response(415)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return _bad_request(None, 'Forventede et JSON-objekt: {"kind": ..., "value": ...}.')
+    body, problem = _json_body()
+    if problem is None and not isinstance(body, dict):
+        problem = 'Forventede et JSON-objekt: {"kind": ..., "value": ...}.'
+    if problem is not None:
+        return _bad_request(None, problem)
     try:
         kept = look_up(
             context(), Channel.API, body.get("kind"), body.get("value"), body.get("purpose")
@@ -81,6 +91,32 @@ def get_overview(token: str) -> Any:
             404, None, "Oversigten findes ikke eller er udløbet. Lav opslaget igen."
         )
     return jsonify(_body(token, entry))
+
+
+def _json_body() -> tuple[Any, str | None]:
+    """The request's JSON body, or a message saying why it cannot be read.
+
+    Nesting is measured before parsing (outside strings), so a body nested thousands deep
+    is refused with a clear 400 instead of taking the parser into a RecursionError.
+    """
+    raw = request.get_data(cache=True)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "Forespørgslen er ikke gyldig UTF-8."
+    depth = deepest = 0
+    for char in _JSON_STRING.sub('""', text):
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    if deepest > MAX_JSON_DEPTH:
+        return None, f"JSON-indholdet er indlejret for dybt (højst {MAX_JSON_DEPTH} niveauer)."
+    try:
+        return json.loads(text), None
+    except (ValueError, RecursionError):
+        return None, "Forespørgslen er ikke gyldig JSON."
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,9 @@ import logging
 import traceback
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask.globals import request_ctx
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 __all__ = ["init_app"]
@@ -63,7 +65,20 @@ def error_response(code: int, title: str | None = None, text: str | None = None)
     if request.path.startswith("/api/"):
         body = {"error": {"field": None, "message": text, "request_id": g.get("request_id")}}
         return jsonify(body), code
+    if request_ctx.url_adapter is None:
+        # The request could not even be routed (a Host header that is no host name):
+        # the page template builds links, so answer with a page that has none.
+        return _bare_page(code, title, text), code
     return render_template("error.html", code=code, title=title, text=text), code
+
+
+def _bare_page(code: int, title: str, text: str) -> Any:
+    page = (
+        '<!doctype html><html lang="da"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>"
+        f"<p>{escape(text)}</p><p>Fejl {code}</p></body></html>"
+    )
+    return Response(page, mimetype="text/html")
 
 
 def _http_error(exc: HTTPException) -> Any:

@@ -241,10 +241,13 @@ def start(audience: str) -> Any:
 @limited(LOGIN)
 def callback() -> Any:
     """The provider sends the browser back here with a code (or an error)."""
-    state = request.args.get("state", "")
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters, and the
+    # state comes from the address bar, where anyone can type anything.
+    state = request.args.get("state", "").encode()
     waiting = [p for p in session.get(PENDING_KEY, []) if isinstance(p, dict)]
     match = next(
-        (p for p in waiting if secrets.compare_digest(str(p.get("state", "")), state)), None
+        (p for p in waiting if secrets.compare_digest(str(p.get("state", "")).encode(), state)),
+        None,
     )
     if match is None:
         return _refused(
