@@ -51,6 +51,9 @@ __all__ = ["Busy", "CircuitOpen", "Engine", "max_concurrent"]
 
 log = logging.getLogger(__name__)
 
+_RESERVE_SHARE = 0.05  # of the deadline, kept for summarising after the sources ...
+_RESERVE_MAX = 0.2  # ... but never more than this many seconds
+
 
 class CircuitOpen(SourceError):
     """The source's circuit breaker is open: it was not asked."""
@@ -131,6 +134,9 @@ class Engine:
         outer = call_deadline.get()
         if outer is not None:  # a page's own deadline, sooner than the lookup's
             deadline = max(0.0, min(deadline, outer - time.monotonic()))
+        # Stop waiting a little early: summarising, joining and a busy machine's thread
+        # switches must fit in the deadline too, so the overview is out by then.
+        deadline -= min(_RESERVE_MAX, deadline * _RESERVE_SHARE)
         until = started + deadline
         calls_until = time.monotonic() + deadline
         lookup = _Lookup(seen_keys={key}, calls_until=calls_until)

@@ -222,18 +222,23 @@ class SourceSession(requests.Session):
         if declared.isdigit() and int(declared) > cap:
             response.close()
             raise self._too_large(cap)
-        body = bytearray()
+        # Pieces, joined once complete: an answer refused half-way never becomes one big
+        # block (which the allocator would keep from the system long after).
+        pieces: list[bytes] = []
+        size = 0
         try:
             for chunk in response.iter_content(_CHUNK):
-                body += chunk
-                if len(body) > cap:
+                pieces.append(chunk)
+                size += len(chunk)
+                if size > cap:
                     raise self._too_large(cap)
                 if guard.expired or time.monotonic() >= guard.until:
                     raise self._timed_out(limit)
         except BaseException:
+            pieces.clear()
             response.close()  # never hand a half-read connection back to the pool
             raise
-        response._content = bytes(body)
+        response._content = b"".join(pieces)
 
     def _timed_out(self, limit: float) -> SourceTimeout:
         return SourceTimeout(
