@@ -204,7 +204,7 @@ class SourceSession(requests.Session):
         if not url.startswith(("http://", "https://")):
             url = self.url(url)
         guard = Guard(time.monotonic() + left)
-        watch(guard)
+        outer = watch(guard)
         try:
             response = super().request(method, url, *args, **kwargs)
             self._read_body(response, guard, limit)
@@ -214,7 +214,7 @@ class SourceSession(requests.Session):
                 raise self._timed_out(limit) from None
             raise
         finally:
-            unwatch(guard)
+            unwatch(guard, outer)
 
     def _read_body(self, response: requests.Response, guard: Guard, limit: float) -> None:
         cap = self.max_document_bytes if _downloading.get() else self.max_response_bytes

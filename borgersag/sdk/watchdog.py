@@ -119,16 +119,19 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
-def watch(guard: Guard) -> None:
+def watch(guard: Guard) -> Guard | None:
     """Guard the requests this thread sends until :func:`unwatch`: when ``guard.until``
-    passes, the connection in use is shut down."""
+    passes, the connection in use is shut down. Returns the guard it replaces (a request
+    made while preparing another, such as a token fetch), for :func:`unwatch`."""
     _WATCHDOG.watch(guard)
+    outer = getattr(_current, "guard", None)
     _current.guard = guard
+    return outer
 
 
-def unwatch(guard: Guard) -> None:
-    """The thread's request is over: its guard no longer fires."""
-    _current.guard = None
+def unwatch(guard: Guard, outer: Guard | None = None) -> None:
+    """The thread's request is over: its guard no longer fires; ``outer`` guards again."""
+    _current.guard = outer
     guard.finish()
 
 

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from borgersag.sdk.credentials import OAuth2ClientCredentials
 from borgersag.sdk.errors import FatalError, RetriableError, SourceTimeout
 from borgersag.sdk.http import SourceSession, deadline_in, document_download, size_text
 
@@ -139,3 +140,23 @@ def test_the_bulkhead_bounds_a_connectors_own_parallel_calls():
 )
 def test_size_text(size, text):
     assert size_text(size) == text
+
+
+def test_a_login_service_that_trickles_is_cut_too():
+    with Misbehaving("trickle", interval=0.1) as login, Misbehaving("ok") as api:
+        auth = OAuth2ClientCredentials(login.url, "id", "secret", source="Testkilde", timeout=0.5)
+        http = session(api, timeout=2.0, auth=auth)
+        error, took = timed(lambda: http.get_json("sager"))
+    assert isinstance(error, SourceTimeout)
+    assert "login-tjenesten svarede ikke" in error.message
+    assert took < 0.5 + SLACK
+
+
+def test_a_request_sent_after_fetching_a_token_is_still_guarded():
+    token = {"access_token": "t", "expires_in": 300}
+    with Misbehaving("ok", body=token) as login, Misbehaving("trickle", interval=0.1) as api:
+        auth = OAuth2ClientCredentials(login.url, "id", "secret", source="Testkilde")
+        http = session(api, timeout=0.5, auth=auth)
+        error, took = timed(lambda: http.get_json("sager"))
+    assert isinstance(error, SourceTimeout)
+    assert took < 0.5 + SLACK
