@@ -177,3 +177,32 @@ def test_unknown_source_or_action_is_404(two_instances):
         client.post("/drift/kilder/sbsys", data={"handling": "x", "csrf_token": token}).status_code
         == 404
     )
+
+
+def test_a_check_that_ignores_its_deadline_is_reported_and_not_started_again():
+    """A connector's health() that does not go through self.http (or waits on something
+    else) is not ended by the deadline: the page still answers in time, and says so."""
+    from support.fakes import FakeSource
+
+    release = threading.Event()
+    started = []
+
+    class Stubborn(FakeSource):
+        def health(self):
+            started.append(1)
+            release.wait(10)
+            return "svarer"
+
+    checks = operations.HealthChecks(1)
+    try:
+        sources = {"stubborn": Stubborn("stubborn")}
+        began = time.monotonic()
+        first = checks.check(sources, 0.3)["stubborn"]
+        second = checks.check(sources, 0.3)["stubborn"]
+        assert time.monotonic() - began < 2 * 0.3 * 1.05 + 0.1
+        assert not first.ok and "0,3 s" in first.text
+        assert not second.ok and "kører stadig" in second.text
+        assert len(started) == 1
+    finally:
+        release.set()
+        checks.close()
