@@ -9,7 +9,8 @@ closes the breaker, its failure opens it again.
 :class:`Breakers` is that rule over a tiny store of counters and keys that expire:
 :class:`MemoryBreakerStore` for one process, :class:`RedisBreakerStore` when the session
 store is Redis, so every worker and machine agrees (the web layer wires that one). A store
-that fails lets calls through: a broken breaker must not stop lookups.
+that fails lets calls through: a broken breaker must not stop lookups (and it is left
+alone for ``STORE_PAUSE_SECONDS``, so a Redis that hangs is not waited for on every call).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any, Protocol
 __all__ = ["BreakerStore", "Breakers", "MemoryBreakerStore", "RedisBreakerStore"]
 
 log = logging.getLogger(__name__)
+
+STORE_PAUSE_SECONDS = 10.0
 
 
 class BreakerStore(Protocol):
@@ -60,10 +63,23 @@ class Breakers:
         self.threshold = threshold
         self.open_seconds = open_seconds
         self.trial_seconds = trial_seconds  # a trial call that never reports frees its turn
+        self._store_back = 0.0  # time.monotonic() when a failed store is tried again
+
+    def _usable(self) -> bool:
+        return self.threshold > 0 and time.monotonic() >= self._store_back
+
+    def _store_failed(self, exc: Exception) -> None:
+        if time.monotonic() >= self._store_back:
+            log.warning(
+                "circuit breaker store unavailable (%s); calls go through for %.0f s",
+                type(exc).__name__,
+                STORE_PAUSE_SECONDS,
+            )
+        self._store_back = time.monotonic() + STORE_PAUSE_SECONDS
 
     def allow(self, source: str) -> bool:
         """Whether to call ``source`` now: closed, or half-open and this is the trial."""
-        if self.threshold <= 0:
+        if not self._usable():
             return True
         try:
             if self.store.is_set(f"{source}:open"):
@@ -71,31 +87,32 @@ class Breakers:
             if self.store.count(f"{source}:failures") < self.threshold:
                 return True
             return self.store.flag(f"{source}:trial", self.trial_seconds, only_if_absent=True)
-        except Exception:
-            log.warning("circuit breaker store unavailable; asking %s anyway", source)
+        except Exception as exc:
+            self._store_failed(exc)
             return True
 
     def is_open(self, source: str) -> bool:
         """Whether ``source`` is paused now (for the operations page)."""
-        if self.threshold <= 0:
+        if not self._usable():
             return False
         try:
             return self.store.is_set(f"{source}:open")
-        except Exception:
+        except Exception as exc:
+            self._store_failed(exc)
             return False
 
     def succeeded(self, source: str) -> None:
         """A call answered: the breaker closes."""
-        if self.threshold <= 0:
+        if not self._usable():
             return
         try:
             self.store.reset(f"{source}:failures", f"{source}:trial")
-        except Exception:
-            log.warning("circuit breaker store unavailable; %s not recorded", source)
+        except Exception as exc:
+            self._store_failed(exc)
 
     def failed(self, source: str) -> None:
         """A call failed in a way that counts: the breaker opens at the threshold."""
-        if self.threshold <= 0:
+        if not self._usable():
             return
         try:
             failures = self.store.increment(f"{source}:failures")
@@ -108,8 +125,8 @@ class Breakers:
                         source,
                         failures,
                     )
-        except Exception:
-            log.warning("circuit breaker store unavailable; %s not recorded", source)
+        except Exception as exc:
+            self._store_failed(exc)
 
 
 class MemoryBreakerStore:

@@ -73,10 +73,23 @@ class BrokenStore:
         return fail
 
 
-def test_a_broken_store_lets_calls_through():
-    breakers = Breakers(BrokenStore(), threshold=1)
+class CountingBrokenStore(BrokenStore):
+    def __init__(self):
+        self.asked = 0
+
+    def __getattr__(self, name):
+        self.asked += 1
+        return super().__getattr__(name)
+
+
+def test_a_broken_store_lets_calls_through_and_is_left_alone_a_while():
+    store = CountingBrokenStore()
+    breakers = Breakers(store, threshold=1)
     breakers.failed("esdh")
     assert breakers.allow("esdh") and not breakers.is_open("esdh")
+    for _ in range(10):
+        breakers.allow("esdh")
+    assert store.asked == 1  # not waited for again on every call
 
 
 @pytest.mark.slow
