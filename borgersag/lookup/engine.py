@@ -227,7 +227,8 @@ class Engine:
         with self._in_flight_lock:
             return self._in_flight.get(name, 0)
 
-    def _run_counted(self, call: _Call):
+    def _run_counted(self, call: _Call) -> tuple[Any, ...]:
+        """Worker: :meth:`_run`, counted in the source's calls in flight until it ends."""
         try:
             return self._run(call)
         finally:
@@ -258,8 +259,8 @@ class Engine:
                 break
             except RetriableError as exc:
                 error = exc
-                left = call_deadline.get()
-                if left is not None and left - time.monotonic() < 0.1:
+                until = call_deadline.get()
+                if until is not None and until - time.monotonic() < 0.1:
                     break  # no time for another try
                 if attempt + 1 < attempts:
                     time.sleep(0.05)
@@ -283,10 +284,10 @@ class Engine:
             raise CircuitOpen(f"Sat på pause efter gentagne fejl; prøves igen inden {open_for} s.")
         try:
             value = list(method(call.key))
-        except (RetriableError, SourceTimeout):
+        except RetriableError:  # timeouts included
             self.breakers.failed(call.source)
             raise
-        except BaseException:
+        except Exception:
             self.breakers.succeeded(call.source)  # it answered, if not well: not an outage
             raise
         self.breakers.succeeded(call.source)

@@ -193,7 +193,8 @@ class SourceSession(requests.Session):
             self._slots.release()
 
     def _bounded(self, method, url, left: float, limit: float, args, kwargs):
-        connect, read = kwargs.pop("timeout", None) or self.timeout
+        given = kwargs.pop("timeout", None) or self.timeout
+        connect, read = given if isinstance(given, tuple) else (given, given)
         kwargs["timeout"] = (min(connect, left), min(read, left))
         kwargs["stream"] = True
         rid = request_id.get()

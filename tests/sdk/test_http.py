@@ -160,3 +160,11 @@ def test_a_request_sent_after_fetching_a_token_is_still_guarded():
         error, took = timed(lambda: http.get_json("sager"))
     assert isinstance(error, SourceTimeout)
     assert took < 0.5 + SLACK
+
+
+def test_a_callers_own_timeout_is_still_bounded_by_the_wall_clock():
+    with Misbehaving("trickle", interval=0.1) as server:
+        http = session(server, timeout=0.5)
+        error, took = timed(lambda: http.call("GET", "x", timeout=30))
+    assert isinstance(error, SourceTimeout)
+    assert took < 0.5 + SLACK
