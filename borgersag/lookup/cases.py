@@ -103,7 +103,9 @@ def _under_deadline(setting: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def bounded(*args: P.args, **kwargs: P.kwargs) -> R:
             ctx = args[0]
             assert isinstance(ctx, Context)
-            with deadline_in(getattr(ctx.settings, setting)):
+            seconds = getattr(ctx.settings, setting)
+            # the sources get all but a little of it: recording and rendering need some
+            with deadline_in(seconds - min(0.2, seconds * 0.05)):
                 return use_case(*args, **kwargs)
 
         return bounded
