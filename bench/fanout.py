@@ -81,7 +81,7 @@ def sources_config(urls: list[str]) -> Config:
         for i, url in enumerate(urls)
     }
     return Config.from_mapping(
-        {"sandbox": {}, "portal": {"deadline_seconds": 10.0, "max_workers": 64}, "sources": sources}
+        {"sandbox": {}, "portal": {"deadline_seconds": 10.0}, "sources": sources}
     )
 
 
@@ -102,7 +102,6 @@ def bench_fanout(municipality, n: int, lookups: int) -> dict[str, float]:
             sources,
             deadline=portal.deadline_seconds,
             cache=ResultCache(ttl=0),
-            max_workers=portal.max_workers,
         )
         stack.callback(engine.close)
         citizens = [c.cpr for c in municipality.citizens if c.cpr != municipality.demo.heavy]

@@ -46,7 +46,34 @@ PORTAL_SETTINGS: tuple[Setting, ...] = (
         " fails. 0 turns stale answers off.",
         default=3600.0,
     ),
-    Setting("max_workers", int, "Threads for the fan-out to sources.", default=32),
+    Setting(
+        "max_workers",
+        int,
+        "Ignored (kept so older configs load): the fan-out's threads are the sum of the"
+        " sources' max_concurrent, so one source can never take them all.",
+        default=32,
+    ),
+    Setting(
+        "breaker_failures",
+        int,
+        "Circuit breaker: after this many failed calls in a row (timeouts, errors worth"
+        " retrying) a source is paused; 0 turns the breaker off.",
+        default=5,
+    ),
+    Setting(
+        "breaker_open_seconds",
+        float,
+        "How long a paused source is not asked; then one trial call decides whether it"
+        " is asked again.",
+        default=30.0,
+    ),
+    Setting(
+        "document_deadline_seconds",
+        float,
+        "Deadline for one document download (the case page and the operations page have"
+        " deadline_seconds).",
+        default=20.0,
+    ),
     Setting(
         "secret_key",
         str,
@@ -92,6 +119,9 @@ class PortalSettings:
     cache_ttl_seconds: float
     stale_max_age_seconds: float
     max_workers: int
+    breaker_failures: int
+    breaker_open_seconds: float
+    document_deadline_seconds: float
     secret_key: str = field(repr=False)
     overview_ttl_seconds: float
     purposes: tuple[str, ...]

@@ -295,6 +295,7 @@ class SourceStatus(StrEnum):
     EMPTY = "empty"
     FAILED = "failed"
     TIMEOUT = "timeout"
+    CIRCUIT_OPEN = "circuit_open"  # paused by its circuit breaker after repeated failures
     STALE = "stale"
     NOT_APPLICABLE = "not_applicable"
     FORBIDDEN = "forbidden"

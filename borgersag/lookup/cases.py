@@ -11,6 +11,10 @@ Plain Python, no Flask; collaborators come in a :class:`~borgersag.lookup.ports.
   the person may see the document and hand it to the one download path,
   :func:`borgersag.lookup.documents.fetch_document`.
 
+Every use case here runs under a deadline (``page_deadline_seconds``,
+``document_deadline_seconds`` in the context's settings) that bounds every source call it
+makes, so a hung source costs a note on the page, not a wait.
+
 A case or document the person may not see gets :class:`NotShown` — the same for one that
 is hidden, another person's or made up — and its source is not asked about it.
 """
@@ -18,9 +22,12 @@ is hidden, another person's or made up — and its source is not asked about it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import ParamSpec, TypeVar
 
 from borgersag.domain.model import Case, Document, Overview
 from borgersag.lookup.documents import Download, fetch_document
@@ -35,6 +42,7 @@ from borgersag.lookup.usecases import (
 from borgersag.people.citizen_view import CitizenCase, CitizenOverview
 from borgersag.people.restrictions import case_ids, restrict_case
 from borgersag.sdk.errors import NotFound, SourceError
+from borgersag.sdk.http import deadline_in
 
 __all__ = [
     "CaseView",
@@ -81,6 +89,28 @@ CASEWORKER_PROBLEMS = {
     Failure.BROKEN: "Sagens detaljer kunne ikke hentes på grund af en fejl.",
 }
 CITIZEN_PROBLEM = "Vi kunne ikke hente alle sagens oplysninger lige nu, så noget kan mangle."
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _under_deadline(setting: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run the use case under the deadline its context's settings name ``setting``."""
+
+    def wrap(use_case: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(use_case)
+        def bounded(*args: P.args, **kwargs: P.kwargs) -> R:
+            ctx = args[0]
+            assert isinstance(ctx, Context)
+            seconds = getattr(ctx.settings, setting)
+            # the sources get all but a little of it: recording and rendering need some
+            with deadline_in(seconds - min(0.2, seconds * 0.05)):
+                return use_case(*args, **kwargs)
+
+        return bounded
+
+    return wrap
 
 
 def fetch_detail(ctx: Context, summary: Case) -> tuple[Case, Failure | None]:
@@ -141,6 +171,7 @@ def _visible_detail(
     return shown, failure
 
 
+@_under_deadline("page_deadline_seconds")
 def caseworker_case(ctx: Context, token: str, case_id: str) -> CaseView:
     """One case of the overview under ``token``, from its source, recorded.
 
@@ -160,6 +191,7 @@ def caseworker_case(ctx: Context, token: str, case_id: str) -> CaseView:
     return CaseView(entry, detail, CASEWORKER_PROBLEMS[failure] if failure else None)
 
 
+@_under_deadline("document_deadline_seconds")
 def caseworker_document(ctx: Context, token: str, case_id: str, document_id: str) -> Download:
     """A document of a case in the overview under ``token`` (see :func:`fetch_document`).
 
@@ -234,6 +266,7 @@ def _citizen_detail(ctx: Context, mine: MyCases, summary: CitizenCase) -> tuple[
     return shown, False
 
 
+@_under_deadline("page_deadline_seconds")
 def citizen_case(ctx: Context, case_id: str) -> CitizenCaseView:
     """One of the signed-in citizen's cases, from its source, recorded.
 
@@ -246,6 +279,7 @@ def citizen_case(ctx: Context, case_id: str) -> CitizenCaseView:
     return CitizenCaseView(mine.view, shown, CITIZEN_PROBLEM if failed else None)
 
 
+@_under_deadline("document_deadline_seconds")
 def citizen_document(ctx: Context, case_id: str, document_id: str) -> Download:
     """A document the signed-in citizen may see (see :func:`fetch_document`).
 

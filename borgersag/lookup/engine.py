@@ -6,11 +6,17 @@ For a subject key the engine
    source that can expand it (CPR → parcels the person owns);
 2. as each relation answer arrives, asks the case sources serving the new keys (one hop);
 3. stops waiting at the overall deadline: a source still busy is reported as
-   ``timeout`` (or ``stale`` when an older cached answer exists);
+   ``timeout`` (or ``stale`` when an older cached answer exists), and its calls end by
+   then too (:data:`~borgersag.sdk.http.call_deadline` bounds every request they make);
 4. returns an :class:`~borgersag.domain.model.Overview` with one
    :class:`~borgersag.domain.model.SourceResult` per configured source and the joined cases.
 
 It never raises because a source failed: failures are SourceResults.
+
+No source can take the shared pool: each has at most its ``max_concurrent`` calls in
+flight (a call beyond that fails at once, and may be answered from the stale cache), the
+pool has the sum of those limits as threads, and a source that keeps failing is paused by
+its circuit breaker (:mod:`borgersag.lookup.breaker`), reported as ``circuit_open``.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -28,6 +35,7 @@ from borgersag.domain.join import join_cases
 from borgersag.domain.keys import Key
 from borgersag.domain.model import Case, Overview, SourceResult, SourceStatus
 from borgersag.domain.relations import Expansion, Relation
+from borgersag.lookup.breaker import Breakers
 from borgersag.lookup.cache import ResultCache
 from borgersag.sdk.connector import Connector
 from borgersag.sdk.errors import (
@@ -37,10 +45,27 @@ from borgersag.sdk.errors import (
     SourceError,
     SourceTimeout,
 )
+from borgersag.sdk.http import DEFAULT_MAX_CONCURRENT, call_deadline
 
-__all__ = ["Engine"]
+__all__ = ["Busy", "CircuitOpen", "Engine", "max_concurrent"]
 
 log = logging.getLogger(__name__)
+
+_RESERVE_SHARE = 0.05  # of the deadline, kept for summarising after the sources ...
+_RESERVE_MAX = 0.2  # ... but never more than this many seconds
+
+
+class CircuitOpen(SourceError):
+    """The source's circuit breaker is open: it was not asked."""
+
+
+class Busy(RetriableError):
+    """The source already has its ``max_concurrent`` calls in flight: it was not asked."""
+
+
+def max_concurrent(source: Connector) -> int:
+    """The source's bulkhead: how many calls may be in flight to it at once."""
+    return max(1, int(getattr(source.http, "max_concurrent", DEFAULT_MAX_CONCURRENT)))
 
 
 @dataclass(slots=True)
@@ -66,6 +91,7 @@ class _Lookup:
     pending: dict[Future, _Call] = field(default_factory=dict)
     expansions: list[Expansion] = field(default_factory=list)
     seen_keys: set[Key] = field(default_factory=set)
+    calls_until: float | None = None  # the lookup's deadline as a time.monotonic() value
 
 
 class Engine:
@@ -77,18 +103,23 @@ class Engine:
         *,
         deadline: float = 4.0,
         cache: ResultCache | None = None,
-        max_workers: int = 32,
+        breakers: Breakers | None = None,
         disabled: set[str] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.sources = sources
         self.deadline = deadline
         self.cache = cache or ResultCache(ttl=0)
+        self.breakers = breakers or Breakers(threshold=0)
         self.disabled: frozenset[str] = frozenset(disabled or ())
         # The newest answer of each source in this process, for the operations page.
         self.last_results: dict[str, tuple[dt.datetime, SourceResult]] = {}
         self._clock = clock
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fanout")
+        self._in_flight: dict[str, int] = dict.fromkeys(sources, 0)
+        self._in_flight_lock = threading.Lock()
+        # Every source may fill its bulkhead at once and no call ever waits for a thread.
+        workers = max(1, sum(max_concurrent(s) for s in sources.values()))
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fanout")
 
     def close(self) -> None:
         """Stop the worker threads (calls still running are abandoned)."""
@@ -99,8 +130,16 @@ class Engine:
     def overview(self, key: Key) -> Overview:
         """Ask every applicable source about ``key`` and return the joined overview."""
         started = self._clock()
-        until = started + self.deadline
-        lookup = _Lookup(seen_keys={key})
+        deadline = self.deadline
+        outer = call_deadline.get()
+        if outer is not None:  # a page's own deadline, sooner than the lookup's
+            deadline = max(0.0, min(deadline, outer - time.monotonic()))
+        # Stop waiting a little early: summarising, joining and a busy machine's thread
+        # switches must fit in the deadline too, so the overview is out by then.
+        deadline -= min(_RESERVE_MAX, deadline * _RESERVE_SHARE)
+        until = started + deadline
+        calls_until = time.monotonic() + deadline
+        lookup = _Lookup(seen_keys={key}, calls_until=calls_until)
         for name, source in self._active():
             if source.expands(key.kind):
                 self._submit(lookup, name, "relations", key)
@@ -168,9 +207,33 @@ class Engine:
     def _submit(self, lookup: _Lookup, name: str, op: str, key: Key, reason: str | None = None):
         call = _Call(name, op, key, self._clock(), reason=reason)
         lookup.calls.append(call)
+        limit = max_concurrent(self.sources[name])
+        with self._in_flight_lock:
+            busy = self._in_flight.get(name, 0) >= limit
+            if not busy:
+                self._in_flight[name] = self._in_flight.get(name, 0) + 1
+        if busy:
+            call.error = Busy(f"Optaget: {limit} kald til kilden var allerede i gang.")
+            call.latency = 0.0
+            self._fallback_to_stale(call)
+            return
         context = contextvars.copy_context()
-        future = self._pool.submit(context.run, self._run, call)
+        context.run(call_deadline.set, lookup.calls_until)
+        future = self._pool.submit(context.run, self._run_counted, call)
         lookup.pending[future] = call
+
+    def in_flight(self, name: str) -> int:
+        """How many calls to source ``name`` are running now (late ones included)."""
+        with self._in_flight_lock:
+            return self._in_flight.get(name, 0)
+
+    def _run_counted(self, call: _Call) -> tuple[Any, ...]:
+        """Worker: :meth:`_run`, counted in the source's calls in flight until it ends."""
+        try:
+            return self._run(call)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight[call.source] -= 1
 
     def _run(self, call: _Call) -> tuple[list[Any] | None, SourceError | None, float, float | None]:
         """Worker: ask the source (through the cache), retrying once on a retriable error.
@@ -187,7 +250,7 @@ class Engine:
         attempts = 2
         for attempt in range(attempts):
             try:
-                hit = self.cache.get_or_compute(cache_key, lambda: list(method(call.key)))
+                hit = self.cache.get_or_compute(cache_key, lambda: self._ask(call, method))
                 value, error = hit.value, None
                 cached_age = hit.age if hit.cached else None
                 break
@@ -196,6 +259,9 @@ class Engine:
                 break
             except RetriableError as exc:
                 error = exc
+                until = call_deadline.get()
+                if until is not None and until - time.monotonic() < 0.1:
+                    break  # no time for another try
                 if attempt + 1 < attempts:
                     time.sleep(0.05)
             except SourceError as exc:
@@ -210,6 +276,22 @@ class Engine:
         if error is not None:
             log.warning("source %s failed: %s", call.source, error.message)
         return value, error, self._clock() - call.started, cached_age
+
+    def _ask(self, call: _Call, method: Callable[[Key], Any]) -> list[Any]:
+        """One call through the source's circuit breaker (not for cache hits)."""
+        if not self.breakers.allow(call.source):
+            open_for = _seconds_da(self.breakers.open_seconds)
+            raise CircuitOpen(f"Sat på pause efter gentagne fejl; prøves igen inden {open_for} s.")
+        try:
+            value = list(method(call.key))
+        except RetriableError:  # timeouts included
+            self.breakers.failed(call.source)
+            raise
+        except Exception:
+            self.breakers.succeeded(call.source)  # it answered, if not well: not an outage
+            raise
+        self.breakers.succeeded(call.source)
+        return value
 
     def _fallback_to_stale(self, call: _Call) -> None:
         hit = self.cache.stale((call.source, call.op, call.key))
@@ -268,7 +350,9 @@ class Engine:
             )
         if failed:
             first = failed[0]
-            if first.timed_out or isinstance(first.error, SourceTimeout):
+            if isinstance(first.error, CircuitOpen):
+                status = SourceStatus.CIRCUIT_OPEN
+            elif first.timed_out or isinstance(first.error, SourceTimeout):
                 status = SourceStatus.TIMEOUT
             elif isinstance(first.error, ForbiddenError):
                 status = SourceStatus.FORBIDDEN

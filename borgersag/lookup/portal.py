@@ -6,18 +6,22 @@ Flask and the web layer stays thin.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from borgersag.config.loader import Config
 from borgersag.domain.join import join_cases
 from borgersag.domain.keys import Key
 from borgersag.domain.model import Case, Overview
+from borgersag.lookup.breaker import Breakers, BreakerStore
 from borgersag.lookup.cache import ResultCache
 from borgersag.lookup.engine import Engine
 from borgersag.sdk.connector import Connector, DocumentContent
-from borgersag.sdk.errors import NotFound, SourceError
+from borgersag.sdk.errors import NotFound, SourceError, SourceTimeout
+from borgersag.sdk.http import deadline_in, document_download, time_left
 
 __all__ = ["Portal"]
 
@@ -25,9 +29,21 @@ log = logging.getLogger(__name__)
 
 
 class Portal:
-    """Connectors, engine and cache for one configured municipality."""
+    """Connectors, engine and cache for one configured municipality.
 
-    def __init__(self, config: Config, sources: dict[str, Connector]):
+    Every source call runs under a deadline: a lookup under ``deadline_seconds``, one
+    case's details too, a document under ``document_deadline_seconds`` (an outer
+    deadline, the page's, shortens them). ``breaker_store`` keeps the circuit breakers'
+    state (default: this process; the web layer passes Redis's when sessions are there).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        sources: dict[str, Connector],
+        *,
+        breaker_store: BreakerStore | None = None,
+    ):
         self.config = config
         self.sources = sources
         portal = config.portal
@@ -35,7 +51,11 @@ class Portal:
             sources,
             deadline=portal.deadline_seconds,
             cache=ResultCache(portal.cache_ttl_seconds, portal.stale_max_age_seconds),
-            max_workers=portal.max_workers,
+            breakers=Breakers(
+                breaker_store,
+                threshold=portal.breaker_failures,
+                open_seconds=portal.breaker_open_seconds,
+            ),
             disabled={s.name for s in config.sources if not s.enabled},
         )
         self._details = ThreadPoolExecutor(max_workers=4, thread_name_prefix="details")
@@ -47,11 +67,11 @@ class Portal:
         self.engine.disabled = self.configured_off | frozenset(names)
 
     @classmethod
-    def from_config(cls, config: Config) -> Portal:
+    def from_config(cls, config: Config, *, breaker_store: BreakerStore | None = None) -> Portal:
         """Build connectors for every configured source (validating their settings)."""
         from borgersag.lookup.registry import build_sources
 
-        return cls(config, build_sources(config))
+        return cls(config, build_sources(config), breaker_store=breaker_store)
 
     def lookup(self, key: Key) -> Overview:
         """The joined overview for ``key``; source failures are in its SourceResults."""
@@ -70,17 +90,28 @@ class Portal:
 
         For a joined case pass the other sources' ids in ``also_known_as``: every view is
         fetched in parallel and joined again; a view that fails is left out, but if the
-        main one fails its error is raised.
+        main one fails its error is raised. Bounded by ``deadline_seconds`` (or the
+        deadline already set): a view not fetched by then is a :class:`SourceTimeout`.
         """
-        if not also_known_as:
-            connector, native = self.source_for(case_id)
-            return connector.get_case(native)
+        with deadline_in(self.config.portal.deadline_seconds):
+            if not also_known_as:
+                connector, native = self.source_for(case_id)
+                return connector.get_case(native)
+            return self._joined_case(case_id, also_known_as)
+
+    def _joined_case(self, case_id: str, also_known_as: Sequence[str]) -> Case:
         ids = [case_id, *also_known_as]
-        futures = [self._details.submit(self._fetch_one, cid) for cid in ids]
+        futures = [
+            self._details.submit(contextvars.copy_context().run, self._fetch_one, cid)
+            for cid in ids
+        ]
         views: list[Case] = []
         for cid, future in zip(ids, futures, strict=True):
             try:
-                views.append(future.result())
+                try:
+                    views.append(future.result(timeout=max(0.0, time_left() or 0.0)))
+                except FutureTimeout:
+                    raise SourceTimeout(f"{cid.split('/')[0]} svarede ikke i tide.") from None
             except SourceError as exc:
                 if cid == case_id:
                     raise
@@ -93,9 +124,11 @@ class Portal:
         return connector.get_case(native)
 
     def get_document(self, case_id: str, document_id: str) -> DocumentContent:
-        """A document's content from the case's source."""
+        """A document's content from the case's source, under ``document_deadline_seconds``
+        and the source's ``max_document_bytes``."""
         connector, native = self.source_for(case_id)
-        return connector.get_document(native, document_id)
+        with deadline_in(self.config.portal.document_deadline_seconds), document_download():
+            return connector.get_document(native, document_id)
 
     def close(self) -> None:
         """Stop worker threads and close HTTP sessions."""

@@ -124,6 +124,8 @@ class LookupSettings:
     purposes: tuple[str, ...] = ()
     purpose_required: bool = False
     citizen: CitizenPolicy = field(default_factory=CitizenPolicy)
+    page_deadline_seconds: float = 4.0  # a case page, sources included
+    document_deadline_seconds: float = 20.0  # a document download, sources included
 
     @classmethod
     def from_config(cls, config: Any) -> LookupSettings:
@@ -132,6 +134,8 @@ class LookupSettings:
             purposes=tuple(config.portal.purposes),
             purpose_required=config.portal.purpose_required,
             citizen=config.section(CITIZEN),
+            page_deadline_seconds=config.portal.deadline_seconds,
+            document_deadline_seconds=config.portal.document_deadline_seconds,
         )
 
 

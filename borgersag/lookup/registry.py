@@ -15,7 +15,12 @@ from borgersag.config.loader import Config, SourceConfig
 from borgersag.sdk.connector import Connector
 from borgersag.sdk.credentials import TokenAuth
 from borgersag.sdk.errors import ConfigError
-from borgersag.sdk.http import SourceSession
+from borgersag.sdk.http import (
+    DEFAULT_MAX_CONCURRENT,
+    DEFAULT_MAX_DOCUMENT_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    SourceSession,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -68,7 +73,7 @@ def _load_type(source: SourceConfig) -> type[Connector]:
     return cls
 
 
-def build_source(source: SourceConfig, *, pool_size: int = 10) -> Connector:
+def build_source(source: SourceConfig) -> Connector:
     """Create one configured connector instance (see :func:`build_connector`)."""
     return build_connector(
         _load_type(source),
@@ -77,7 +82,9 @@ def build_source(source: SourceConfig, *, pool_size: int = 10) -> Connector:
         title=source.title,
         file=source.file,
         timeout=source.timeout_seconds,
-        pool_size=pool_size,
+        max_response_bytes=source.max_response_bytes,
+        max_document_bytes=source.max_document_bytes,
+        max_concurrent=source.max_concurrent,
     )
 
 
@@ -89,10 +96,13 @@ def build_connector(
     title: str | None = None,
     file: str = "<config>",
     timeout: float = 3.0,
-    pool_size: int = 10,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT,
 ) -> Connector:
     """Create a connector instance: validate its settings, give it its HTTP session (base
-    URL, timeout, pool, auth from ``make_auth``, client certificate) and its title.
+    URL, time limit, size caps, bulkhead and a connection pool of that size, auth from
+    ``make_auth``, client certificate) and its title.
 
     The conformance suite builds connectors with this too, so they meet it as in production.
     """
@@ -102,7 +112,9 @@ def build_connector(
         settings.get("base_url") or "http://invalid.localhost/",
         source=title,
         timeout=timeout,
-        pool_size=pool_size,
+        max_response_bytes=max_response_bytes,
+        max_document_bytes=max_document_bytes,
+        max_concurrent=max_concurrent,
     )
     try:
         session.auth = cls.make_auth(settings)
@@ -118,5 +130,4 @@ def build_connector(
 
 def build_sources(config: Config) -> dict[str, Connector]:
     """Every configured source instance (enabled or not), in config order."""
-    pool = max(4, config.portal.max_workers)
-    return {source.name: build_source(source, pool_size=pool) for source in config.sources}
+    return {source.name: build_source(source) for source in config.sources}

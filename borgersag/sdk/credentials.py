@@ -36,7 +36,7 @@ from borgersag.sdk.errors import (
     RetriableError,
     SourceTimeout,
 )
-from borgersag.sdk.http import classify, decode_json
+from borgersag.sdk.http import SourceSession, classify, decode_json
 from borgersag.sdk.settings import REQUIRED, Setting
 
 __all__ = [
@@ -61,7 +61,9 @@ class TokenAuth(requests.auth.AuthBase):
     """Bearer token fetched on first use, cached, and renewed before it expires or on 401.
 
     The base of the OAuth2 helpers; ``source`` names the source in errors (the engine
-    sets it to the configured title).
+    sets it to the configured title). The token request is bounded like every source
+    request (wall clock ``timeout``, the current deadline, a size cap): a login service
+    that trickles cannot hold the lookup's thread either.
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class TokenAuth(requests.auth.AuthBase):
         self._token: str | None = None
         self._expires = 0.0
         self._lock = threading.Lock()
+        self._http: SourceSession | None = None
 
     def _form(self) -> dict[str, str]:
         raise NotImplementedError
@@ -99,15 +102,18 @@ class TokenAuth(requests.auth.AuthBase):
             return self._token
 
     def _fetch(self) -> None:
+        if self._http is None:
+            self._http = SourceSession(
+                self.token_url, source=self.source, timeout=self.timeout, max_concurrent=1
+            )
         try:
-            response = requests.post(
+            response = self._http.post(
                 self.token_url,
                 data=self._form(),
-                timeout=self.timeout,
                 cert=self.cert,
                 verify=self.verify,
             )
-        except requests.Timeout:
+        except (requests.Timeout, SourceTimeout):
             raise SourceTimeout(f"{self.source}: login-tjenesten svarede ikke.") from None
         except requests.ConnectionError:
             raise RetriableError(f"{self.source}: login-tjenesten kunne ikke kontaktes.") from None

@@ -1,30 +1,119 @@
 """The HTTP session the engine hands each connector.
 
 :class:`SourceSession` is a ``requests.Session`` bound to one source: a base URL, timeouts,
-a connection pool sized to the fan-out, the request id of the lookup it serves, optional
-auth, and errors classified into :mod:`borgersag.sdk.errors` so connectors do not each
-reinvent that. The auth helpers a session can carry are in :mod:`borgersag.sdk.credentials`.
+a connection pool, the request id of the lookup it serves, optional auth, and errors
+classified into :mod:`borgersag.sdk.errors` so connectors do not each reinvent that. The
+auth helpers a session can carry are in :mod:`borgersag.sdk.credentials`.
+
+Every request is bounded, whatever the source does:
+
+* **Wall clock.** A request ends within ``min(timeout, time left until call_deadline)``
+  seconds — connecting, waiting for a slot, the headers and the whole body — not only per
+  read: a watchdog shuts the connection down when the limit passes, so a source that
+  trickles a byte a second frees its thread on time (:class:`SourceTimeout`).
+* **Size.** The body is read streamed and counted: more than ``max_response_bytes``
+  (``max_document_bytes`` inside :func:`document_download`) is a :class:`FatalError`
+  naming the source and the cap, refused up front when ``Content-Length`` says so.
+* **Concurrency.** At most ``max_concurrent`` requests to the source are in flight (a
+  bulkhead shared by every thread using the session, so a connector's parallel calls are
+  bounded too); a request that gets no slot in time is a :class:`RetriableError`.
+
+The body is read whole before :meth:`SourceSession.request` returns, so
+``response.content``, ``.text`` and ``.json()`` work as with an ordinary session.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
 import requests
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 
 from borgersag.sdk.errors import FatalError, ForbiddenError, NotFound, RetriableError, SourceTimeout
+from borgersag.sdk.watchdog import Guard, GuardedAdapter, unwatch, watch
 
-__all__ = ["SourceSession", "classify", "decode_json", "request_id"]
+__all__ = [
+    "DEFAULT_MAX_CONCURRENT",
+    "DEFAULT_MAX_DOCUMENT_BYTES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "SourceSession",
+    "call_deadline",
+    "classify",
+    "deadline_in",
+    "decode_json",
+    "document_download",
+    "request_id",
+    "size_text",
+    "time_left",
+]
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "borgersag_request_id", default=None
 )
 """The id of the lookup being served; sent to sources as ``X-Request-ID``."""
 
+call_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "borgersag_call_deadline", default=None
+)
+"""When (a :func:`time.monotonic` value) the work being served must be done: every request
+made under it ends by then. The engine sets it for each call of a lookup; the case page,
+the download and the operations page set their own (see :func:`deadline_in`)."""
+
+_downloading: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "borgersag_document_download", default=False
+)
+
 USER_AGENT = "borgersag/0.1"
+DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_CONCURRENT = 8
+_CHUNK = 64 * 1024
+
+
+def time_left() -> float | None:
+    """Seconds until :data:`call_deadline` (may be negative), or ``None`` when none is set."""
+    until = call_deadline.get()
+    return None if until is None else until - time.monotonic()
+
+
+@contextlib.contextmanager
+def deadline_in(seconds: float) -> Iterator[float]:
+    """Run the block under a deadline ``seconds`` from now (or an earlier one already set);
+    yields the deadline as a :func:`time.monotonic` value."""
+    until = time.monotonic() + seconds
+    outer = call_deadline.get()
+    if outer is not None:
+        until = min(until, outer)
+    token = call_deadline.set(until)
+    try:
+        yield until
+    finally:
+        call_deadline.reset(token)
+
+
+@contextlib.contextmanager
+def document_download() -> Iterator[None]:
+    """Requests in the block may answer up to the source's ``max_document_bytes`` (a
+    document's content) instead of ``max_response_bytes``."""
+    token = _downloading.set(True)
+    try:
+        yield
+    finally:
+        _downloading.reset(token)
+
+
+def size_text(size: int) -> str:
+    """``10485760`` → ``"10 MB"``, ``1536`` → ``"1,5 kB"``: a size cap in words (1 MB = 2²⁰)."""
+    for unit, scale in (("MB", 1024 * 1024), ("kB", 1024)):
+        if size >= scale:
+            return f"{round(size / scale, 1):g} {unit}".replace(".", ",")
+    return f"{size} bytes"
 
 
 class SourceSession(requests.Session):
@@ -33,7 +122,10 @@ class SourceSession(requests.Session):
     :meth:`call` (and :meth:`get_json` / :meth:`post_json`) raise classified errors:
     connection problems, timeouts, 429 and 5xx are :class:`RetriableError`; 401/403 are
     :class:`ForbiddenError`; 404 is :class:`NotFound`; other 4xx and bodies that are not
-    the JSON promised are :class:`FatalError`.
+    the JSON promised are :class:`FatalError`. A request that passes its time limit is a
+    :class:`SourceTimeout`, one whose body passes the size cap a :class:`FatalError`, one
+    that finds every slot of the bulkhead taken until its limit a :class:`RetriableError`
+    — raised by every request method, :meth:`get` and :meth:`post` too.
     """
 
     def __init__(
@@ -43,10 +135,13 @@ class SourceSession(requests.Session):
         source: str,
         timeout: float = 3.0,
         connect_timeout: float = 1.0,
-        pool_size: int = 10,
+        pool_size: int | None = None,
         auth: requests.auth.AuthBase | None = None,
         verify: bool | str = True,
         cert: str | tuple[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT,
     ):
         super().__init__()
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -55,9 +150,15 @@ class SourceSession(requests.Session):
         self.auth = auth
         self.verify = verify
         self.cert = cert
+        self.max_response_bytes = max_response_bytes
+        self.max_document_bytes = max_document_bytes
+        self.max_concurrent = max(1, max_concurrent)
+        self._slots = threading.BoundedSemaphore(self.max_concurrent)
         self.headers["User-Agent"] = USER_AGENT
         self.headers["Accept"] = "application/json"
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        adapter = GuardedAdapter(
+            pool_connections=1, pool_maxsize=pool_size or self.max_concurrent, max_retries=0
+        )
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
@@ -65,9 +166,37 @@ class SourceSession(requests.Session):
         """Absolute URL for ``path`` relative to the base URL."""
         return urljoin(self.base_url, path.lstrip("/"))
 
+    def limit(self) -> float:
+        """The wall-clock limit a request started now has: the source's timeout, or the
+        time left until :data:`call_deadline` when that is sooner."""
+        left = time_left()
+        return self.timeout[1] if left is None else min(self.timeout[1], left)
+
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]
-        """Send a request with the source's timeout and the current request id."""
-        kwargs.setdefault("timeout", self.timeout)
+        """Send a request with the current request id, bounded in time, size and
+        concurrency (see the module docstring); the body is read before this returns."""
+        limit = self.limit()
+        if limit <= 0:
+            raise self._timed_out(limit)
+        started = time.monotonic()
+        if not self._slots.acquire(timeout=limit):
+            raise RetriableError(
+                f"{self.source} er optaget: {self.max_concurrent} forespørgsler var i gang,"
+                f" og ingen blev færdig inden for {_seconds(limit)} s."
+            )
+        try:
+            left = limit - (time.monotonic() - started)
+            if left <= 0:
+                raise self._timed_out(limit)
+            return self._bounded(method, url, left, limit, args, kwargs)
+        finally:
+            self._slots.release()
+
+    def _bounded(self, method, url, left: float, limit: float, args, kwargs):
+        given = kwargs.pop("timeout", None) or self.timeout
+        connect, read = given if isinstance(given, tuple) else (given, given)
+        kwargs["timeout"] = (min(connect, left), min(read, left))
+        kwargs["stream"] = True
         rid = request_id.get()
         if rid:
             headers = dict(kwargs.pop("headers", None) or {})
@@ -75,7 +204,52 @@ class SourceSession(requests.Session):
             kwargs["headers"] = headers
         if not url.startswith(("http://", "https://")):
             url = self.url(url)
-        return super().request(method, url, *args, **kwargs)
+        guard = Guard(time.monotonic() + left)
+        outer = watch(guard)
+        try:
+            response = super().request(method, url, *args, **kwargs)
+            self._read_body(response, guard, limit)
+            return response
+        except requests.RequestException as exc:
+            if guard.expired or _is_read_timeout(exc):
+                raise self._timed_out(limit) from None
+            raise
+        finally:
+            unwatch(guard, outer)
+
+    def _read_body(self, response: requests.Response, guard: Guard, limit: float) -> None:
+        cap = self.max_document_bytes if _downloading.get() else self.max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            response.close()
+            raise self._too_large(cap)
+        # Pieces, joined once complete: an answer refused half-way never becomes one big
+        # block (which the allocator would keep from the system long after).
+        pieces: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                pieces.append(chunk)
+                size += len(chunk)
+                if size > cap:
+                    raise self._too_large(cap)
+                if guard.expired or time.monotonic() >= guard.until:
+                    raise self._timed_out(limit)
+        except BaseException:
+            pieces.clear()
+            response.close()  # never hand a half-read connection back to the pool
+            raise
+        response._content = b"".join(pieces)
+
+    def _timed_out(self, limit: float) -> SourceTimeout:
+        return SourceTimeout(
+            f"{self.source} svarede ikke inden for tidsgrænsen på {_seconds(max(limit, 0))} s."
+        )
+
+    def _too_large(self, cap: int) -> FatalError:
+        return FatalError(
+            f"{self.source} svarede med mere end {size_text(cap)}; svaret er ikke læst."
+        )
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Send a request and raise a classified error unless the answer is 2xx."""
@@ -104,6 +278,17 @@ class SourceSession(requests.Session):
     def post_json(self, path: str, body: Any, **kwargs: Any) -> Any:
         """POST ``body`` as JSON to ``path`` and return the decoded JSON body."""
         return self.call_json("POST", path, json=body, **kwargs)
+
+
+def _seconds(value: float) -> str:
+    return f"{round(value, 1):g}".replace(".", ",")
+
+
+def _is_read_timeout(exc: BaseException) -> bool:
+    """requests wraps a read timeout met while streaming the body in a ConnectionError."""
+    return isinstance(exc, requests.Timeout) or any(
+        isinstance(arg, ReadTimeoutError) for arg in exc.args
+    )
 
 
 def classify(response: requests.Response, source: str) -> None:

@@ -45,6 +45,7 @@ from borgersag.web import (
 )
 from borgersag.web.overviews import OverviewStore
 from borgersag.web.sections import LIMITS, SESSIONS
+from borgersag.web.session_stores import breaker_store
 from borgersag.web.sessions import init_sessions
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     if portal is None:
         from borgersag.lookup.portal import Portal
 
-        portal = Portal.from_config(config)
+        portal = Portal.from_config(config, breaker_store=breaker_store(config.section(SESSIONS)))
 
     logmask.install()  # defence in depth: CPR-shaped numbers never reach a log
     app = BorgersagFlask(

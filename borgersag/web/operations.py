@@ -1,10 +1,12 @@
 """The operations page for administrators: source health, and a kill switch per source.
 
-``GET /drift`` asks every source's health check at once (bounded by a deadline) and
-shows, per source, whether it answers, how fast, its last error, what the latest lookups
-in this process saw, and whether it is switched off. ``POST /drift/kilder/<name>``
-switches a source off or on again without a restart: the next lookup on every worker and
-every machine leaves it out (shown to caseworkers as "slået fra af en administrator").
+``GET /drift`` asks every source's health check at once (bounded by a deadline: the
+page waits at most that long, and the checks' own requests end by then too) and shows,
+per source, whether it answers, how fast, its last error, what the latest lookups in this
+process saw, whether its circuit breaker has paused it, and whether it is switched off.
+``POST /drift/kilder/<name>`` switches a source off or on again without a restart: the
+next lookup on every worker and every machine leaves it out (shown to caseworkers as
+"slået fra af en administrator").
 
 The switches live in the shared session store (SQLite for the workers of one machine,
 Redis for several machines) under a key that can never be a session's, and every request
@@ -25,6 +27,7 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 
 from borgersag.sdk.connector import Connector
 from borgersag.sdk.errors import SourceError
+from borgersag.sdk.http import deadline_in
 from borgersag.web import wording
 from borgersag.web.login import administrator_required, current_user
 
@@ -71,10 +74,11 @@ def _apply_switches() -> None:
         portal.switch_off(names)
 
 
-def _check(connector: Connector) -> Health:
+def _check(connector: Connector, deadline: float) -> Health:
     started = time.monotonic()
     try:
-        text = connector.health()
+        with deadline_in(deadline):
+            text = connector.health()
     except SourceError as exc:
         return Health(False, str(exc), None)
     except Exception as exc:  # a connector is third-party code
@@ -86,8 +90,10 @@ def _check(connector: Connector) -> Health:
 class HealthChecks:
     """Runs the health checks on a small pool that lives as long as the app.
 
-    A page view waits at most ``deadline`` seconds and never for the pool: a check that
-    hangs keeps running in the background until the source's own HTTP timeout ends it.
+    A page view waits at most ``deadline`` seconds and never for the pool: the check's
+    requests end just before (:func:`~borgersag.sdk.http.deadline_in`), so the page shows
+    the source's own "svarede ikke" — and a check that ignores the deadline keeps running
+    in the background.
     At most one check per source runs at a time, so a source that keeps hanging holds one
     thread, however often the page is opened: while the check from an earlier view is
     still running, the next view reports that instead of starting another.
@@ -111,7 +117,9 @@ class HealthChecks:
                 if future is not None and not future.done():
                     still_running.add(name)
                 else:
-                    future = self._pool.submit(_check, connector)
+                    # a little less than the page's, so the check's own answer is shown
+                    own = deadline - min(0.1, deadline / 10)
+                    future = self._pool.submit(_check, connector, own)
                     self._running[name] = future
                 futures[name] = future
         done, _pending = wait(futures.values(), timeout=deadline)
@@ -162,6 +170,7 @@ def page() -> Any:
                 else [],
                 "configured_off": source.name in portal.configured_off,
                 "switch": switches.get(source.name),
+                "paused": wording.paused() if portal.engine.breakers.is_open(source.name) else "",
                 "health": health.get(source.name),
                 "last_at": last[0] if last else None,
                 "last": last[1] if last else None,

@@ -47,6 +47,7 @@ _SOURCE_VARIANTS = {
     SourceStatus.STALE: "warning",
     SourceStatus.FAILED: "error",
     SourceStatus.TIMEOUT: "error",
+    SourceStatus.CIRCUIT_OPEN: "warning",
     SourceStatus.FORBIDDEN: "error",
     SourceStatus.NOT_APPLICABLE: "",
     SourceStatus.DISABLED: "",

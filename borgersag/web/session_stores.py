@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from borgersag.lookup.breaker import BreakerStore, RedisBreakerStore
 from borgersag.runtime.statedir import NotPrivate, private_state_dir
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ __all__ = [
     "SQLiteSessionStore",
     "SessionStore",
     "SessionStoreUnavailable",
+    "breaker_store",
     "build_store",
     "default_sqlite_path",
     "store_key",
@@ -282,6 +284,21 @@ def default_sqlite_path() -> Path:
         return private_state_dir() / DEFAULT_SQLITE_NAME
     except NotPrivate as exc:
         raise SessionStoreUnavailable(f"{exc}; or set [sessions] path.") from None
+
+
+def breaker_store(settings: SessionSettings) -> BreakerStore | None:
+    """Where the circuit breakers keep their state: the sessions' Redis when sessions are
+    there (so every worker and machine agrees a source is paused), else ``None`` (each
+    process keeps its own). Short timeouts: the state is read on every source call, and
+    a Redis that does not answer lets calls through."""
+    if settings.backend != "redis":
+        return None
+    import redis
+
+    client = redis.Redis.from_url(
+        settings.redis_url, socket_connect_timeout=0.25, socket_timeout=0.25
+    )
+    return RedisBreakerStore(client)
 
 
 def build_store(settings: SessionSettings) -> SessionStore:

@@ -11,7 +11,8 @@ take their texts from here, so a state is worded once and the same way everywher
 
 A source that failed is never worded as "no cases": ``empty`` is a source that answered
 with nothing; ``failed``, ``timeout`` and ``forbidden`` say the cases from there are
-missing (or some of them, when other keys were answered).
+missing (or some of them, when other keys were answered), and so does ``circuit_open``
+(a source paused by its circuit breaker after repeated failures).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "age_text",
     "health_still_running",
     "health_timed_out",
+    "paused",
     "seconds_text",
     "source_explanation",
     "source_texts",
@@ -35,6 +37,7 @@ _LABELS = {
     SourceStatus.EMPTY: "Ingen sager",
     SourceStatus.FAILED: "Kunne ikke svare",
     SourceStatus.TIMEOUT: "Svarede ikke i tide",
+    SourceStatus.CIRCUIT_OPEN: "Sat på pause",
     SourceStatus.STALE: "Gemt svar",
     SourceStatus.NOT_APPLICABLE: "Søger ikke på denne nøgle",
     SourceStatus.FORBIDDEN: "Adgang nægtet",
@@ -46,6 +49,9 @@ _PARTLY_MISSING = "Svar for nogle nøgler er med, men sagerne for de andre mangl
 _UNANSWERED = {
     SourceStatus.FAILED: "",
     SourceStatus.TIMEOUT: "",
+    SourceStatus.CIRCUIT_OPEN: (
+        "Midlertidigt sat på pause efter gentagne fejl; der er ikke spurgt. "
+    ),
     SourceStatus.FORBIDDEN: "Kilden afviste portalens adgang. ",
 }
 
@@ -125,6 +131,11 @@ def seconds_text(seconds: float) -> str:
 def health_timed_out(deadline: float) -> str:
     """The operations page: a health check did not answer within the page's deadline."""
     return f"Svarede ikke inden for {seconds_text(deadline)}."
+
+
+def paused() -> str:
+    """The operations page: the source's circuit breaker is open now."""
+    return "Midlertidigt sat på pause efter gentagne fejl; prøves igen om lidt."
 
 
 def health_still_running() -> str:

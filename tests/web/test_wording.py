@@ -19,7 +19,8 @@ def test_every_status_has_a_label_and_an_explanation():
 
 
 @pytest.mark.parametrize(
-    "status", [SourceStatus.FAILED, SourceStatus.TIMEOUT, SourceStatus.FORBIDDEN]
+    "status",
+    [SourceStatus.FAILED, SourceStatus.TIMEOUT, SourceStatus.CIRCUIT_OPEN, SourceStatus.FORBIDDEN],
 )
 def test_a_source_that_failed_is_never_worded_as_having_no_cases(status):
     for restricted in (False, True):
