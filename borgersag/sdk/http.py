@@ -16,6 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from borgersag.sdk.errors import FatalError, ForbiddenError, NotFound, RetriableError, SourceTimeout
+from borgersag.sdk.problems import problem_reasons
 
 __all__ = ["SourceSession", "classify", "decode_json", "request_id"]
 
@@ -117,7 +118,9 @@ def classify(response: requests.Response, source: str) -> None:
         raise ForbiddenError(f"{source} nægtede adgang (HTTP {code}).", status_code=code)
     if code == 404:
         raise NotFound(f"{source} kender ikke det efterspurgte.", status_code=code)
-    raise FatalError(f"{source} afviste forespørgslen (HTTP {code}).", status_code=code)
+    reasons = problem_reasons(response)
+    said = f": {reasons}" if reasons else ""
+    raise FatalError(f"{source} afviste forespørgslen (HTTP {code}){said}.", status_code=code)
 
 
 def decode_json(response: requests.Response, source: str, where: str = "") -> Any:

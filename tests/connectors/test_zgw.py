@@ -55,7 +55,7 @@ def zaak_json(**changes):
         "deelzaken": [],
         "eigenschappen": [],
         "rollen": [],
-        "status": f"{BASE}statussen/{STATUSTYPEN[1]}",
+        "status": f"{BASE}statussen/{status_uuid(1)}",
         "zaakinformatieobjecten": [],
         "zaakobjecten": [],
         "kenmerken": [{"bron": "SBSYS", "kenmerk": "05.13.00-G01-1-26"}],
@@ -121,10 +121,14 @@ def zaaktype_json(**changes):
     return body
 
 
+def status_uuid(i):
+    return f"{STATUSTYPEN[i][:-2]}9{i}"
+
+
 def status_json(i, when, note=""):
     return {
-        "url": f"{BASE}statussen/{STATUSTYPEN[i][:-1]}9",
-        "uuid": f"{STATUSTYPEN[i][:-1]}9",
+        "url": f"{BASE}statussen/{status_uuid(i)}",
+        "uuid": status_uuid(i),
         "zaak": f"{BASE}zaken/{ZAAK}",
         "statustype": f"{CAT}statustypen/{STATUSTYPEN[i]}",
         "datumStatusGezet": when,
@@ -189,7 +193,10 @@ def serve(zaken=None, statussen=STATUSSEN, rollen=None, zaaktype=None, following
     """Register a search answer and everything its zaken refer to."""
     responses.post(BASE + "zaken/_zoek", json=page(zaken or [zaak_json()], following))
     responses.get(BASE + "statussen", json=page(statussen))
+    for status in statussen:
+        responses.get(status["url"], json=status)
     responses.get(BASE + "rollen", json=page(rollen or [person(), employee()]))
+    responses.get(BASE + "zaakinformatieobjecten", json=[])
     responses.get(f"{CAT}zaaktypen/{ZAAKTYPE}", json=zaaktype or zaaktype_json())
     for i, uuid in enumerate(STATUSTYPEN):
         responses.get(f"{CAT}statustypen/{uuid}", json=statustype_json(i))
@@ -278,9 +285,14 @@ def test_search_by_cpr_maps_a_zaak_faithfully(zgw):
     assert (case.kle, case.area, case.unit) == ("05.13.00", "Veje og trafik", "Borgerservice")
     assert case.sensitivity is Sensitivity.FORTROLIGE_PERSONOPLYSNINGER
     assert case.progress is Progress.OPLYST
+    # the overview reads only the current status; the case page reads the history
     assert [(s.progress, str(s.date), s.status_text) for s in case.progress_history] == [
-        (Progress.OPSTAAET, "2026-09-01", "Modtaget"),
-        (Progress.OPLYST, "2026-09-05", "Under behandling: Afventer dokumentation fra dig"),
+        (Progress.OPSTAAET, "2026-09-01", None),
+        (Progress.OPLYST, "2026-09-05", "Under behandling"),
+    ]
+    # statustoelichting is free text that can hold internal notes: a note for staff
+    assert [(e.title, e.kind) for e in case.events] == [
+        ("Under behandling: Afventer dokumentation fra dig", "note")
     ]
     assert case.status_text == "Tekst til borgeren: under behandling."
     (party,) = case.parties
@@ -328,7 +340,7 @@ def test_search_by_medarbejdernummer_keeps_zaken_they_handle(zgw):
         match=[matchers.query_param_matcher({"zaak": f"{BASE}zaken/{ZAAK}"}, strict_match=False)],
     )
     responses.get(BASE + "rollen", json=page([person(), employee(generic="adviseur")]))
-    responses.get(BASE + "statussen", json=page(STATUSSEN))
+    responses.get(STATUSSEN[0]["url"], json=STATUSSEN[0])
     responses.get(f"{CAT}zaaktypen/{ZAAKTYPE}", json=zaaktype_json())
     for i, uuid in enumerate(STATUSTYPEN):
         responses.get(f"{CAT}statustypen/{uuid}", json=statustype_json(i))
@@ -392,10 +404,8 @@ def test_catalogi_url_rebases_catalogue_links(make_connector):
     zgw = make_connector(ZgwConnector, {**SETTINGS, "catalogi_url": public})
     internal = "http://openzaak.internal:8000/catalogi/api/v1/"
     zaaktype = zaaktype_json(statustypen=[f"{internal}statustypen/{u}" for u in STATUSTYPEN])
-    responses.post(
-        BASE + "zaken/_zoek", json=page([zaak_json(zaaktype=f"{internal}zaaktypen/{ZAAKTYPE}")])
-    )
-    responses.get(BASE + "statussen", json=page([]))
+    zaak = zaak_json(zaaktype=f"{internal}zaaktypen/{ZAAKTYPE}", status=None)
+    responses.post(BASE + "zaken/_zoek", json=page([zaak]))
     responses.get(BASE + "rollen", json=page([person(), employee()]))
     responses.get(f"{public}zaaktypen/{ZAAKTYPE}", json=zaaktype)
     for i, uuid in enumerate(STATUSTYPEN):
@@ -491,8 +501,16 @@ def test_get_case_reads_the_resultaat(zgw):
     responses.get(f"{CAT}resultaattypen/{ZAAKTYPE}", json={"omschrijving": "Verleend"})
     case = zgw.get_case(ZAAK)
     assert [(e.title, e.kind) for e in case.events] == [
+        ("Under behandling: Afventer dokumentation fra dig", "note"),
+        ("Afgjort: Licens udstedt", "note"),
         ("Resultat: Verleend", "status"),
         ("Gælder et år", "note"),
+    ]
+    assert [s.status_text for s in case.progress_history] == [
+        "Modtaget",
+        "Under behandling",
+        "Afgjort",
+        "Afsluttet",
     ]
     assert str(case.decided) == "2026-09-20" and case.progress is Progress.AFSLUTTET
     with pytest.raises(NotFound):
@@ -590,6 +608,8 @@ class TestZgwConformance(ConformanceSuite):
             mock.post(base_url + "zaken/_zoek", json=moved(page([zaak_json()]), base_url))
         mock.get(base_url + "rollen", json=moved(page([person(), employee()]), base_url))
         mock.get(base_url + "statussen", json=moved(page(STATUSSEN), base_url))
+        for status in STATUSSEN:
+            mock.get(moved(status["url"], base_url), json=moved(status, base_url))
         catalogi = moved(CAT, base_url)
         mock.get(f"{catalogi}zaaktypen/{ZAAKTYPE}", json=moved(zaaktype_json(), base_url))
         for i, uuid in enumerate(STATUSTYPEN):
