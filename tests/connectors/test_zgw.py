@@ -4,6 +4,8 @@ classified errors, bounded paging, and against the sandbox's Open Zaak over HTTP
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,8 +18,18 @@ from responses import matchers
 from borgersag.connectors.zgw import ZgwConnector, ZgwJwtAuth
 from borgersag.connectors.zgw_mapping import parse_status_map, progress_at, sensitivity_of
 from borgersag.domain.keys import KeyKind, parse_key
-from borgersag.domain.model import PartyRole, Progress, Sensitivity
-from borgersag.sandbox.zgw import CREDENTIALS
+from borgersag.domain.model import (
+    DocumentStatus,
+    DocumentType,
+    Overview,
+    PartyRole,
+    Progress,
+    Sensitivity,
+)
+from borgersag.people.citizen_policy import CitizenPolicy
+from borgersag.people.citizen_view import citizen_view
+from borgersag.sandbox.zgw import CREDENTIALS, LIMITED_CREDENTIALS
+from borgersag.sdk.http import request_id
 from borgersag.sdk.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
 from borgersag.testing import ConformanceSuite
 
@@ -229,6 +241,10 @@ def test_settings_are_declared_and_the_secret_is_marked():
         ({"page_size": 501}, "page_size"),
         ({"max_pages": 0}, "max_pages"),
         ({"cpr_field": "bsn"}, "cpr_field"),
+        ({"cpr_field": "inpBsn"}, "cpr_field"),
+        ({"parallel": 0}, "parallel"),
+        ({"max_confidentiality": "hemmelig"}, "max_confidentiality"),
+        ({"documenten_url": "documenten"}, "documenten_url"),
         ({"status_map": "Visiteret"}, "status_map"),
         ({"secret": 42}, "secret"),
         ({"token": "x"}, "token"),
@@ -517,6 +533,227 @@ def test_get_case_reads_the_resultaat(zgw):
         zgw.get_case("../../zaken")
 
 
+def test_inp_bsn_is_refused_at_start_up_with_the_reason():
+    with pytest.raises(ConfigError) as info:
+        ZgwConnector.validate_settings({**SETTINGS, "cpr_field": "inpBsn"}, "sources.toml", "z.")
+    assert "9 digits" in info.value.expected and "anpIdentificatie" in info.value.expected
+
+
+def many(count):
+    """``count`` zaken with their own uuid, URL and current status."""
+    zaken, statussen = [], []
+    for n in range(count):
+        uuid = f"{ZAAK[:-4]}{n + 100:04d}"
+        status = {**STATUSSEN[0], "uuid": f"{uuid[:-4]}9{n:03d}"}
+        status["url"] = f"{BASE}statussen/{status['uuid']}"
+        zaken.append(zaak_json(uuid=uuid, url=f"{BASE}zaken/{uuid}", status=status["url"]))
+        statussen.append(status)
+    return zaken, statussen
+
+
+def paths(calls):
+    return [urlsplit(c.request.url).path.removeprefix("/") for c in calls]
+
+
+@responses.activate
+def test_an_overview_asks_rollen_and_the_current_status_once_per_zaak(zgw):
+    zaken, statussen = many(5)
+    serve(zaken=zaken, statussen=statussen)
+    assert len(zgw.search(cpr_key())) == 5
+    asked = paths(responses.calls)
+    assert asked.count("zaken/api/v1/zaken/_zoek") == 1
+    assert asked.count("zaken/api/v1/rollen") == 5
+    assert sorted(p for p in asked if "/statussen/" in p) == sorted(
+        urlsplit(s["url"]).path[1:] for s in statussen
+    )
+    assert "zaken/api/v1/statussen" not in asked  # no history for an overview
+    assert len([p for p in asked if p.startswith("catalogi/")]) == 5  # zaaktype + 4 statustypen
+    responses.calls.reset()
+    zgw.search(cpr_key())
+    assert len(responses.calls) == 1 + 5 + 5  # the search and one round per zaak
+
+
+@responses.activate
+def test_per_zaak_calls_run_in_parallel_with_the_lookups_request_id(make_connector):
+    zgw = make_connector(ZgwConnector, {**SETTINGS, "parallel": 3})
+    zaken, statussen = many(6)
+    serve(zaken=zaken, statussen=statussen)
+    lock, state, seen_ids = threading.Lock(), {"now": 0, "most": 0}, set()
+
+    def slow_rollen(request):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+            seen_ids.add(request.headers.get("X-Request-ID"))
+        time.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+        return 200, {}, json.dumps(page([person(), employee()]))
+
+    responses.remove(responses.GET, BASE + "rollen")
+    responses.add_callback(responses.GET, BASE + "rollen", callback=slow_rollen)
+    token = request_id.set("opslag-42")
+    try:
+        assert len(zgw.search(cpr_key())) == 6
+    finally:
+        request_id.reset(token)
+    assert state["most"] == 3  # side by side, never more than the setting
+    assert seen_ids == {"opslag-42"}
+
+
+def document_json(uuid, **changes):
+    body = {
+        "url": f"{ROOT}documenten/api/v1/enkelvoudiginformatieobjecten/{uuid}",
+        "identificatie": "DOK-1",
+        "bronorganisatie": "123456782",
+        "creatiedatum": "2026-09-02",
+        "titel": "Afgørelse om beboerlicens",
+        "vertrouwelijkheidaanduiding": "zaakvertrouwelijk",
+        "auteur": "Kommunen",
+        "status": "definitief",
+        "formaat": "application/pdf",
+        "taal": "dan",
+        "versie": 1,
+        "beginRegistratie": "2026-09-02T10:00:00Z",
+        "bestandsnaam": "afgoerelse.pdf",
+        "verzenddatum": "2026-09-02",
+        "informatieobjecttype": f"{CAT}informatieobjecttypen/{ZAAKTYPE}",
+        "locked": False,
+        "bestandsdelen": [],
+    }
+    body.update(changes)
+    return body
+
+
+DOCS = [f"0f3c4a2e-2b7e-4e53-9a59-3c1c9a6f0d0{i}" for i in range(5)]
+
+
+def serve_documents(*bodies, forbidden=()):
+    links = [
+        {
+            "url": f"{BASE}zaakinformatieobjecten/{uuid[:-1]}f",
+            "uuid": uuid[:-1] + "f",
+            "informatieobject": f"{ROOT}documenten/api/v1/enkelvoudiginformatieobjecten/{uuid}",
+            "zaak": f"{BASE}zaken/{ZAAK}",
+            "aardRelatieWeergave": "Hoort bij, omgekeerd: kent",
+            "registratiedatum": "2026-09-02T10:00:00Z",
+        }
+        for uuid in [*(b["url"].rsplit("/", 1)[1] for b in bodies), *forbidden]
+    ]
+    responses.replace(responses.GET, BASE + "zaakinformatieobjecten", json=links)
+    for body in bodies:
+        responses.get(body["url"], json=body)
+    for uuid in forbidden:
+        url = f"{ROOT}documenten/api/v1/enkelvoudiginformatieobjecten/{uuid}"
+        responses.get(url, status=403, json={"code": "permission_denied"})
+    return links
+
+
+@responses.activate
+def test_the_case_page_has_the_documents_mapped_for_the_citizen_policy(zgw):
+    serve()
+    responses.get(BASE + f"zaken/{ZAAK}", json=zaak_json())
+    links = serve_documents(
+        document_json(DOCS[0]),
+        document_json(DOCS[1], titel="Udkast", status="in_bewerking", verzenddatum=None),
+        document_json(DOCS[2], titel="Sagsnotat", vertrouwelijkheidaanduiding="intern"),
+        document_json(
+            DOCS[3], titel="Ansøgning", status="", verzenddatum=None, ontvangstdatum="2026-09-01"
+        ),
+        forbidden=[DOCS[4]],
+    )
+    assert_valid("zaken", "ZaakInformatieObject", links[0])
+    assert_valid("documenten", "EnkelvoudigInformatieObject", document_json(DOCS[0]))
+    case = zgw.get_case(ZAAK)
+    found = {d.title: d for d in case.documents}
+    assert list(found) == ["Afgørelse om beboerlicens", "Udkast", "Sagsnotat", "Ansøgning"]
+    final = found["Afgørelse om beboerlicens"]
+    assert (final.id, final.status, final.type) == (
+        DOCS[0],
+        DocumentStatus.ENDELIGT,
+        DocumentType.BREV_UDGAAENDE,
+    )
+    assert final.party_may_see and str(final.date) == "2026-09-02" and final.source == "zgw"
+    assert found["Udkast"].status is DocumentStatus.UNDER_UDARBEJDELSE
+    assert not found["Sagsnotat"].party_may_see
+    assert found["Sagsnotat"].sensitivity is Sensitivity.IKKE_FORTROLIG
+    assert found["Ansøgning"].type is DocumentType.BREV_INDGAAENDE
+    # what a citizen who is the zaak's initiator gets to see of it
+    overview = Overview(cpr_key(), (case,), (), case.provenance.fetched_at)
+    (shown,) = citizen_view(overview, cpr_key(), CitizenPolicy()).cases
+    assert [d.title for d in shown.documents] == ["Afgørelse om beboerlicens"]
+
+
+@responses.activate
+def test_a_document_is_fetched_only_when_it_is_on_the_zaak(zgw):
+    serve()
+    serve_documents(document_json(DOCS[0]))
+    url = f"{ROOT}documenten/api/v1/enkelvoudiginformatieobjecten/{DOCS[0]}/download"
+    responses.get(url, body=b"%PDF-1.7 ...", content_type="application/octet-stream")
+    content = zgw.get_document(ZAAK, DOCS[0])
+    assert (content.filename, content.media_type, content.content) == (
+        "afgoerelse.pdf",
+        "application/pdf",
+        b"%PDF-1.7 ...",
+    )
+    download = next(c for c in responses.calls if c.request.url == url)
+    assert download.request.headers["Accept"] == "*/*"
+    zio = next(c for c in responses.calls if "zaakinformatieobjecten" in c.request.url)
+    assert parse_qs(urlsplit(zio.request.url).query)["zaak"] == [f"{BASE}zaken/{ZAAK}"]
+    with pytest.raises(NotFound, match="hører ikke til sagen"):
+        zgw.get_document(ZAAK, DOCS[1])
+    with pytest.raises(NotFound):
+        zgw.get_document(ZAAK, "../../zaken")
+
+
+@responses.activate
+def test_a_400s_invalid_params_are_in_the_message_without_a_cpr_number(zgw):
+    problem = {
+        "type": "https://openzaak.example/ref/fouten/ValidationError/",
+        "code": "invalid",
+        "title": "Invalid input.",
+        "status": 400,
+        "detail": "",
+        "instance": "urn:uuid:1",
+        "invalidParams": [
+            {
+                "name": "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn",
+                "code": "max_length",
+                "reason": f"De waarde {CPR} is te lang",
+            }
+        ],
+    }
+    assert_valid("zaken", "ValidatieFout", problem)
+    responses.post(
+        BASE + "zaken/_zoek", status=400, json=problem, content_type="application/problem+json"
+    )
+    with pytest.raises(FatalError) as info:
+        zgw.search(cpr_key())
+    message = info.value.message
+    assert "HTTP 400" in message and "natuurlijkPersoon__inpBsn: De waarde" in message
+    assert "te lang" in message and CPR not in message
+
+
+@responses.activate
+def test_status_notes_are_for_staff_unless_the_municipality_shows_them(make_connector):
+    zgw = make_connector(ZgwConnector, {**SETTINGS, "show_status_notes_to_citizens": True})
+    serve()
+    (case,) = zgw.search(cpr_key())
+    assert case.progress_history[-1].status_text == (
+        "Under behandling: Afventer dokumentation fra dig"
+    )
+    assert case.events == ()
+
+
+def test_the_source_panel_says_when_authorisations_may_hide_zaken(make_connector):
+    def caveat(**changes):
+        return make_connector(ZgwConnector, {**SETTINGS, **changes}, "zgw").caveat()
+
+    assert "usynlige" in caveat() and "autorisationer" in caveat()
+    assert "'vertrouwelijk'" in caveat(max_confidentiality="vertrouwelijk")
+    assert caveat(max_confidentiality="zeer_geheim") is None
+
+
 # -- against the sandbox ------------------------------------------------------------------
 
 
@@ -541,7 +778,10 @@ def test_sandbox_typical_citizen_sees_zaken_with_progress_and_texts(zgw_service,
         assert case.progress_history[0].progress is Progress.OPSTAAET
     assert any(c.is_open for c in cases)
     one = cases[0]
-    assert sandbox_zgw().get_case(one.native_id).progress_history == one.progress_history
+    full = sandbox_zgw().get_case(one.native_id)
+    assert full.progress is one.progress and full.status_text == one.status_text
+    assert [s.progress for s in full.progress_history][-1] is one.progress
+    assert len(full.progress_history) >= len(one.progress_history)
     assert sandbox_zgw().search(cpr_key(m.demo.nothing)) == []
     assert sandbox_zgw().health().startswith("svarer (")
 
@@ -577,6 +817,42 @@ def test_sandbox_faults_are_classified(zgw_service, sandbox_zgw):
             sandbox_zgw().search(key)
     finally:
         zgw_service.faults.reset()
+
+
+def test_sandbox_case_page_documents_for_caseworker_and_citizen(zgw_service, sandbox_zgw):
+    m = zgw_service.municipality
+    key = cpr_key(m.demo.typical)
+    zgw = sandbox_zgw(documenten_url=zgw_service.root + "documenten/api/v1/")
+    cases = zgw.search(key)
+    details = [zgw.get_case(c.native_id) for c in cases]
+    documents = [d for case in details for d in case.documents]
+    assert documents, "the demo citizen's zaken have documents"
+    assert {d.status for d in documents} >= {DocumentStatus.MODTAGET, DocumentStatus.ENDELIGT}
+    overview = Overview(key, tuple(details), (), details[0].provenance.fetched_at)
+    shown = citizen_view(overview, key, CitizenPolicy())
+    visible = [d for case in shown.cases for d in case.documents]
+    assert visible and len(visible) < len(documents)
+    finals = {d.id for d in documents if d.status is DocumentStatus.ENDELIGT and d.party_may_see}
+    assert {d.id for d in visible} == finals
+    case = next(c for c in details if c.documents)
+    content = zgw.get_document(case.native_id, case.documents[0].id)
+    assert content.content and content.filename.endswith(".txt")
+    other = next(c for c in details if c.native_id != case.native_id)
+    with pytest.raises(NotFound):
+        zgw.get_document(other.native_id, case.documents[0].id)
+
+
+def test_sandbox_a_client_with_limited_authorisations_sees_less(zgw_service, sandbox_zgw):
+    heavy = cpr_key(zgw_service.municipality.demo.heavy)
+    everything = sandbox_zgw().search(heavy)
+    limited = sandbox_zgw(**LIMITED_CREDENTIALS, max_confidentiality="zaakvertrouwelijk")
+    fewer = limited.search(heavy)
+    assert 0 < len(fewer) < len(everything)
+    assert all(c.sensitivity <= Sensitivity.FORTROLIGE_PERSONOPLYSNINGER for c in fewer)
+    hidden = next(c for c in everything if c.id not in {f.id for f in fewer})
+    with pytest.raises(ForbiddenError):
+        limited.get_case(hidden.native_id)
+    assert "'zaakvertrouwelijk'" in limited.caveat()
 
 
 # --- the conformance suite (borgersag.testing) ---------------------------------------

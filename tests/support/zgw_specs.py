@@ -5,7 +5,8 @@ folder the project was given, when it is there — or else from the copies in
 ``tests/specs/`` (see the README there), so a clean clone tests the same contract.
 
 ``assert_valid(api, schema, body)`` validates ``body`` against
-``#/components/schemas/<schema>`` of the ``"zaken"`` or ``"catalogi"`` specification
+``#/components/schemas/<schema>`` of the ``"zaken"``, ``"catalogi"`` or ``"documenten"``
+specification
 with openapi-schema-validator's OpenAPI 3.0 read validator (``nullable``, ``readOnly``,
 ``discriminator`` and formats as OpenAPI 3.0 means them).
 """
@@ -25,6 +26,7 @@ REPO_SPECS_DIR = Path(__file__).resolve().parents[1] / "specs"
 SPEC_FILES = {
     "zaken": "zgw-zaken-1.5.1.openapi.yaml",
     "catalogi": "zgw-catalogi-1.3.1.openapi.yaml",
+    "documenten": "zgw-documenten-1.4.2.openapi.yaml",
 }
 
 
