@@ -29,8 +29,8 @@ from borgersag.domain.model import (
 from borgersag.people.citizen_policy import CitizenPolicy
 from borgersag.people.citizen_view import citizen_view
 from borgersag.sandbox.zgw import CREDENTIALS, LIMITED_CREDENTIALS
-from borgersag.sdk.http import request_id
 from borgersag.sdk.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
+from borgersag.sdk.http import request_id
 from borgersag.testing import ConformanceSuite
 
 from support.zgw_specs import assert_valid
