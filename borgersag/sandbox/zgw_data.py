@@ -405,7 +405,7 @@ def _documents(seed: int, zaak: Zaak) -> tuple[InformatieObject, ...]:
         )
 
     add(
-        f"{spec.handeling_initiator}: {spec.omschrijving}",
+        f"Henvendelse: {spec.omschrijving}",
         zaak.start,
         "",
         party_level,

@@ -4,6 +4,7 @@ classified errors, bounded paging, and against the sandbox's Open Zaak over HTTP
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from typing import ClassVar
@@ -29,10 +30,12 @@ from borgersag.domain.model import (
 from borgersag.people.citizen_policy import CitizenPolicy
 from borgersag.people.citizen_view import citizen_view
 from borgersag.sandbox.zgw import CREDENTIALS, LIMITED_CREDENTIALS
+from borgersag.sandbox.zgw_data import build_register
 from borgersag.sdk.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
 from borgersag.sdk.http import request_id
 from borgersag.testing import ConformanceSuite
 
+from support.actions import csrf_token, sandbox_login
 from support.zgw_specs import assert_valid
 
 ROOT = "https://openzaak.example/"
@@ -893,3 +896,41 @@ class TestZgwConformance(ConformanceSuite):
 
     def endless_backend(self, mock, base_url):
         self.backend(mock, base_url, endless=True)
+
+
+# --- through the portal: what staff and citizens see ------------------------------------
+
+
+def zgw_pages(client, page_path, pattern):
+    """The HTML of every ZGW case page linked from the page at ``page_path``."""
+    body = client.get(page_path).get_data(as_text=True)
+    links = sorted(set(re.findall(pattern, body)))
+    pages = [client.get(link.replace("&amp;", "&")) for link in links]
+    assert all(p.status_code == 200 for p in pages)
+    return [p.get_data(as_text=True) for p in pages]
+
+
+def test_through_the_portal_staff_see_notes_and_every_document_citizens_neither(sandbox, live_app):
+    m = sandbox.municipality
+    zaken = build_register(m).zaken_with_party("natuurlijk_persoon", m.demo.typical)
+    notes = {s.toelichting for z in zaken for s in z.statussen if s.toelichting}
+    staff = live_app.test_client()
+    assert sandbox_login(staff, sandbox, "medarbejder", "caseworker").status_code == 303
+    cpr = m.demo.typical
+    looked_up = staff.post("/", data={"kind": "cpr", "value": cpr, "csrf_token": csrf_token(staff)})
+    staff_text = "".join(
+        zgw_pages(staff, looked_up.location, r'href="(/oversigt/[^"]+/sag/zgw/[^"]+)"')
+    )
+    citizen = live_app.test_client()
+    assert sandbox_login(citizen, sandbox, "borger", "typical").status_code == 303
+    citizen_pages = zgw_pages(citizen, "/mine-sager", r'href="(/mine-sager/sag/zgw/[^"/]+)"')
+    assert len(citizen_pages) == len(zaken)
+    citizen_text = "".join(citizen_pages)
+    shown_to_staff = {n for n in notes if n in staff_text}
+    assert shown_to_staff, "staff see the statustoelichtingen of the zaken they may see"
+    assert not any(note in citizen_text for note in notes)
+    assert "Sagsnotat" in staff_text and "Sagsnotat" not in citizen_text  # intern
+    assert "Henvendelse: " in staff_text and "Henvendelse: " not in citizen_text  # received
+    finals = {d.titel for z in zaken for d in z.documenten if d.status == "definitief"}
+    finals -= {"Sagsnotat"}
+    assert finals and all(title in citizen_text for title in finals)
