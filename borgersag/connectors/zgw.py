@@ -424,7 +424,8 @@ class ZgwConnector(Connector):
             raise ForbiddenError(
                 f"{self.display_name} afviste adgangen (HTTP {exc.status_code}); tjek client_id"
                 " og secret, og at klienten har zaken.lezen, catalogi.lezen og"
-                " documenten.lezen.",
+                " documenten.lezen — eller sagen ligger over klientens maksimale"
+                " fortrolighedsniveau.",
                 status_code=exc.status_code,
             ) from None
 
