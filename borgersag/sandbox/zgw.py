@@ -44,6 +44,7 @@ from borgersag.sandbox.zgw_data import (
     build_register,
 )
 from borgersag.sandbox.zgw_documenten import add_documenten_api
+from borgersag.sandbox.zgw_hostile import make_hostile
 from borgersag.sandbox.zgw_http import (
     CRS,
     JWT_LEEWAY,
@@ -132,13 +133,23 @@ def create_app(
     *,
     register: ZgwRegister | None = None,
     clients: Mapping[str, Client] = CLIENTS,
+    hostile: Callable[[], bool] | None = None,
 ) -> Flask:
     """The ZGW APIs for ``municipality`` (``register``: its data, built if not given), with
-    ``faults`` as the knobs and ``clients`` as the API clients."""
+    ``faults`` as the knobs and ``clients`` as the API clients.
+
+    ``hostile`` says, per request, whether to answer in hostile-data mode
+    (:mod:`.zgw_hostile`); by default it follows the fault knob ``hostile`` once the
+    knobs have one, and is off until then.
+    """
     register = register or build_register(municipality)
-    app = make_service_app(
-        "zgw", "Open Zaak", faults or Faults(), authorize=lambda: check_jwt(clients)
-    )
+    faults = faults or Faults()
+    app = make_service_app("zgw", "Open Zaak", faults, authorize=lambda: check_jwt(clients))
+    if hostile is None:
+
+        def hostile() -> bool:
+            return bool(getattr(faults.settings, "hostile", False))
+
     m = municipality
 
     def urls() -> Urls:
@@ -149,6 +160,8 @@ def create_app(
         for prefix, version in API_VERSIONS.items():
             if request.path.startswith(prefix):
                 response.headers["API-version"] = version
+                if hostile():
+                    make_hostile(response)
         return response
 
     @app.errorhandler(BadRequest)

@@ -29,9 +29,18 @@ from borgersag.domain.model import (
 )
 from borgersag.people.citizen_policy import CitizenPolicy
 from borgersag.people.citizen_view import citizen_view
+from borgersag.sandbox.generator import generate
 from borgersag.sandbox.zgw import CREDENTIALS, LIMITED_CREDENTIALS
 from borgersag.sandbox.zgw_data import build_register
-from borgersag.sdk.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
+from borgersag.sandbox.zgw_hostile import MARKUP
+from borgersag.sdk.errors import (
+    ConfigError,
+    FatalError,
+    ForbiddenError,
+    NotFound,
+    RetriableError,
+    SourceError,
+)
 from borgersag.sdk.http import request_id
 from borgersag.testing import ConformanceSuite
 
@@ -934,3 +943,68 @@ def test_through_the_portal_staff_see_notes_and_every_document_citizens_neither(
     finals = {d.titel for z in zaken for d in z.documenten if d.status == "definitief"}
     finals -= {"Sagsnotat"}
     assert finals and all(title in citizen_text for title in finals)
+
+
+# --- hostile data ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_zgw():
+    """A ZGW service of its own in hostile-data mode, on a free loopback port."""
+    from werkzeug.serving import make_server
+
+    from borgersag.sandbox import zgw
+
+    town = generate(2026)
+    app = zgw.create_app(town, hostile=lambda: True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield town, f"http://127.0.0.1:{server.port}/"
+    server.shutdown()
+    thread.join(5)
+
+
+def test_hostile_data_gives_classified_errors_or_cases_never_a_crash(hostile_zgw, make_connector):
+    town, root = hostile_zgw
+    zgw = make_connector(
+        ZgwConnector,
+        {
+            "base_url": root + "zaken/api/v1/",
+            "documenten_url": root + "documenten/api/v1/",
+            **CREDENTIALS,
+        },
+        "zgw",
+    )
+    outcomes = []
+    for cpr in [town.demo.typical, town.demo.heavy, town.demo.coowner]:
+        try:
+            outcomes.append(len(zgw.search(cpr_key(cpr))))
+        except SourceError as exc:  # a clear message naming the field, never a value
+            assert cpr not in exc.message and "results[" in exc.message
+            outcomes.append(type(exc).__name__)
+    assert "FatalError" in outcomes  # e.g. the impossible date 2024-02-30
+    register = build_register(town)
+    known = {d.uuid: d for z in register.zaken for d in z.documenten}
+    documents = []
+    for zaak in register.zaken[:60]:
+        try:
+            documents += zgw.get_case(zaak.uuid).documents
+        except SourceError:
+            continue
+    assert documents
+    # an unknown status counts as a draft, a missing level as not for the party: less shown
+    unknown_status = [
+        d for d in documents if known[d.id].status == "definitief" and d.status.value != "endeligt"
+    ]
+    assert unknown_status
+    assert {d.status for d in unknown_status} == {DocumentStatus.UNDER_UDARBEJDELSE}
+    no_level = [
+        d
+        for d in documents
+        if known[d.id].vertrouwelijkheid == "zaakvertrouwelijk" and not d.party_may_see
+    ]
+    assert no_level and all(
+        d.sensitivity is Sensitivity.FORTROLIGE_PERSONOPLYSNINGER for d in no_level
+    )
+    assert any(MARKUP in d.title for d in documents)  # kept as text; the pages escape it
