@@ -10,6 +10,7 @@ operations do not declare it; the body must still be a valid ``Fout``.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -371,7 +372,7 @@ def test_the_validation_is_not_vacuous(app, town, register):
     zaak_call = next(c for c in calls(town, register) if c.name == "zaak")
     request, response = send(app, zaak_call)
     body = response.get_json()
-    response.set_data(__import__("json").dumps({**body, "vertrouwelijkheidaanduiding": "x"}))
+    response.set_data(json.dumps({**body, "vertrouwelijkheidaanduiding": "x"}))
     assert problems("zaken", request, response, zaak_call)
     page_call = next(c for c in calls(town, register) if c.name == "zaken page 0")
     request, response = send(app, page_call)
