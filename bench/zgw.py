@@ -5,8 +5,10 @@ request delayed by ``--latency-ms``), with the demo ``heavy`` citizen given ``--
 zaken, each with its documents. The real zgw connector, built from config as the portal
 builds it, is timed for
 
-* the **overview** (``search``: the ``_zoek`` pages, then per zaak its rollen and its
-  current status, in parallel), with a cold catalogue cache and then warm;
+* the **overview** (``search``): with ``expand`` (the ``_zoek`` answer includes each
+  zaak's rollen and current status: one call), and without (``use_expand = false``: per
+  zaak its rollen and its current status, in parallel — what a server without ``expand``
+  costs), with a cold catalogue cache and then warm;
 * the **case page** (``get_case``: the zaak, then its rollen, status history and
   documents in parallel, then each document's metadata in parallel);
 
@@ -105,22 +107,30 @@ def main(argv: list[str] | None = None) -> int:
         source = connector(root)
         cold, cases = timed(lambda: source.search(key))
         warm = [timed(lambda: source.search(key))[0] for _ in range(args.lookups)]
+        per_zaak = connector(root, use_expand=False)
+        per_zaak.search(key)  # warm its catalogue cache too
+        no_expand = [timed(lambda: per_zaak.search(key))[0] for _ in range(args.lookups)]
         case = max(cases, key=lambda c: c.opened)
         source.get_case(case.native_id)  # the case's catalogue items are cached by now
         pages = [timed(lambda: source.get_case(case.native_id)) for _ in range(args.lookups)]
         documents = len(pages[0][1].documents)
         sequential = None
         if args.sequential:
-            one_by_one = connector(root, parallel=1)
+            one_by_one = connector(root, parallel=1, use_expand=False)
             one_by_one.search(key)  # warm its catalogue cache too
             sequential = timed(lambda: one_by_one.search(key))[0]
     overview = statistics.median(warm)
+    overview_per_zaak = statistics.median(no_expand)
     case_page = statistics.median(t for t, _ in pages)
     print(f"zgw: {len(cases)} zaken of one person, {args.latency_ms} ms per call")
     print(f"{'':<26} {'median ms':>10} {'ideal ms':>9} {'target ms':>10}")
     print(f"{'overview, cold catalogue':<26} {cold * 1000:>10.0f} {'':>9} {'':>10}")
     print(
-        f"{'overview':<26} {overview * 1000:>10.0f} {ideal * 1000:>9.0f}"
+        f"{'overview (expand)':<26} {overview * 1000:>10.0f} {ideal * 1000:>9.0f}"
+        f" {OVERVIEW_TARGET_S * 1000:>10.0f}"
+    )
+    print(
+        f"{'overview, per-zaak calls':<26} {overview_per_zaak * 1000:>10.0f} {ideal * 1000:>9.0f}"
         f" {OVERVIEW_TARGET_S * 1000:>10.0f}"
     )
     print(
@@ -129,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if sequential is not None:
         print(f"{'overview, one by one':<26} {sequential * 1000:>10.0f}")
-    met = overview <= OVERVIEW_TARGET_S and case_page <= CASE_PAGE_TARGET_S
+    met = max(overview, overview_per_zaak) <= OVERVIEW_TARGET_S and case_page <= CASE_PAGE_TARGET_S
     print("targets met" if met else "targets NOT met")
     return 0
 

@@ -7,12 +7,14 @@ search) or by a medewerker's identificatie with ``rol__omschrijvingGeneriek=beha
 body. Every request carries a freshly minted ZGW JWT and ``Accept-Crs``.
 
 **Calls.** An overview needs, per zaak, its ``rollen`` and its *current* status (the
-zaak's ``status`` URL); those calls run in parallel (``parallel`` at a time, within the
-source's own limit), and the zaaktypen with their statustypen come from the Catalogi API,
-cached per instance. The full status history, the resultaat and the documents are read
-only for the case page (:meth:`ZgwConnector.get_case`). Documents come from the
-Documenten API: ``zaakinformatieobjecten?zaak=`` links ``enkelvoudiginformatieobjecten``;
-their content is ``…/download``.
+zaak's ``status`` URL). The search asks for both with ZGW's ``expand`` (``use_expand``),
+so a server that supports it answers everything in one call; for a zaak answered without
+them the calls run in parallel (``parallel`` at a time, within the source's own limit).
+The zaaktypen with their statustypen come from the Catalogi API, cached per instance.
+The full status history, the resultaat and the documents are read only for the case page
+(:meth:`ZgwConnector.get_case`). Documents come from the Documenten API:
+``zaakinformatieobjecten?zaak=`` links ``enkelvoudiginformatieobjecten``; their content
+is ``…/download``.
 
 The result is checked, not trusted: a server that ignores a filter it does not know would
 answer with *every* zaak, so a zaak on which the searched person has no rol stops the
@@ -68,6 +70,7 @@ CATALOGUE_TTL_SECONDS = 3600.0
 _PERSON_FILTER = "rol__betrokkeneIdentificatie__natuurlijkPersoon__"
 _EMPLOYEE_FILTER = "rol__betrokkeneIdentificatie__medewerker__identificatie"
 _DOCUMENT_KIND = "enkelvoudiginformatieobjecten"
+_EXPANDS = ("rollen", "status")
 
 
 class ZgwConnector(ZgwCalls, Connector):
@@ -108,6 +111,13 @@ class ZgwConnector(ZgwCalls, Connector):
         Setting("page_size", int, "zaken per request (1-500)", default=100),
         Setting("max_pages", int, "most requests per list (1-100)", default=10),
         Setting("parallel", int, "per-zaak requests at a time (1-32)", default=8),
+        Setting(
+            "use_expand",
+            bool,
+            "ask the search to include each zaak's rollen and current status (ZGW expand);"
+            " zaken answered without them get per-zaak requests",
+            default=True,
+        ),
         Setting(
             "max_confidentiality",
             str,
@@ -191,6 +201,8 @@ class ZgwConnector(ZgwCalls, Connector):
             criteria = {_EMPLOYEE_FILTER: key.value, "rol__omschrijvingGeneriek": "behandelaar"}
         else:
             raise FatalError(f"{self.display_name} søger ikke på {key.label}.")
+        if self.settings["use_expand"]:
+            criteria = {**criteria, "expand": list(_EXPANDS)}
         found: dict[str, tuple[dict, str]] = {}
         listed = self.pages("POST", SEARCH_PATH, "søgesvaret", {}, body=criteria, what="sager")
         for i, raw in enumerate(listed):
@@ -200,13 +212,17 @@ class ZgwConnector(ZgwCalls, Connector):
             found.setdefault(url, (raw, where))
         zaken = list(found.values())
         self._prefetch_catalogue([z for z, _ in zaken])
-        parts = [
-            (raw["url"], kind, self.reader.text(raw, "status", where))
-            for raw, where in zaken
-            for kind in ("rollen", "status")
-        ]
+        fetched = {}
+        parts = []
+        for raw, where in zaken:
+            included = self._expanded(raw, where)
+            if included is not None:
+                fetched[(raw["url"], "rollen")], fetched[(raw["url"], "status")] = included
+                continue
+            status = self.reader.text(raw, "status", where)
+            parts += [(raw["url"], kind, status) for kind in ("rollen", "status")]
         answers = run_parallel(self._overview_part, parts, self.settings["parallel"])
-        fetched = {(u, kind): got for (u, kind, _), got in zip(parts, answers, strict=True)}
+        fetched |= {(u, kind): got for (u, kind, _), got in zip(parts, answers, strict=True)}
         cases = []
         for raw, where in zaken:
             case = self._mapper.zaak(
@@ -298,6 +314,18 @@ class ZgwConnector(ZgwCalls, Connector):
         )
 
     # -- per-zaak calls -------------------------------------------------------------------
+
+    def _expanded(self, raw: dict, where: str) -> tuple[list[dict], list[dict]] | None:
+        """The rollen and current status the search included (``_expand``), or ``None``
+        when it did not include both (a server without expand ignores the request)."""
+        r = self.reader
+        included = raw.get("_expand")
+        if not (isinstance(included, dict) and all(k in included for k in _EXPANDS)):
+            return None
+        at = f"{where}._expand"
+        rollen = r.items(included, "rollen", at, required=True)
+        status = included["status"]
+        return rollen, [] if status is None else [r.expect(status, dict, f"{at}.status")]
 
     def _overview_part(self, part: tuple[str, str, str | None]) -> list[dict]:
         """The rollen of a zaak, or its current status (``[]`` when it has none yet)."""

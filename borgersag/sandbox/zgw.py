@@ -120,6 +120,8 @@ _ROL_FILTERS = {
     "betrokkeneIdentificatie__medewerker__identificatie": ("medewerker", "identificatie"),
 }
 _ROL_CHOICES = {"omschrijvingGeneriek": GENERIEK, "betrokkeneType": BETROKKENE}
+EXPANDS = ("rollen", "status")
+"""What the sandbox can ``expand`` on a zaak (the specification lists more; others are 400)."""
 _ZAAK_FILTERS = (
     *(f"rol__{name}" for name in (*_ROL_FILTERS, *_ROL_CHOICES)),
     "identificatie",
@@ -188,8 +190,9 @@ def create_app(
     @app.get(ZAKEN + "zaken")
     def zaken_list():
         def answer():
-            criteria = query({*_ZAAK_FILTERS, *PAGING}, choices=_zaak_choices())
-            return _zaken_page(criteria)
+            criteria = query({*_ZAAK_FILTERS, *PAGING, "expand"}, choices=_zaak_choices())
+            wanted = _expands(criteria.pop("expand", "").split(",") if "expand" in criteria else [])
+            return _zaken_page(criteria, wanted)
 
         return crs_checked(answer)
 
@@ -203,6 +206,7 @@ def create_app(
         body = request.get_json(silent=True) if raw.strip() else {}  # the body is optional
         if not isinstance(body, dict):
             raise BadRequest(("nonFieldErrors", "parse_error", "Send filtrene i et JSON-objekt."))
+        wanted = _expands(body.get("expand", []))
         known = {k: v for k, v in body.items() if k in _ZAAK_FILTERS}
         wrong = [k for k, v in known.items() if not isinstance(v, str)]
         if wrong:
@@ -210,18 +214,33 @@ def create_app(
         for name, values in _zaak_choices().items():
             if name in known and known[name] not in values:
                 raise BadRequest((name, "invalid_choice", "Ikke et gyldigt valg."))
-        return _zaken_page(known)
+        return _zaken_page(known, wanted)
 
-    def _zaken_page(criteria: Mapping[str, str]):
+    def _zaken_page(criteria: Mapping[str, str], wanted: tuple[str, ...] = ()):
         found = [z for z in zaken_seen() if _zaak_matches(z, criteria)]
-        return page(found, lambda z: zaak_json(urls(), z))
+        return page(found, lambda z: expanded(z, wanted))
+
+    def expanded(zaak: Zaak, wanted: tuple[str, ...]) -> dict:
+        """A zaak, with ``_expand`` holding what ``wanted`` names (as ``ExpandZaak``)."""
+        body = zaak_json(urls(), zaak)
+        if wanted:
+            more: dict = {}
+            if "rollen" in wanted:
+                more["rollen"] = [rol_json(urls(), m, zaak, rol) for rol in zaak.rollen]
+            if "status" in wanted:
+                more["status"] = status_json(urls(), zaak, zaak.status)
+            body["_expand"] = more
+        return body
 
     @app.get(ZAKEN + "zaken/<zaak_uuid>")
     def zaak_detail(zaak_uuid: str):
         def answer():
-            query({"expand"})
+            args = query({"expand"})
+            wanted = _expands(args["expand"].split(",") if "expand" in args else [])
             zaak = register.zaak(zaak_uuid)
-            return shown((zaak, None) if zaak else None, "zaak", lambda u, z, _: zaak_json(u, z))
+            return shown(
+                (zaak, None) if zaak else None, "zaak", lambda u, z, _: expanded(z, wanted)
+            )
 
         return crs_checked(answer)
 
@@ -348,6 +367,18 @@ def create_app(
 
 
 # -- filters ----------------------------------------------------------------------------
+
+
+def _expands(values) -> tuple[str, ...]:
+    """The ``expand`` values asked for, checked (400 for one the sandbox cannot expand)."""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise BadRequest(("expand", "invalid", "Angiv en liste af tekster."))
+    wanted = tuple(v.strip() for v in values if v.strip())
+    unknown = [v for v in wanted if v not in EXPANDS]
+    if unknown:
+        reason = f"Kan ikke udvide {', '.join(unknown)[:80]} (kun {', '.join(EXPANDS)})."
+        raise BadRequest(("expand", "invalid_choice", reason))
+    return wanted
 
 
 def _zaak_choices() -> dict[str, tuple[str, ...]]:

@@ -305,7 +305,10 @@ def test_search_by_cpr_maps_a_zaak_faithfully(zgw):
     serve()
     (case,) = zgw.search(cpr_key())
     search = json.loads(responses.calls[0].request.body)
-    assert search == {"rol__betrokkeneIdentificatie__natuurlijkPersoon__anpIdentificatie": CPR}
+    assert search == {
+        "rol__betrokkeneIdentificatie__natuurlijkPersoon__anpIdentificatie": CPR,
+        "expand": ["rollen", "status"],
+    }
     assert CPR not in responses.calls[0].request.url  # the CPR number travels in the body
     assert case.id == f"zgw/{ZAAK}" and case.sagsnummer == "ZAAK-2026-0000000042"
     assert case.title == "Beboerlicens – Vestergade 12"
@@ -586,6 +589,29 @@ def test_an_overview_asks_rollen_and_the_current_status_once_per_zaak(zgw):
 
 
 @responses.activate
+def test_with_expand_the_search_alone_answers_the_overview(zgw, make_connector):
+    zaken, statussen = many(4)
+    for zaak, status in zip(zaken, statussen, strict=True):
+        zaak["_expand"] = {"rollen": [person(), employee()], "status": status}
+    zaken[3]["_expand"] = {"rollen": [person(), employee()]}  # a server that left one out
+    assert_valid("zaken", "ExpandZaak", zaken[0])
+    serve(zaken=zaken, statussen=statussen)
+    zgw.search(cpr_key())  # the catalogue is cached from here on
+    responses.calls.reset()
+    cases = zgw.search(cpr_key())
+    assert [c.progress for c in cases] == [Progress.OPLYST] * 4
+    assert {c.caseworker.medarbejdernummer for c in cases} == {WORKER}
+    asked = paths(responses.calls)
+    assert asked.count("zaken/api/v1/zaken/_zoek") == 1
+    assert len(asked) == 3  # only the zaak without _expand: its rollen and its status
+    plain = make_connector(ZgwConnector, {**SETTINGS, "use_expand": False})
+    plain.search(cpr_key())
+    responses.calls.reset()
+    plain.search(cpr_key())
+    assert "expand" not in json.loads(responses.calls[0].request.body)
+
+
+@responses.activate
 def test_per_zaak_calls_run_in_parallel_with_the_lookups_request_id(make_connector):
     zgw = make_connector(ZgwConnector, {**SETTINGS, "parallel": 3})
     zaken, statussen = many(6)
@@ -796,6 +822,16 @@ def test_sandbox_typical_citizen_sees_zaken_with_progress_and_texts(zgw_service,
     assert len(full.progress_history) >= len(one.progress_history)
     assert sandbox_zgw().search(cpr_key(m.demo.nothing)) == []
     assert sandbox_zgw().health().startswith("svarer (")
+
+
+def test_sandbox_with_and_without_expand_the_same_cases(zgw_service, sandbox_zgw):
+    heavy = cpr_key(zgw_service.municipality.demo.heavy)
+    expanded, plain = sandbox_zgw().search(heavy), sandbox_zgw(use_expand=False).search(heavy)
+
+    def facts(cases):
+        return sorted((c.id, c.progress, c.status_text, c.parties, c.events) for c in cases)
+
+    assert len(expanded) >= 8 and facts(expanded) == facts(plain)
 
 
 def test_sandbox_caseworker_desk(zgw_service, sandbox_zgw):

@@ -201,6 +201,31 @@ def calls(town, register) -> list[Call]:
         ),
         Call("zaak", "GET", f"{Z}zaken/{zaak.uuid}", 200, headers=crs),
         Call(
+            "zaak expanded",
+            "GET",
+            f"{Z}zaken/{zaak.uuid}",
+            200,
+            {"expand": "rollen,status"},
+            headers=crs,
+        ),
+        Call("zaken expanded", "GET", Z + "zaken", 200, {"expand": "status"}, headers=crs),
+        Call(
+            "zoek expanded",
+            "POST",
+            Z + "zaken/_zoek",
+            200,
+            json={PERSON: heavy, "expand": ["rollen", "status"]},
+            headers=body_crs,
+        ),
+        Call(
+            "zoek expand the sandbox lacks",
+            "POST",
+            Z + "zaken/_zoek",
+            400,
+            json={PERSON: heavy, "expand": ["eigenschappen"]},
+            headers=body_crs,
+        ),
+        Call(
             "zaak unknown", "GET", f"{Z}zaken/{'0' * 8}-0000-4000-8000-{'0' * 12}", 404, headers=crs
         ),
         Call(
