@@ -21,7 +21,10 @@ stable; everything else (the engine, the web layer, module paths such as
   :class:`NotFound`, :class:`ConfigError`;
 * HTTP: :class:`SourceSession` (what ``self.http`` is) and the auth helpers — API key,
   OAuth2 client credentials, OAuth2 password grant, client certificate;
-* defensive JSON reading: :class:`Reader`.
+* defensive JSON reading: :class:`Reader`;
+* paging and parallel calls: :class:`Page`, :func:`pages_by_link`,
+  :func:`pages_by_number`, :func:`pages_by_offset`, :class:`TooManyPages`,
+  :func:`run_parallel`.
 """
 
 from borgersag.domain.keys import (
@@ -74,6 +77,8 @@ from borgersag.sdk.errors import (
     SourceTimeout,
 )
 from borgersag.sdk.http import SourceSession
+from borgersag.sdk.paging import Page, TooManyPages, pages_by_link, pages_by_number, pages_by_offset
+from borgersag.sdk.parallel import run_parallel
 from borgersag.sdk.reader import Reader, check_range, check_url, parse_status_map
 from borgersag.sdk.settings import REQUIRED, Setting
 
@@ -107,6 +112,7 @@ __all__ = [
     "NotFound",
     "OAuth2ClientCredentials",
     "OAuth2PasswordGrant",
+    "Page",
     "Party",
     "PartyRole",
     "Progress",
@@ -122,6 +128,7 @@ __all__ = [
     "SourceError",
     "SourceSession",
     "SourceTimeout",
+    "TooManyPages",
     "api_key_auth",
     "check_client_certificate",
     "check_range",
@@ -129,6 +136,10 @@ __all__ = [
     "client_certificate_settings",
     "oauth2_client_credentials_auth",
     "oauth2_password_auth",
+    "pages_by_link",
+    "pages_by_number",
+    "pages_by_offset",
     "parse_key",
     "parse_status_map",
+    "run_parallel",
 ]

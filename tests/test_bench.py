@@ -18,3 +18,15 @@ def test_fanout_benchmark_runs(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "heavy citizen:" in done.stdout
+
+
+@pytest.mark.slow
+def test_zgw_benchmark_runs(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "zgw.py"), "--zaken", "5", "--lookups", "1",
+         "--latency-ms", "5", "--sequential"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "case page" in done.stdout and "overview, one by one" in done.stdout

@@ -30,12 +30,14 @@ from borgersag import (
     KeyKind,
     Matrikel,
     NotFound,
+    Page,
     Progress,
     ProgressStep,
     Sensitivity,
     Setting,
     api_key_auth,
     check_range,
+    pages_by_number,
 )
 
 __all__ = ["ByggesagConnector"]
@@ -107,9 +109,9 @@ class ByggesagConnector(Connector):
             params = {"sagsbehandler": key.value}
         else:
             raise FatalError(f"{self.display_name} søger ikke på {key.label}.")
-        size, max_pages = self.settings["page_size"], self.settings["max_pages"]
-        cases: list[Case] = []
-        for page in range(1, max_pages + 1):
+        size = self.settings["page_size"]
+
+        def fetch(page: int) -> Page:
             body = self.reader.expect(
                 self.http.get_json(
                     "api/v1/byggesager", params={**params, "side": page, "antal_pr_side": size}
@@ -119,14 +121,19 @@ class ByggesagConnector(Connector):
             )
             items = self.reader.items(body, "sager", "søgesvaret", required=True)
             total = self.reader.field(body, "antal", int, "søgesvaret", required=False)
+            return Page(items, total=total)
+
+        cases: list[Case] = []
+        for items in pages_by_number(
+            fetch,
+            source=self.display_name,
+            page_size=size,
+            max_pages=self.settings["max_pages"],
+            what="byggesager på nøglen",
+        ):
             start = len(cases)
             cases.extend(self._case(raw, f"sager[{start + i}]") for i, raw in enumerate(items))
-            if len(items) < size or (total is not None and len(cases) >= total):
-                return cases
-        raise FatalError(
-            f"{self.display_name} har flere end {len(cases)} byggesager på nøglen; kun"
-            f" {max_pages} sider à {size} må hentes (indstillingen max_pages)."
-        )
+        return cases
 
     def get_case(self, native_id: str) -> Case:
         """One building case with its documents."""

@@ -41,6 +41,7 @@ from borgersag import (
     Key,
     KeyKind,
     NotFound,
+    Page,
     Party,
     PartyRole,
     Progress,
@@ -49,6 +50,7 @@ from borgersag import (
     Setting,
     check_range,
     oauth2_client_credentials_auth,
+    pages_by_number,
     parse_key,
 )
 
@@ -192,24 +194,29 @@ class MomentumConnector(Connector):
 
     def _worklist(self, medarbejdernummer: str) -> list[Case]:
         r = self.reader
-        size, max_pages = self.settings["page_size"], self.settings["max_pages"]
+        size = self.settings["page_size"]
         path = f"responsibleCaseworkers/{quote(medarbejdernummer, safe='')}/citizens"
-        cases: list[Case] = []
-        seen = 0
-        for page in range(1, max_pages + 1):
+
+        def fetch(page: int) -> Page:
             body = self.http.get_json(path, params={"pageNumber": page, "pageSize": size})
             body = r.expect(body, dict, "arbejdslisten")
             items = r.items(body, "data", "arbejdslisten", required=True)
             total = r.field(body, "totalCount", int, "arbejdslisten", required=False)
+            return Page(items, total=total)
+
+        cases: list[Case] = []
+        seen = 0
+        for items in pages_by_number(
+            fetch,
+            source=self.display_name,
+            page_size=size,
+            max_pages=self.settings["max_pages"],
+            what="borgere på medarbejderen",
+        ):
             for i, citizen in enumerate(items):
                 cases.extend(self._citizen_cases(citizen, f"data[{seen + i}]"))
             seen += len(items)
-            if len(items) < size or (total is not None and seen >= total):
-                return cases
-        raise FatalError(
-            f"{self.display_name} har flere end {seen} borgere på medarbejderen; kun"
-            f" {max_pages} sider à {size} må hentes (indstillingen max_pages)."
-        )
+        return cases
 
     # -- mapping --------------------------------------------------------------------------
 

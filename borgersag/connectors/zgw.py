@@ -3,9 +3,18 @@
 Searches with ``POST zaken/_zoek`` — the filters travel in the JSON body, so a CPR number
 never appears in a URL or an access log — by the person's identification in a rol (CPR
 search) or by a medewerker's identificatie with ``rol__omschrijvingGeneriek=behandelaar``
-(medarbejdernummer search). For each zaak it reads ``statussen`` and ``rollen``, and the
-zaaktype with its statustypen from the Catalogi API (cached per instance: they are
-catalogue data). Every request carries a freshly minted ZGW JWT and ``Accept-Crs``.
+(medarbejdernummer search); the ``next`` link of each page is POSTed again with the same
+body. Every request carries a freshly minted ZGW JWT and ``Accept-Crs``.
+
+**Calls.** An overview needs, per zaak, its ``rollen`` and its *current* status (the
+zaak's ``status`` URL). The search asks for both with ZGW's ``expand`` (``use_expand``),
+so a server that supports it answers everything in one call; for a zaak answered without
+them the calls run in parallel (``parallel`` at a time, within the source's own limit).
+The zaaktypen with their statustypen come from the Catalogi API, cached per instance.
+The full status history, the resultaat and the documents are read only for the case page
+(:meth:`ZgwConnector.get_case`). Documents come from the Documenten API:
+``zaakinformatieobjecten?zaak=`` links ``enkelvoudiginformatieobjecten``; their content
+is ``…/download``.
 
 The result is checked, not trusted: a server that ignores a filter it does not know would
 answer with *every* zaak, so a zaak on which the searched person has no rol stops the
@@ -14,25 +23,24 @@ they are behandelaar are kept.
 
 Progress comes from the status' position among the zaaktype's statustypen (see
 :func:`borgersag.connectors.zgw_mapping.progress_at`; ``status_map`` overrides it by name), the
-status text for the citizen from the statustype's ``statustekst``.
+status text for the citizen from the statustype's ``statustekst``. A status'
+``statustoelichting`` is free text that can hold internal notes: it is a note for staff
+unless ``show_status_notes_to_citizens`` is on.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, urljoin, urlsplit
 
-import requests
 from cachetools import TTLCache
-from jose import jwt
 
 from borgersag import (
     Case,
     ConfigError,
     Connector,
+    DocumentContent,
     FatalError,
     ForbiddenError,
     Key,
@@ -40,63 +48,32 @@ from borgersag import (
     NotFound,
     Setting,
     check_range,
+    run_parallel,
 )
-from borgersag.connectors.zgw_mapping import PERSON_ID_FIELDS, is_uuid, parse_status_map
+from borgersag.connectors.zgw_auth import ZgwJwtAuth
+from borgersag.connectors.zgw_calls import ZgwCalls
+from borgersag.connectors.zgw_documents import document_of, filename_of
+from borgersag.connectors.zgw_mapping import (
+    CONFIDENTIALITY,
+    PERSON_ID_FIELDS,
+    REFUSED_PERSON_ID_FIELDS,
+    is_uuid,
+    parse_status_map,
+)
 from borgersag.connectors.zgw_zaak import ZaakMapper
 
 __all__ = ["ZgwConnector", "ZgwJwtAuth"]
 
-CRS = "EPSG:4326"
 SEARCH_PATH = "zaken/_zoek"
 CATALOGUE_CACHE_SIZE = 512
 CATALOGUE_TTL_SECONDS = 3600.0
 _PERSON_FILTER = "rol__betrokkeneIdentificatie__natuurlijkPersoon__"
 _EMPLOYEE_FILTER = "rol__betrokkeneIdentificatie__medewerker__identificatie"
-_CATALOGUE_KINDS = ("zaaktypen", "statustypen", "roltypen", "resultaattypen")
+_DOCUMENT_KIND = "enkelvoudiginformatieobjecten"
+_EXPANDS = ("rollen", "status")
 
 
-class ZgwJwtAuth(requests.auth.AuthBase):
-    """The ZGW APIs' JWT, minted fresh for every request, plus Open Zaak's CRS headers.
-
-    HS256 with the client's shared secret; claims ``iss`` and ``client_id`` (the client
-    id), ``iat`` (now), ``user_id`` and ``user_representation`` (for the server's audit
-    trail). A token lives only as long as the server accepts its ``iat``.
-    """
-
-    def __init__(
-        self,
-        client_id: str,
-        secret: str,
-        user_id: str,
-        user_representation: str,
-        clock=time.time,
-    ):
-        self.client_id = client_id
-        self._secret = secret
-        self.user_id = user_id
-        self.user_representation = user_representation
-        self._clock = clock
-
-    def token(self) -> str:
-        """A new signed JWT."""
-        claims = {
-            "iss": self.client_id,
-            "iat": int(self._clock()),
-            "client_id": self.client_id,
-            "user_id": self.user_id,
-            "user_representation": self.user_representation,
-        }
-        return jwt.encode(claims, self._secret, algorithm="HS256")
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token()}"
-        request.headers["Accept-Crs"] = CRS
-        if request.body is not None:
-            request.headers["Content-Crs"] = CRS
-        return request
-
-
-class ZgwConnector(Connector):
+class ZgwConnector(ZgwCalls, Connector):
     """Zaken by CPR number (any rol of the person) or medarbejdernummer (behandelaar)."""
 
     type_name = "zgw"
@@ -125,8 +102,35 @@ class ZgwConnector(Connector):
             "field of the person's identification that holds the CPR number",
             default="anpIdentificatie",
         ),
+        Setting(
+            "documenten_url",
+            str,
+            "root URL of the Documenten API; empty: use the informatieobject URLs as given",
+            default="",
+        ),
         Setting("page_size", int, "zaken per request (1-500)", default=100),
         Setting("max_pages", int, "most requests per list (1-100)", default=10),
+        Setting("parallel", int, "per-zaak requests at a time (1-32)", default=8),
+        Setting(
+            "use_expand",
+            bool,
+            "ask the search to include each zaak's rollen and current status (ZGW expand);"
+            " zaken answered without them get per-zaak requests",
+            default=True,
+        ),
+        Setting(
+            "max_confidentiality",
+            str,
+            "the client's highest vertrouwelijkheidaanduiding in its authorisations, e.g."
+            " 'vertrouwelijk'; empty: not known (zaken above it are invisible to the portal)",
+            default="",
+        ),
+        Setting(
+            "show_status_notes_to_citizens",
+            bool,
+            "show a status' statustoelichting to citizens (it can hold internal notes)",
+            default=False,
+        ),
         Setting(
             "status_map",
             str,
@@ -145,19 +149,32 @@ class ZgwConnector(Connector):
         super().__init__(name, settings, http)
         self._cache: TTLCache = TTLCache(CATALOGUE_CACHE_SIZE, CATALOGUE_TTL_SECONDS)
         self._lock = threading.Lock()
-        self._mapper = ZaakMapper(self, parse_status_map(self.settings["status_map"]))
+        self._mapper = ZaakMapper(
+            self,
+            parse_status_map(self.settings["status_map"]),
+            notes_for_citizens=self.settings["show_status_notes_to_citizens"],
+        )
 
     # -- configuration --------------------------------------------------------------------
 
     @classmethod
     def validate_settings(cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""):
-        """Also check the paging bounds, ``cpr_field`` and ``status_map`` (the base checks
-        the URLs)."""
+        """Also check the paging bounds, ``parallel``, ``cpr_field`` (``inpBsn`` is refused:
+        it holds a 9-digit BSN, never a 10-digit CPR number), ``max_confidentiality`` and
+        ``status_map`` (the base checks the URLs)."""
         settings = super().validate_settings(raw, file, prefix)
         check_range(settings["page_size"], 1, 500, file, prefix + "page_size")
         check_range(settings["max_pages"], 1, 100, file, prefix + "max_pages")
-        if settings["cpr_field"] not in PERSON_ID_FIELDS:
+        check_range(settings["parallel"], 1, 32, file, prefix + "parallel")
+        field = settings["cpr_field"]
+        if field in REFUSED_PERSON_ID_FIELDS:
+            raise ConfigError(file, prefix + "cpr_field", REFUSED_PERSON_ID_FIELDS[field])
+        if field not in PERSON_ID_FIELDS:
             raise ConfigError(file, prefix + "cpr_field", "one of " + ", ".join(PERSON_ID_FIELDS))
+        level = settings["max_confidentiality"]
+        if level and level not in CONFIDENTIALITY:
+            expected = "empty or one of " + ", ".join(CONFIDENTIALITY)
+            raise ConfigError(file, prefix + "max_confidentiality", expected)
         try:
             parse_status_map(settings["status_map"])
         except ValueError as exc:
@@ -184,26 +201,93 @@ class ZgwConnector(Connector):
             criteria = {_EMPLOYEE_FILTER: key.value, "rol__omschrijvingGeneriek": "behandelaar"}
         else:
             raise FatalError(f"{self.display_name} søger ikke på {key.label}.")
-        cases: list[Case] = []
-        seen = 0
-        pages = self.pages("POST", SEARCH_PATH, "søgesvaret", {}, body=criteria, what="sager")
-        for results in pages:
-            for raw in results:
-                case = self._mapper.zaak(raw, f"results[{seen}]", key)
-                seen += 1
-                if case is not None:
-                    cases.append(case)
-        # a zaak registered while paging shifts the pages: one may come twice
-        return list({case.id: case for case in cases}.values())
+        if self.settings["use_expand"]:
+            criteria = {**criteria, "expand": list(_EXPANDS)}
+        found: dict[str, tuple[dict, str]] = {}
+        listed = self.pages("POST", SEARCH_PATH, "søgesvaret", {}, body=criteria, what="sager")
+        for i, raw in enumerate(listed):
+            where = f"results[{i}]"
+            url, _ = self._mapper.identity(raw, where)
+            # a zaak registered while paging shifts the pages: one may come twice
+            found.setdefault(url, (raw, where))
+        zaken = list(found.values())
+        self._prefetch_catalogue([z for z, _ in zaken])
+        fetched = {}
+        parts = []
+        for raw, where in zaken:
+            included = self._expanded(raw, where)
+            if included is not None:
+                fetched[(raw["url"], "rollen")], fetched[(raw["url"], "status")] = included
+                continue
+            status = self.reader.text(raw, "status", where)
+            parts += [(raw["url"], kind, status) for kind in ("rollen", "status")]
+        answers = run_parallel(self._overview_part, parts, self.settings["parallel"])
+        fetched |= {(u, kind): got for (u, kind, _), got in zip(parts, answers, strict=True)}
+        cases = []
+        for raw, where in zaken:
+            case = self._mapper.zaak(
+                raw,
+                where,
+                key,
+                rollen=fetched[(raw["url"], "rollen")],
+                statussen=fetched[(raw["url"], "status")],
+            )
+            if case is not None:
+                cases.append(case)
+        return cases
 
     def get_case(self, native_id: str) -> Case:
-        """One zaak with its history, rollen and resultaat."""
+        """One zaak with its status history, rollen, resultaat and documents."""
         if not is_uuid(native_id):
             raise NotFound(f"{self.display_name} kender ikke sagen (id'er er UUID'er).")
         raw = self.call_json("GET", f"zaken/{native_id}")
-        case = self._mapper.zaak(raw, "sagen", None, detail=True)
+        url, _ = self._mapper.identity(raw, "sagen")
+        calls = {
+            "rollen": lambda: self.list_all("rollen", {"zaak": url}, "rollerne på sagen"),
+            "statussen": lambda: self.list_all("statussen", {"zaak": url}, "statusserne på sagen"),
+            "links": lambda: self.document_links(url, "sagen"),
+            "zaaktype": lambda: self._prefetch_catalogue([raw]),
+        }
+        names = list(calls)
+        got = run_parallel(lambda n: calls[n](), names, self.settings["parallel"])
+        answers = dict(zip(names, got, strict=True))
+        documents = run_parallel(
+            self._document, list(enumerate(answers["links"])), self.settings["parallel"]
+        )
+        case = self._mapper.zaak(
+            raw,
+            "sagen",
+            None,
+            rollen=answers["rollen"],
+            statussen=answers["statussen"],
+            documents=tuple(d for d in documents if d is not None),
+            detail=True,
+        )
         assert case is not None  # without a key nothing is filtered out
         return case
+
+    def get_document(self, case_native_id: str, document_id: str) -> DocumentContent:
+        """A document's content, if the document is linked to the zaak."""
+        if not (is_uuid(case_native_id) and is_uuid(document_id)):
+            raise NotFound(f"{self.display_name} kender ikke dokumentet (id'er er UUID'er).")
+        zaak_url = self.http.url(f"zaken/{case_native_id}")
+        links = self.document_links(zaak_url, "sagen")
+        wanted = next((u for u in links if _tail(u).lower() == document_id.lower()), None)
+        if wanted is None:
+            raise NotFound(f"{self.display_name}: dokumentet hører ikke til sagen.")
+        path = self._document_url(wanted, "dokumentet")
+        meta, content = run_parallel(
+            lambda part: (
+                self.reader.expect(self.call_json("GET", path), dict, "dokumentet")
+                if part == "meta"
+                else self.call("GET", path + "/download", headers={"Accept": "*/*"})
+            ),
+            ["meta", "download"],
+            2,
+        )
+        media = content.headers.get("Content-Type", "application/octet-stream").split(";")[0]
+        filename, media_type = filename_of(self.reader, meta, media)
+        return DocumentContent(filename, media_type, content.content)
 
     def health(self) -> str:
         """One zaak from the list: proves URL, JWT secret and the CRS header."""
@@ -213,103 +297,91 @@ class ZgwConnector(Connector):
         count = self.reader.field(body, "count", int, "zaaklisten", required=False)
         return "svarer" if count is None else f"svarer ({count} sager)"
 
-    # -- HTTP helpers (used by the mapper too) --------------------------------------------
-
-    def call_json(self, method: str, path: str, **kwargs: Any) -> Any:
-        """A JSON call through the session; a refusal names what to check."""
-        try:
-            if method == "POST":
-                return self.http.post_json(path, kwargs.pop("json"), **kwargs)
-            return self.http.get_json(path, **kwargs)
-        except ForbiddenError as exc:
-            raise ForbiddenError(
-                f"{self.display_name} afviste adgangen (HTTP {exc.status_code}); tjek client_id"
-                " og secret, og at klienten må læse zaker og catalogi.",
-                status_code=exc.status_code,
-            ) from None
-
-    def list_all(self, path: str, params: dict[str, Any], where: str) -> list[dict]:
-        """Every item of a paginated list, bounded by ``max_pages``."""
-        return [item for page in self.pages("GET", path, where, params) for item in page]
-
-    def pages(
-        self,
-        method: str,
-        path: str,
-        where: str,
-        params: dict[str, Any],
-        *,
-        body: dict | None = None,
-        what: str = "elementer",
-    ) -> Iterator[list[dict]]:
-        """The ``results`` of each page of a list, following ``next`` at most
-        ``max_pages`` times; more pages than that is a :class:`FatalError`.
-
-        Only the query of a ``next`` link is used, on the same path of ``base_url``: the
-        portal talks to the server it is configured for, whatever host a server behind a
-        proxy writes into its links. The link must lead to a later page.
-        """
-        r, size = self.reader, self.settings["page_size"]
-        query: dict[str, Any] = {**params, "page": 1, "pageSize": size}
-        extra = {} if body is None else {"json": body}
-        for _ in range(self.settings["max_pages"]):
-            answer = r.expect(self.call_json(method, path, params=query, **extra), dict, where)
-            yield r.items(answer, "results", where, required=True)
-            following = r.text(answer, "next", where)
-            if not following:
-                return
-            current, query = int(query["page"]), dict(parse_qsl(urlsplit(following).query))
-            page = query.get("page", "")
-            if not (page.isascii() and page.isdigit()) or int(page) <= current:
-                raise r.fail(f"{where}.next", "fører ikke til en senere side (page)")
-        raise FatalError(
-            f"{self.display_name} har flere {what} end {self.settings['max_pages']} sider à"
-            f" {size} ({where}); flere må ikke hentes (indstillingen max_pages)."
-        )
-
-    def resolve(self, path: str, url: str, where: str) -> str:
-        """A Zaken API resource URL (``resultaten/<uuid>``) rebased on ``base_url``."""
-        kind, _, tail = urlsplit(url).path.rstrip("/").rpartition("/")
-        if not kind.endswith("/" + path) or not is_uuid(tail):
-            raise self.reader.fail(where, f"er ikke en {path}-URL")
-        return f"{path}/{tail}"
-
-    def catalogue(self, url: str, where: str) -> dict:
-        """A catalogue object (zaaktype, statustype, …) by URL, cached per instance."""
-        resolved = self._catalogue_url(url, where)
-        with self._lock:
-            hit = self._cache.get(resolved)
-        if hit is not None:
-            return hit
-        body = self.reader.expect(self.call_json("GET", resolved), dict, where)
-        with self._lock:
-            self._cache[resolved] = body
-        return body
-
-    def _catalogue_url(self, url: str, where: str) -> str:
-        """With ``catalogi_url`` set, ``<kind>/<uuid>`` from the URL joined to it; without,
-        the URL itself, which must be on ``base_url``'s server (the JWT goes with it)."""
-        parts = urlsplit(url)
-        kind, _, tail = parts.path.rstrip("/").rpartition("/")
-        kind = kind.rsplit("/", 1)[-1]
-        if kind not in _CATALOGUE_KINDS or not is_uuid(tail):
-            raise self.reader.fail(where, "er ikke en URL til et katalogobjekt")
-        catalogi = self.settings["catalogi_url"]
-        if catalogi:
-            return urljoin(catalogi if catalogi.endswith("/") else catalogi + "/", f"{kind}/{tail}")
-        base = urlsplit(self.http.base_url)
-        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
-            raise FatalError(
-                f"{self.display_name}: {where} peger på en anden server end base_url;"
-                " sæt catalogi_url til Catalogi-API'ets adresse."
-            )
-        return url
-
-    def deep_link(self, zaak_uuid: str, identificatie: str) -> str | None:
-        """The configured link into the case system's own client, if any."""
-        template = self.settings["deep_link_template"]
-        if not template:
+    def caveat(self) -> str | None:
+        """Zaken above the client's maximum confidentiality are left out by the server
+        without a word: say so, unless the client may see every level."""
+        level = self.settings["max_confidentiality"]
+        if level == CONFIDENTIALITY[-1]:
             return None
-        return template.replace("{uuid}", zaak_uuid).replace(
-            "{identificatie}", quote(identificatie)
+        if level:
+            return (
+                f"Portalens adgang til {self.display_name} rækker til fortrolighedsniveauet"
+                f" '{level}'; sager over det niveau er usynlige herfra."
+            )
+        return (
+            f"Sager over portalens maksimale fortrolighedsniveau i {self.display_name} er"
+            " usynlige herfra (klientens autorisationer)."
         )
+
+    # -- per-zaak calls -------------------------------------------------------------------
+
+    def _expanded(self, raw: dict, where: str) -> tuple[list[dict], list[dict]] | None:
+        """The rollen and current status the search included (``_expand``), or ``None``
+        when it did not include both (a server without expand ignores the request)."""
+        r = self.reader
+        included = raw.get("_expand")
+        if not (isinstance(included, dict) and all(k in included for k in _EXPANDS)):
+            return None
+        at = f"{where}._expand"
+        rollen = r.items(included, "rollen", at, required=True)
+        status = included["status"]
+        return rollen, [] if status is None else [r.expect(status, dict, f"{at}.status")]
+
+    def _overview_part(self, part: tuple[str, str, str | None]) -> list[dict]:
+        """The rollen of a zaak, or its current status (``[]`` when it has none yet)."""
+        url, kind, status = part
+        if kind == "rollen":
+            return self.list_all("rollen", {"zaak": url}, "rollerne på sagen")
+        if not status:
+            return []
+        path = self.resolve("statussen", status, "sagen.status")
+        return [self.reader.expect(self.call_json("GET", path), dict, "sagens status")]
+
+    def _prefetch_catalogue(self, zaken: list[dict]) -> None:
+        """The zaaktypen of ``zaken`` and their statustypen, in two parallel rounds (both
+        cached: a warm cache makes no call)."""
+        r, limit = self.reader, self.settings["parallel"]
+        urls = {r.text(z, "zaaktype", "sagen", required=True) for z in zaken}
+        zaaktypen = run_parallel(lambda u: self.catalogue(u, "sagen.zaaktype"), sorted(urls), limit)
+        statustypen = {
+            url
+            for zt in zaaktypen
+            for url in (r.field(zt, "statustypen", list, "zaaktypen", required=False) or [])
+            if isinstance(url, str)
+        }
+        run_parallel(lambda u: self.catalogue(u, "statustyperne"), sorted(statustypen), limit)
+
+    def document_links(self, zaak_url: str, where: str) -> list[str]:
+        """The ``informatieobject`` URLs of a zaak (``zaakinformatieobjecten``: a plain
+        array, no paging)."""
+        r = self.reader
+        items = r.expect(
+            self.call_json("GET", "zaakinformatieobjecten", params={"zaak": zaak_url}),
+            list,
+            f"dokumentlisten på {where}",
+        )
+        links = []
+        for i, item in enumerate(items):
+            at = f"dokumentlisten på {where}[{i}]"
+            links.append(r.text(r.expect(item, dict, at), "informatieobject", at, required=True))
+        return links
+
+    def _document(self, numbered: tuple[int, str]):
+        """One linked document's metadata as a :class:`~borgersag.Document`; ``None`` when
+        the client's authorisations do not reach it (the case page shows the others)."""
+        i, url = numbered
+        where = f"sagens dokumenter[{i}]"
+        try:
+            body = self.call_json("GET", self._document_url(url, where))
+        except ForbiddenError:
+            return None
+        return document_of(self.reader, self.reader.expect(body, dict, where), where, self.name)
+
+    def _document_url(self, url: str, where: str) -> str:
+        """With ``documenten_url`` set, the document's uuid joined to it; without, the URL
+        itself, which must be on ``base_url``'s server (the JWT goes with it)."""
+        return self._api_url(url, where, (_DOCUMENT_KIND,), "documenten_url", "Documenten")
+
+
+def _tail(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]

@@ -21,7 +21,10 @@ from borgersag import (
 )
 
 __all__ = [
+    "CONFIDENTIALITY",
+    "PARTY_LEVELS",
     "PERSON_ID_FIELDS",
+    "REFUSED_PERSON_ID_FIELDS",
     "SENSITIVITY",
     "employee_name",
     "is_uuid",
@@ -34,10 +37,38 @@ __all__ = [
     "sensitivity_of",
 ]
 
-PERSON_ID_FIELDS = ("anpIdentificatie", "inpBsn")
-"""Fields of ``NatuurlijkPersoonIdentificatie`` that may hold a CPR number. ``inpBsn`` is
-nine characters in the specification (a Dutch BSN), so a specification-true server keeps
-the ten-digit CPR number in ``anpIdentificatie`` ("another natural person's number")."""
+PERSON_ID_FIELDS = ("anpIdentificatie",)
+"""Fields of ``NatuurlijkPersoonIdentificatie`` that can hold a CPR number: a
+specification-true server keeps the ten-digit CPR number in ``anpIdentificatie``
+("another natural person's number", up to 17 characters, matched exactly)."""
+
+REFUSED_PERSON_ID_FIELDS = {
+    "inpBsn": (
+        "anpIdentificatie — inpBsn holds a Dutch BSN of 9 digits and can never hold a"
+        " 10-digit CPR number (Open Zaak answers 400 'De waarde is te lang')"
+    ),
+    "inpA_nummer": (
+        "anpIdentificatie — inpA_nummer is a Dutch A-nummer (10 digits, never starting"
+        " with 0), so CPR numbers of the 1st-9th of a month cannot be stored there"
+    ),
+}
+"""Fields that look as if they could hold a CPR number but cannot, and why."""
+
+CONFIDENTIALITY = (
+    "openbaar",
+    "beperkt_openbaar",
+    "intern",
+    "zaakvertrouwelijk",
+    "vertrouwelijk",
+    "confidentieel",
+    "geheim",
+    "zeer_geheim",
+)
+"""The eight ZGW ``vertrouwelijkheidaanduiding`` levels, lowest first."""
+
+PARTY_LEVELS = frozenset({"openbaar", "beperkt_openbaar", "zaakvertrouwelijk"})
+"""Levels at which a zaak's party may see a document: public ones, and ``zaakvertrouwelijk``
+(confidential to those involved in the zaak). ``intern`` and up are for the organisation."""
 
 SENSITIVITY = {
     "openbaar": Sensitivity.IKKE_FORTROLIG,

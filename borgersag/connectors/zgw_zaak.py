@@ -1,8 +1,9 @@
 """One ZGW zaak to a canonical :class:`~borgersag.domain.model.Case`.
 
-:class:`ZaakMapper` reads what a zaak refers to — its rollen, statussen, zaaktype and
-statustypen (and, for one case, its resultaat) — through the connector's HTTP helpers, and
-applies the rules of :mod:`borgersag.connectors.zgw_mapping`.
+:class:`ZaakMapper` is handed what the connector fetched for a zaak — its rollen, its
+statussen (the current one for an overview, all of them for a case page) and documents —
+reads the zaaktype and statustypen through the connector's catalogue cache (and, for one
+case, its resultaat), and applies the rules of :mod:`borgersag.connectors.zgw_mapping`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from borgersag import (
     Case,
     Caseworker,
     Connector,
+    Document,
     Event,
     FatalError,
     Key,
@@ -53,32 +55,54 @@ class _Rollen:
 class ZaakMapper:
     """Maps zaken for one connector instance (``status_map`` already parsed)."""
 
-    def __init__(self, connector: Connector, status_map: dict[str, Progress]):
+    def __init__(
+        self,
+        connector: Connector,
+        status_map: dict[str, Progress],
+        *,
+        notes_for_citizens: bool = False,
+    ):
         self.c = connector
         self.status_map = status_map
+        self.notes_for_citizens = notes_for_citizens
 
     @property
     def read(self) -> Reader:
         """The connector's reader (its errors name the source)."""
         return self.c.reader
 
-    def zaak(self, raw: Any, where: str, key: Key | None, *, detail: bool = False) -> Case | None:
-        """The case, or ``None`` when ``key`` (a medarbejdernummer) is on the zaak in a rol
-        other than behandelaar. Raises :class:`FatalError` when the zaak does not concern
-        ``key`` at all: the server did not apply the search filter."""
-        r, c = self.read, self.c
+    def identity(self, raw: Any, where: str) -> tuple[str, str]:
+        """A zaak's URL and uuid, checked (``raw`` must be an object with both)."""
+        r = self.read
         raw = r.expect(raw, dict, where)
         url = r.text(raw, "url", where, required=True)
         zaak_uuid = r.text(raw, "uuid", where) or _tail(url)
         if not is_uuid(zaak_uuid):
             raise r.fail(f"{where}.uuid", "er ikke en UUID")
-        rollen = self._rollen(c.list_all("rollen", {"zaak": url}, f"rollerne på {where}"), where)
-        if key is not None and not self._concerns(rollen, key, where):
+        return url, zaak_uuid
+
+    def zaak(
+        self,
+        raw: Any,
+        where: str,
+        key: Key | None,
+        *,
+        rollen: list[dict],
+        statussen: list[dict],
+        documents: tuple[Document, ...] = (),
+        detail: bool = False,
+    ) -> Case | None:
+        """The case, or ``None`` when ``key`` (a medarbejdernummer) is on the zaak in a rol
+        other than behandelaar. Raises :class:`FatalError` when the zaak does not concern
+        ``key`` at all: the server did not apply the search filter."""
+        r, c = self.read, self.c
+        _, zaak_uuid = self.identity(raw, where)
+        found = self._rollen(rollen, where)
+        if key is not None and not self._concerns(found, key, where):
             return None
         zaaktype = c.catalogue(r.text(raw, "zaaktype", where, required=True), f"{where}.zaaktype")
-        statussen = c.list_all("statussen", {"zaak": url}, f"statusserne på {where}")
         opened = r.date(raw, "startdatum", where) or r.date(raw, "registratiedatum", where)
-        steps, status_text = self._history(statussen, zaaktype, opened, where)
+        steps, status_text, notes = self._history(statussen, zaaktype, opened, where)
         ended = r.date(raw, "einddatum", where)
         if ended and steps[-1].progress is not Progress.AFSLUTTET:
             steps.append(ProgressStep(Progress.AFSLUTTET, ended, "Afsluttet"))
@@ -89,9 +113,9 @@ class ZaakMapper:
         sensitivity = sensitivity_of(level)
         zaaktype_name = r.text(zaaktype, "omschrijving", f"{where}.zaaktype")
         identificatie = r.text(raw, "identificatie", where) or zaak_uuid
-        events: tuple[Event, ...] = ()
+        events = tuple(notes)
         if detail and (result := r.text(raw, "resultaat", where)):
-            events = self._result(result, closed or decided or steps[-1].date, where)
+            events += self._result(result, closed or decided or steps[-1].date, where)
         return Case(
             id=c.case_id(zaak_uuid),
             sagsnummer=identificatie,
@@ -104,8 +128,8 @@ class ZaakMapper:
             kle=kle_of(r.field(zaaktype, "trefwoorden", list, where, required=False) or []),
             area=r.text(zaaktype, "onderwerp", f"{where}.zaaktype") or None,
             sensitivity=sensitivity,
-            parties=tuple(rollen.parties),
-            caseworker=rollen.caseworker,
+            parties=tuple(found.parties),
+            caseworker=found.caseworker,
             unit=r.text(zaaktype, "verantwoordelijke", f"{where}.zaaktype") or None,
             opened=opened or steps[0].date,
             decided=decided,
@@ -114,6 +138,7 @@ class ZaakMapper:
             if closed
             else r.date(raw, "uiterlijkeEinddatumAfdoening", where)
             or r.date(raw, "einddatumGepland", where),
+            documents=documents,
             events=events,
             join_keys=self._join_keys(r.items(raw, "kenmerken", where), where),
             deep_link=c.deep_link(zaak_uuid, identificatie),
@@ -167,8 +192,10 @@ class ZaakMapper:
 
     def _history(
         self, statussen: list[dict], zaaktype: dict, opened: dt.date | None, where: str
-    ) -> tuple[list[ProgressStep], str | None]:
-        """Progress steps oldest first, and the citizen's text for the latest status."""
+    ) -> tuple[list[ProgressStep], str | None, list[Event]]:
+        """Progress steps oldest first, the citizen's text for the latest status, and the
+        statustoelichtingen as staff notes (in the steps instead, when the municipality
+        shows them to citizens)."""
         r, c = self.read, self.c
         known: dict[str, dict] = {}
         listed = r.field(zaaktype, "statustypen", list, where, required=False) or []
@@ -188,20 +215,25 @@ class ZaakMapper:
             for t, st in known.items()
         }
         order = sorted(known, key=volgnummer.__getitem__)  # stable: ties keep the listed order
-        steps = []
+        steps, notes = [], []
         text = None
         for _, day, status, st_url in sorted(entries, key=lambda e: e[0]):
             statustype = known[_tail(st_url)]
             name = r.text(statustype, "omschrijving", "statustypen") or "Status"
-            note = r.text(status, "statustoelichting", "statusserne")
+            note = (r.text(status, "statustoelichting", "statusserne") or "").strip()
             progress = self._progress(statustype, name, order.index(_tail(st_url)), len(order))
-            steps.append(ProgressStep(progress, day, f"{name}: {note}" if note else name))
+            if note and self.notes_for_citizens:
+                steps.append(ProgressStep(progress, day, f"{name}: {note}"))
+            else:
+                steps.append(ProgressStep(progress, day, name))
+                if note:
+                    notes.append(Event(day, f"{name}: {note}", "note", c.name))
             text = r.text(statustype, "statustekst", "statustypen") or name
         if opened is not None and (not steps or steps[0].progress is not Progress.OPSTAAET):
             steps.insert(0, ProgressStep(Progress.OPSTAAET, opened, None))
         if not steps:
             raise r.fail(where, "har hverken startdato eller statusser")
-        return steps, text
+        return steps, text, notes
 
     def _progress(self, statustype: dict, name: str, position: int, count: int) -> Progress:
         mapped = self.status_map.get(name.strip().lower())

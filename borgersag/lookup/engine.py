@@ -364,7 +364,7 @@ class Engine:
             age = max(c.cached_age or 0.0 for c in calls)
             common.update(latency_ms=None, age_seconds=round(age, 1))
         status = SourceStatus.OK if case_count or relation_count else SourceStatus.EMPTY
-        return SourceResult(name, title, status, **common)
+        return SourceResult(name, title, status, _caveat(source), **common)
 
     def _failure(self, source: Connector, call: _Call) -> str:
         """The technical detail of a failed call: the limit it passed, or its error."""
@@ -395,3 +395,13 @@ class Engine:
 def _seconds_da(seconds: float) -> str:
     """``2.5`` → ``"2,5"``: Danish decimal comma."""
     return f"{seconds:g}".replace(".", ",")
+
+
+def _caveat(source: Connector) -> str:
+    """The source's standing note on what its answers can leave out; a connector's own
+    bug here must not cost the lookup."""
+    try:
+        return source.caveat() or ""
+    except Exception:
+        log.exception("connector %s raised in caveat()", source.name)
+        return ""

@@ -177,6 +177,8 @@ class Sandbox:
                 "title": "Open Zaak (sandkasse)",
                 "base_url": self.url("zgw") + "zaken/api/v1/",
                 "catalogi_url": self.url("zgw") + "catalogi/api/v1/",
+                "documenten_url": self.url("zgw") + "documenten/api/v1/",
+                "max_confidentiality": zgw.CLIENTS[zgw.CREDENTIALS["client_id"]].max_level,
                 **zgw.CREDENTIALS,
             },
             "momentum": {

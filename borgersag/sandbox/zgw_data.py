@@ -16,13 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from borgersag.sandbox.data import NOW, Citizen, Municipality
 from borgersag.sandbox.zgw_catalog import ZAAKTYPEN, ZaakTypeSpec
 
 __all__ = [
     "VERTROUWELIJKHEID",
+    "InformatieObject",
     "Rol",
     "RolType",
     "StatusType",
@@ -108,8 +109,30 @@ class Rol:
 
 
 @dataclass(frozen=True, slots=True)
+class InformatieObject:
+    """A document (Documenten API ``EnkelvoudigInformatieObject``) linked to one zaak.
+
+    ``status`` is ZGW's (``definitief``, ``in_bewerking``, … or ``""`` for a received
+    document); ``received``/``sent`` are ``ontvangstdatum``/``verzenddatum``.
+    """
+
+    uuid: str
+    link_uuid: str  # the ZaakInformatieObject that links it to its zaak
+    titel: str
+    created: dt.date
+    status: str
+    vertrouwelijkheid: str
+    bestandsnaam: str
+    content: bytes
+    linked: dt.datetime
+    received: dt.date | None = None
+    sent: dt.date | None = None
+    formaat: str = "text/plain"
+
+
+@dataclass(frozen=True, slots=True)
 class Zaak:
-    """A zaak with its status history (oldest first) and its two rollen."""
+    """A zaak with its status history (oldest first), its two rollen and its documents."""
 
     uuid: str
     identificatie: str
@@ -122,6 +145,7 @@ class Zaak:
     vertrouwelijkheid: str
     planned_end: dt.date
     deadline: dt.date
+    documenten: tuple[InformatieObject, ...] = ()
 
     @property
     def rollen(self) -> tuple[Rol, Rol]:
@@ -155,7 +179,7 @@ class ZgwRegister:
     _index: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        index: dict = {"zaak": {}, "status": {}, "rol": {}, "catalogue": {}}
+        index: dict = {"zaak": {}, "status": {}, "rol": {}, "catalogue": {}, "doc": {}, "link": {}}
         for zt in self.zaaktypen:
             index["catalogue"][zt.uuid] = (zt, zt)
             for item in (*zt.statustypen, zt.initiator, zt.behandelaar):
@@ -166,6 +190,9 @@ class ZgwRegister:
                 index["status"][status.uuid] = (zaak, status)
             for rol in zaak.rollen:
                 index["rol"][rol.uuid] = (zaak, rol)
+            for doc in zaak.documenten:
+                index["doc"][doc.uuid] = (zaak, doc)
+                index["link"][doc.link_uuid] = (zaak, doc)
         object.__setattr__(self, "_index", index)
 
     def zaak(self, zaak_uuid: str) -> Zaak | None:
@@ -179,6 +206,14 @@ class ZgwRegister:
     def rol(self, rol_uuid: str) -> tuple[Zaak, Rol] | None:
         """A rol by uuid, with its zaak."""
         return self._index["rol"].get(rol_uuid)
+
+    def document(self, doc_uuid: str) -> tuple[Zaak, InformatieObject] | None:
+        """A document by uuid, with its zaak."""
+        return self._index["doc"].get(doc_uuid)
+
+    def document_link(self, link_uuid: str) -> tuple[Zaak, InformatieObject] | None:
+        """A ZaakInformatieObject by uuid: its zaak and document."""
+        return self._index["link"].get(link_uuid)
 
     def catalogue_item(self, item_uuid: str) -> tuple[ZaakType, object] | None:
         """A zaaktype, statustype or roltype by uuid, with the zaaktype it belongs to."""
@@ -196,14 +231,19 @@ class ZgwRegister:
         ]
 
 
-def build_register(municipality: Municipality) -> ZgwRegister:
-    """The ZGW system's data for ``municipality``; the same municipality gives the same data."""
-    return _Builder(municipality).build()
+def build_register(municipality: Municipality, *, heavy_zaken: int = HEAVY_ZAKEN) -> ZgwRegister:
+    """The ZGW system's data for ``municipality``; the same municipality gives the same data.
+
+    ``heavy_zaken``: how many zaken the demo ``heavy`` citizen has (the benchmark asks for
+    50; any other number draws the other zaken differently).
+    """
+    return _Builder(municipality, heavy_zaken).build()
 
 
 class _Builder:
-    def __init__(self, municipality: Municipality):
+    def __init__(self, municipality: Municipality, heavy_zaken: int = HEAVY_ZAKEN):
         self.m = municipality
+        self.heavy_zaken = max(3, heavy_zaken)
         self.rng = random.Random(municipality.seed * 104729 + 3)
         self.zaken: list[Zaak] = []
         self._serial: dict[int, int] = {}
@@ -227,7 +267,7 @@ class _Builder:
         heavy = m.citizen(demo.heavy)
         for _ in range(3):
             self._zaak(heavy, own, behandelaar=demo.caseworker)
-        for _ in range(HEAVY_ZAKEN - 3):
+        for _ in range(self.heavy_zaken - 3):
             self._zaak(heavy, rng.choice(zaaktypen))
 
         named = set(demo.as_dict().values())
@@ -236,7 +276,8 @@ class _Builder:
                 continue
             for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
                 self._zaak(citizen, rng.choice(zaaktypen))
-        ordered = sorted(self.zaken, key=lambda z: z.identificatie)
+        with_documents = [replace(z, documenten=_documents(m.seed, z)) for z in self.zaken]
+        ordered = sorted(with_documents, key=lambda z: z.identificatie)
         return ZgwRegister(catalogus, zaaktypen, tuple(ordered))
 
     # -- catalogue ------------------------------------------------------------------------
@@ -334,3 +375,60 @@ class _Builder:
         if end <= start:
             return min(start, NOW)
         return start + dt.timedelta(days=self.rng.randint(0, (end - start).days))
+
+
+def _documents(seed: int, zaak: Zaak) -> tuple[InformatieObject, ...]:
+    """A zaak's documents, drawn from its own ``random.Random`` (so the zaken themselves are
+    drawn exactly as before): the citizen's application (received), the decision or
+    receipt once the outcome step was reached (final, for the party), sometimes an internal
+    note (final, ``intern``) and, on an open zaak, a draft (``in_bewerking``)."""
+    rng = random.Random(f"{seed}:{zaak.uuid}")
+    spec = zaak.zaaktype.spec
+    party_level = "zaakvertrouwelijk"
+    found: list[InformatieObject] = []
+
+    def add(titel, day, status, level, filename, text, *, received=None, sent=None):
+        found.append(
+            InformatieObject(
+                uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                link_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                titel=titel,
+                created=day,
+                status=status,
+                vertrouwelijkheid=level,
+                bestandsnaam=filename,
+                content=text.encode("utf-8"),
+                linked=dt.datetime.combine(day, dt.time(12, rng.randint(0, 59)), tzinfo=dt.UTC),
+                received=received,
+                sent=sent,
+            )
+        )
+
+    add(
+        f"Henvendelse: {spec.omschrijving}",
+        zaak.start,
+        "",
+        party_level,
+        "henvendelse.txt",
+        f"Henvendelse om {spec.omschrijving.lower()}, modtaget {zaak.start.isoformat()}.\n",
+        received=zaak.start,
+    )
+    outcome = spec.flow.outcome_step
+    if len(zaak.statussen) > outcome:
+        day = zaak.statussen[outcome].set_at.date()
+        add(
+            f"Afgørelse: {spec.omschrijving}",
+            day,
+            "definitief",
+            party_level,
+            "afgoerelse.txt",
+            f"Kommunen har truffet afgørelse i sagen om {spec.omschrijving.lower()}.\n",
+            sent=day,
+        )
+    if rng.random() < 0.4:
+        day = zaak.statussen[-1].set_at.date()
+        add("Sagsnotat", day, "definitief", "intern", "notat.txt", "Internt notat.\n")
+    if zaak.end is None and rng.random() < 0.5:
+        day = zaak.statussen[-1].set_at.date()
+        add("Udkast til brev", day, "in_bewerking", party_level, "udkast.txt", "Udkast.\n")
+    return tuple(found)

@@ -1,8 +1,9 @@
 """ZGW JSON for the sandbox's records, shaped as Open Zaak serves them.
 
 Every resource carries absolute URLs built from the address the client used (as Open Zaak
-builds them from the request), so the bodies validate against the Zaken API 1.5.1 and
-Catalogi API 1.3.1 specifications: ``tests/sandbox/test_sandbox_zgw.py`` checks that.
+builds them from the request), so the bodies validate against the Zaken API 1.5.1,
+Catalogi API 1.3.1 and Documenten API 1.4.2 specifications:
+``tests/sandbox/test_sandbox_zgw_spec.py`` checks every operation.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import zlib
 
 from borgersag.sandbox.data import Address, Municipality
 from borgersag.sandbox.zgw_data import (
+    InformatieObject,
     Rol,
     RolType,
     StatusType,
@@ -25,17 +27,20 @@ __all__ = [
     "RSIN",
     "Urls",
     "catalogus_json",
+    "informatieobject_json",
     "rol_json",
     "roltype_json",
     "status_json",
     "statustype_json",
     "zaak_json",
+    "zaakinformatieobject_json",
     "zaaktype_json",
 ]
 
 RSIN = "123456782"
 """``bronorganisatie``: the ZGW APIs want a 9-digit (Dutch) RSIN; a fixed fictitious one."""
 CATALOGUE_DATE = dt.date(2019, 1, 1)  # beginGeldigheid of every catalogue item
+INFORMATIEOBJECTTYPE = "5b0f1c3e-6d1a-4c4b-9a70-2d1b3e0f0d01"  # one type for every document
 
 
 class Urls:
@@ -44,6 +49,15 @@ class Urls:
     def __init__(self, root: str):
         self.zaken = root + "zaken/api/v1/"
         self.catalogi = root + "catalogi/api/v1/"
+        self.documenten = root + "documenten/api/v1/"
+
+    def informatieobject(self, item: InformatieObject) -> str:
+        """A document's URL (Documenten API)."""
+        return f"{self.documenten}enkelvoudiginformatieobjecten/{item.uuid}"
+
+    def zaakinformatieobject(self, item: InformatieObject) -> str:
+        """The URL of the link between a document and its zaak (Zaken API)."""
+        return f"{self.zaken}zaakinformatieobjecten/{item.link_uuid}"
 
     def zaak(self, item: Zaak) -> str:
         """A zaak's URL."""
@@ -110,7 +124,7 @@ def zaak_json(urls: Urls, zaak: Zaak) -> dict:
         "eigenschappen": [],
         "rollen": [urls.rol(r) for r in zaak.rollen],
         "status": urls.status(zaak.status),
-        "zaakinformatieobjecten": [],
+        "zaakinformatieobjecten": [urls.zaakinformatieobject(d) for d in zaak.documenten],
         "zaakobjecten": [],
         "kenmerken": [],
         "archiefnominatie": "vernietigen" if end else "",
@@ -172,6 +186,55 @@ def rol_json(urls: Urls, m: Municipality, zaak: Zaak, rol: Rol) -> dict:
     body["betrokkeneIdentificatie"] = _person(m, rol.identificatie)
     body["authenticatieContext"] = None
     return body
+
+
+def zaakinformatieobject_json(urls: Urls, zaak: Zaak, doc: InformatieObject) -> dict:
+    """A ``ZaakInformatieObject``: which document belongs to which zaak."""
+    return {
+        "url": urls.zaakinformatieobject(doc),
+        "uuid": doc.link_uuid,
+        "informatieobject": urls.informatieobject(doc),
+        "zaak": urls.zaak(zaak),
+        "aardRelatieWeergave": "Hoort bij, omgekeerd: kent",
+        "titel": "",
+        "beschrijving": "",
+        "registratiedatum": _stamp(doc.linked),
+        "vernietigingsdatum": None,
+        "status": None,
+    }
+
+
+def informatieobject_json(urls: Urls, doc: InformatieObject) -> dict:
+    """An ``EnkelvoudigInformatieObject`` (Documenten API); content at ``…/download``."""
+    return {
+        "url": urls.informatieobject(doc),
+        "identificatie": f"DOK-{doc.uuid[:8].upper()}",
+        "bronorganisatie": RSIN,
+        "creatiedatum": doc.created.isoformat(),
+        "titel": doc.titel[:200],
+        "vertrouwelijkheidaanduiding": doc.vertrouwelijkheid,
+        "auteur": "Sandkasse Kommune",
+        "status": doc.status,
+        "formaat": doc.formaat,
+        "taal": "dan",
+        "versie": 1,
+        "beginRegistratie": _stamp(doc.linked),
+        "bestandsnaam": doc.bestandsnaam,
+        "inhoud": urls.informatieobject(doc) + "/download?versie=1",
+        "bestandsomvang": len(doc.content),
+        "link": "",
+        "beschrijving": "",
+        "ontvangstdatum": doc.received.isoformat() if doc.received else None,
+        "verzenddatum": doc.sent.isoformat() if doc.sent else None,
+        "indicatieGebruiksrecht": None,
+        "verschijningsvorm": "",
+        "ondertekening": None,
+        "integriteit": None,
+        "informatieobjecttype": f"{urls.catalogi}informatieobjecttypen/{INFORMATIEOBJECTTYPE}",
+        "locked": False,
+        "bestandsdelen": [],
+        "trefwoorden": [],
+    }
 
 
 def catalogus_json(urls: Urls, register: ZgwRegister) -> dict:

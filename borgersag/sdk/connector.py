@@ -190,6 +190,17 @@ class Connector:
         self.http.call("GET", "")
         return "svarer"
 
+    def caveat(self) -> str | None:
+        """A standing note on what this source's answers can leave out, shown with each of
+        its answers (e.g. "zaken above the client's maximum confidentiality are invisible
+        here"), or ``None``.
+
+        The default is ``None``. Override when the system is known to hide records from
+        the portal without saying so, so that an answer is never taken as more complete
+        than it is.
+        """
+        return None
+
     # -- helpers for subclasses ---------------------------------------------------------
 
     def case_id(self, native_id: str | int) -> str:

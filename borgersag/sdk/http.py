@@ -36,6 +36,7 @@ import requests
 from urllib3.exceptions import ReadTimeoutError
 
 from borgersag.sdk.errors import FatalError, ForbiddenError, NotFound, RetriableError, SourceTimeout
+from borgersag.sdk.problems import problem_reasons
 from borgersag.sdk.watchdog import Guard, GuardedAdapter, unwatch, watch
 
 __all__ = [
@@ -302,7 +303,9 @@ def classify(response: requests.Response, source: str) -> None:
         raise ForbiddenError(f"{source} nægtede adgang (HTTP {code}).", status_code=code)
     if code == 404:
         raise NotFound(f"{source} kender ikke det efterspurgte.", status_code=code)
-    raise FatalError(f"{source} afviste forespørgslen (HTTP {code}).", status_code=code)
+    reasons = problem_reasons(response)
+    said = f": {reasons}" if reasons else ""
+    raise FatalError(f"{source} afviste forespørgslen (HTTP {code}){said}.", status_code=code)
 
 
 def decode_json(response: requests.Response, source: str, where: str = "") -> Any:

@@ -4,6 +4,9 @@ classified errors, bounded paging, and against the sandbox's Open Zaak over HTTP
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
 from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,11 +19,32 @@ from responses import matchers
 from borgersag.connectors.zgw import ZgwConnector, ZgwJwtAuth
 from borgersag.connectors.zgw_mapping import parse_status_map, progress_at, sensitivity_of
 from borgersag.domain.keys import KeyKind, parse_key
-from borgersag.domain.model import PartyRole, Progress, Sensitivity
-from borgersag.sandbox.zgw import CREDENTIALS
-from borgersag.sdk.errors import ConfigError, FatalError, ForbiddenError, NotFound, RetriableError
+from borgersag.domain.model import (
+    DocumentStatus,
+    DocumentType,
+    Overview,
+    PartyRole,
+    Progress,
+    Sensitivity,
+)
+from borgersag.people.citizen_policy import CitizenPolicy
+from borgersag.people.citizen_view import citizen_view
+from borgersag.sandbox.generator import generate
+from borgersag.sandbox.zgw import CREDENTIALS, LIMITED_CREDENTIALS
+from borgersag.sandbox.zgw_data import build_register
+from borgersag.sandbox.zgw_hostile import MARKUP
+from borgersag.sdk.errors import (
+    ConfigError,
+    FatalError,
+    ForbiddenError,
+    NotFound,
+    RetriableError,
+    SourceError,
+)
+from borgersag.sdk.http import request_id
 from borgersag.testing import ConformanceSuite
 
+from support.actions import csrf_token, sandbox_login
 from support.zgw_specs import assert_valid
 
 ROOT = "https://openzaak.example/"
@@ -55,7 +79,7 @@ def zaak_json(**changes):
         "deelzaken": [],
         "eigenschappen": [],
         "rollen": [],
-        "status": f"{BASE}statussen/{STATUSTYPEN[1]}",
+        "status": f"{BASE}statussen/{status_uuid(1)}",
         "zaakinformatieobjecten": [],
         "zaakobjecten": [],
         "kenmerken": [{"bron": "SBSYS", "kenmerk": "05.13.00-G01-1-26"}],
@@ -121,10 +145,14 @@ def zaaktype_json(**changes):
     return body
 
 
+def status_uuid(i):
+    return f"{STATUSTYPEN[i][:-2]}9{i}"
+
+
 def status_json(i, when, note=""):
     return {
-        "url": f"{BASE}statussen/{STATUSTYPEN[i][:-1]}9",
-        "uuid": f"{STATUSTYPEN[i][:-1]}9",
+        "url": f"{BASE}statussen/{status_uuid(i)}",
+        "uuid": status_uuid(i),
         "zaak": f"{BASE}zaken/{ZAAK}",
         "statustype": f"{CAT}statustypen/{STATUSTYPEN[i]}",
         "datumStatusGezet": when,
@@ -189,7 +217,10 @@ def serve(zaken=None, statussen=STATUSSEN, rollen=None, zaaktype=None, following
     """Register a search answer and everything its zaken refer to."""
     responses.post(BASE + "zaken/_zoek", json=page(zaken or [zaak_json()], following))
     responses.get(BASE + "statussen", json=page(statussen))
+    for status in statussen:
+        responses.get(status["url"], json=status)
     responses.get(BASE + "rollen", json=page(rollen or [person(), employee()]))
+    responses.get(BASE + "zaakinformatieobjecten", json=[])
     responses.get(f"{CAT}zaaktypen/{ZAAKTYPE}", json=zaaktype or zaaktype_json())
     for i, uuid in enumerate(STATUSTYPEN):
         responses.get(f"{CAT}statustypen/{uuid}", json=statustype_json(i))
@@ -222,6 +253,10 @@ def test_settings_are_declared_and_the_secret_is_marked():
         ({"page_size": 501}, "page_size"),
         ({"max_pages": 0}, "max_pages"),
         ({"cpr_field": "bsn"}, "cpr_field"),
+        ({"cpr_field": "inpBsn"}, "cpr_field"),
+        ({"parallel": 0}, "parallel"),
+        ({"max_confidentiality": "hemmelig"}, "max_confidentiality"),
+        ({"documenten_url": "documenten"}, "documenten_url"),
         ({"status_map": "Visiteret"}, "status_map"),
         ({"secret": 42}, "secret"),
         ({"token": "x"}, "token"),
@@ -270,7 +305,10 @@ def test_search_by_cpr_maps_a_zaak_faithfully(zgw):
     serve()
     (case,) = zgw.search(cpr_key())
     search = json.loads(responses.calls[0].request.body)
-    assert search == {"rol__betrokkeneIdentificatie__natuurlijkPersoon__anpIdentificatie": CPR}
+    assert search == {
+        "rol__betrokkeneIdentificatie__natuurlijkPersoon__anpIdentificatie": CPR,
+        "expand": ["rollen", "status"],
+    }
     assert CPR not in responses.calls[0].request.url  # the CPR number travels in the body
     assert case.id == f"zgw/{ZAAK}" and case.sagsnummer == "ZAAK-2026-0000000042"
     assert case.title == "Beboerlicens – Vestergade 12"
@@ -278,9 +316,14 @@ def test_search_by_cpr_maps_a_zaak_faithfully(zgw):
     assert (case.kle, case.area, case.unit) == ("05.13.00", "Veje og trafik", "Borgerservice")
     assert case.sensitivity is Sensitivity.FORTROLIGE_PERSONOPLYSNINGER
     assert case.progress is Progress.OPLYST
+    # the overview reads only the current status; the case page reads the history
     assert [(s.progress, str(s.date), s.status_text) for s in case.progress_history] == [
-        (Progress.OPSTAAET, "2026-09-01", "Modtaget"),
-        (Progress.OPLYST, "2026-09-05", "Under behandling: Afventer dokumentation fra dig"),
+        (Progress.OPSTAAET, "2026-09-01", None),
+        (Progress.OPLYST, "2026-09-05", "Under behandling"),
+    ]
+    # statustoelichting is free text that can hold internal notes: a note for staff
+    assert [(e.title, e.kind) for e in case.events] == [
+        ("Under behandling: Afventer dokumentation fra dig", "note")
     ]
     assert case.status_text == "Tekst til borgeren: under behandling."
     (party,) = case.parties
@@ -328,7 +371,7 @@ def test_search_by_medarbejdernummer_keeps_zaken_they_handle(zgw):
         match=[matchers.query_param_matcher({"zaak": f"{BASE}zaken/{ZAAK}"}, strict_match=False)],
     )
     responses.get(BASE + "rollen", json=page([person(), employee(generic="adviseur")]))
-    responses.get(BASE + "statussen", json=page(STATUSSEN))
+    responses.get(STATUSSEN[0]["url"], json=STATUSSEN[0])
     responses.get(f"{CAT}zaaktypen/{ZAAKTYPE}", json=zaaktype_json())
     for i, uuid in enumerate(STATUSTYPEN):
         responses.get(f"{CAT}statustypen/{uuid}", json=statustype_json(i))
@@ -392,10 +435,8 @@ def test_catalogi_url_rebases_catalogue_links(make_connector):
     zgw = make_connector(ZgwConnector, {**SETTINGS, "catalogi_url": public})
     internal = "http://openzaak.internal:8000/catalogi/api/v1/"
     zaaktype = zaaktype_json(statustypen=[f"{internal}statustypen/{u}" for u in STATUSTYPEN])
-    responses.post(
-        BASE + "zaken/_zoek", json=page([zaak_json(zaaktype=f"{internal}zaaktypen/{ZAAKTYPE}")])
-    )
-    responses.get(BASE + "statussen", json=page([]))
+    zaak = zaak_json(zaaktype=f"{internal}zaaktypen/{ZAAKTYPE}", status=None)
+    responses.post(BASE + "zaken/_zoek", json=page([zaak]))
     responses.get(BASE + "rollen", json=page([person(), employee()]))
     responses.get(f"{public}zaaktypen/{ZAAKTYPE}", json=zaaktype)
     for i, uuid in enumerate(STATUSTYPEN):
@@ -491,12 +532,264 @@ def test_get_case_reads_the_resultaat(zgw):
     responses.get(f"{CAT}resultaattypen/{ZAAKTYPE}", json={"omschrijving": "Verleend"})
     case = zgw.get_case(ZAAK)
     assert [(e.title, e.kind) for e in case.events] == [
+        ("Under behandling: Afventer dokumentation fra dig", "note"),
+        ("Afgjort: Licens udstedt", "note"),
         ("Resultat: Verleend", "status"),
         ("Gælder et år", "note"),
+    ]
+    assert [s.status_text for s in case.progress_history] == [
+        "Modtaget",
+        "Under behandling",
+        "Afgjort",
+        "Afsluttet",
     ]
     assert str(case.decided) == "2026-09-20" and case.progress is Progress.AFSLUTTET
     with pytest.raises(NotFound):
         zgw.get_case("../../zaken")
+
+
+def test_inp_bsn_is_refused_at_start_up_with_the_reason():
+    with pytest.raises(ConfigError) as info:
+        ZgwConnector.validate_settings({**SETTINGS, "cpr_field": "inpBsn"}, "sources.toml", "z.")
+    assert "9 digits" in info.value.expected and "anpIdentificatie" in info.value.expected
+
+
+def many(count):
+    """``count`` zaken with their own uuid, URL and current status."""
+    zaken, statussen = [], []
+    for n in range(count):
+        uuid = f"{ZAAK[:-4]}{n + 100:04d}"
+        status = {**STATUSSEN[0], "uuid": f"{uuid[:-4]}9{n:03d}"}
+        status["url"] = f"{BASE}statussen/{status['uuid']}"
+        zaken.append(zaak_json(uuid=uuid, url=f"{BASE}zaken/{uuid}", status=status["url"]))
+        statussen.append(status)
+    return zaken, statussen
+
+
+def paths(calls):
+    return [urlsplit(c.request.url).path.removeprefix("/") for c in calls]
+
+
+@responses.activate
+def test_an_overview_asks_rollen_and_the_current_status_once_per_zaak(zgw):
+    zaken, statussen = many(5)
+    serve(zaken=zaken, statussen=statussen)
+    assert len(zgw.search(cpr_key())) == 5
+    asked = paths(responses.calls)
+    assert asked.count("zaken/api/v1/zaken/_zoek") == 1
+    assert asked.count("zaken/api/v1/rollen") == 5
+    assert sorted(p for p in asked if "/statussen/" in p) == sorted(
+        urlsplit(s["url"]).path[1:] for s in statussen
+    )
+    assert "zaken/api/v1/statussen" not in asked  # no history for an overview
+    assert len([p for p in asked if p.startswith("catalogi/")]) == 5  # zaaktype + 4 statustypen
+    responses.calls.reset()
+    zgw.search(cpr_key())
+    assert len(responses.calls) == 1 + 5 + 5  # the search and one round per zaak
+
+
+@responses.activate
+def test_with_expand_the_search_alone_answers_the_overview(zgw, make_connector):
+    zaken, statussen = many(4)
+    for zaak, status in zip(zaken, statussen, strict=True):
+        zaak["_expand"] = {"rollen": [person(), employee()], "status": status}
+    zaken[3]["_expand"] = {"rollen": [person(), employee()]}  # a server that left one out
+    assert_valid("zaken", "ExpandZaak", zaken[0])
+    serve(zaken=zaken, statussen=statussen)
+    zgw.search(cpr_key())  # the catalogue is cached from here on
+    responses.calls.reset()
+    cases = zgw.search(cpr_key())
+    assert [c.progress for c in cases] == [Progress.OPLYST] * 4
+    assert {c.caseworker.medarbejdernummer for c in cases} == {WORKER}
+    asked = paths(responses.calls)
+    assert asked.count("zaken/api/v1/zaken/_zoek") == 1
+    assert len(asked) == 3  # only the zaak without _expand: its rollen and its status
+    plain = make_connector(ZgwConnector, {**SETTINGS, "use_expand": False})
+    plain.search(cpr_key())
+    responses.calls.reset()
+    plain.search(cpr_key())
+    assert "expand" not in json.loads(responses.calls[0].request.body)
+
+
+@responses.activate
+def test_per_zaak_calls_run_in_parallel_with_the_lookups_request_id(make_connector):
+    zgw = make_connector(ZgwConnector, {**SETTINGS, "parallel": 3})
+    zaken, statussen = many(6)
+    serve(zaken=zaken, statussen=statussen)
+    lock, state, seen_ids = threading.Lock(), {"now": 0, "most": 0}, set()
+
+    def slow_rollen(request):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+            seen_ids.add(request.headers.get("X-Request-ID"))
+        time.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+        return 200, {}, json.dumps(page([person(), employee()]))
+
+    responses.remove(responses.GET, BASE + "rollen")
+    responses.add_callback(responses.GET, BASE + "rollen", callback=slow_rollen)
+    token = request_id.set("opslag-42")
+    try:
+        assert len(zgw.search(cpr_key())) == 6
+    finally:
+        request_id.reset(token)
+    assert state["most"] == 3  # side by side, never more than the setting
+    assert seen_ids == {"opslag-42"}
+
+
+def document_json(uuid, **changes):
+    body = {
+        "url": f"{ROOT}documenten/api/v1/enkelvoudiginformatieobjecten/{uuid}",
+        "identificatie": "DOK-1",
+        "bronorganisatie": "123456782",
+        "creatiedatum": "2026-09-02",
+        "titel": "Afgørelse om beboerlicens",
+        "vertrouwelijkheidaanduiding": "zaakvertrouwelijk",
+        "auteur": "Kommunen",
+        "status": "definitief",
+        "formaat": "application/pdf",
+        "taal": "dan",
+        "versie": 1,
+        "beginRegistratie": "2026-09-02T10:00:00Z",
+        "bestandsnaam": "afgoerelse.pdf",
+        "verzenddatum": "2026-09-02",
+        "informatieobjecttype": f"{CAT}informatieobjecttypen/{ZAAKTYPE}",
+        "locked": False,
+        "bestandsdelen": [],
+    }
+    body.update(changes)
+    return body
+
+
+DOCS = [f"0f3c4a2e-2b7e-4e53-9a59-3c1c9a6f0d0{i}" for i in range(5)]
+
+
+def serve_documents(*bodies, forbidden=()):
+    links = [
+        {
+            "url": f"{BASE}zaakinformatieobjecten/{uuid[:-1]}f",
+            "uuid": uuid[:-1] + "f",
+            "informatieobject": f"{ROOT}documenten/api/v1/enkelvoudiginformatieobjecten/{uuid}",
+            "zaak": f"{BASE}zaken/{ZAAK}",
+            "aardRelatieWeergave": "Hoort bij, omgekeerd: kent",
+            "registratiedatum": "2026-09-02T10:00:00Z",
+        }
+        for uuid in [*(b["url"].rsplit("/", 1)[1] for b in bodies), *forbidden]
+    ]
+    responses.replace(responses.GET, BASE + "zaakinformatieobjecten", json=links)
+    for body in bodies:
+        responses.get(body["url"], json=body)
+    for uuid in forbidden:
+        url = f"{ROOT}documenten/api/v1/enkelvoudiginformatieobjecten/{uuid}"
+        responses.get(url, status=403, json={"code": "permission_denied"})
+    return links
+
+
+@responses.activate
+def test_the_case_page_has_the_documents_mapped_for_the_citizen_policy(zgw):
+    serve()
+    responses.get(BASE + f"zaken/{ZAAK}", json=zaak_json())
+    links = serve_documents(
+        document_json(DOCS[0]),
+        document_json(DOCS[1], titel="Udkast", status="in_bewerking", verzenddatum=None),
+        document_json(DOCS[2], titel="Sagsnotat", vertrouwelijkheidaanduiding="intern"),
+        document_json(
+            DOCS[3], titel="Ansøgning", status="", verzenddatum=None, ontvangstdatum="2026-09-01"
+        ),
+        forbidden=[DOCS[4]],
+    )
+    assert_valid("zaken", "ZaakInformatieObject", links[0])
+    assert_valid("documenten", "EnkelvoudigInformatieObject", document_json(DOCS[0]))
+    case = zgw.get_case(ZAAK)
+    found = {d.title: d for d in case.documents}
+    assert list(found) == ["Afgørelse om beboerlicens", "Udkast", "Sagsnotat", "Ansøgning"]
+    final = found["Afgørelse om beboerlicens"]
+    assert (final.id, final.status, final.type) == (
+        DOCS[0],
+        DocumentStatus.ENDELIGT,
+        DocumentType.BREV_UDGAAENDE,
+    )
+    assert final.party_may_see and str(final.date) == "2026-09-02" and final.source == "zgw"
+    assert found["Udkast"].status is DocumentStatus.UNDER_UDARBEJDELSE
+    assert not found["Sagsnotat"].party_may_see
+    assert found["Sagsnotat"].sensitivity is Sensitivity.IKKE_FORTROLIG
+    assert found["Ansøgning"].type is DocumentType.BREV_INDGAAENDE
+    # what a citizen who is the zaak's initiator gets to see of it
+    overview = Overview(cpr_key(), (case,), (), case.provenance.fetched_at)
+    (shown,) = citizen_view(overview, cpr_key(), CitizenPolicy()).cases
+    assert [d.title for d in shown.documents] == ["Afgørelse om beboerlicens"]
+
+
+@responses.activate
+def test_a_document_is_fetched_only_when_it_is_on_the_zaak(zgw):
+    serve()
+    serve_documents(document_json(DOCS[0]))
+    url = f"{ROOT}documenten/api/v1/enkelvoudiginformatieobjecten/{DOCS[0]}/download"
+    responses.get(url, body=b"%PDF-1.7 ...", content_type="application/octet-stream")
+    content = zgw.get_document(ZAAK, DOCS[0])
+    assert (content.filename, content.media_type, content.content) == (
+        "afgoerelse.pdf",
+        "application/pdf",
+        b"%PDF-1.7 ...",
+    )
+    download = next(c for c in responses.calls if c.request.url == url)
+    assert download.request.headers["Accept"] == "*/*"
+    zio = next(c for c in responses.calls if "zaakinformatieobjecten" in c.request.url)
+    assert parse_qs(urlsplit(zio.request.url).query)["zaak"] == [f"{BASE}zaken/{ZAAK}"]
+    with pytest.raises(NotFound, match="hører ikke til sagen"):
+        zgw.get_document(ZAAK, DOCS[1])
+    with pytest.raises(NotFound):
+        zgw.get_document(ZAAK, "../../zaken")
+
+
+@responses.activate
+def test_a_400s_invalid_params_are_in_the_message_without_a_cpr_number(zgw):
+    problem = {
+        "type": "https://openzaak.example/ref/fouten/ValidationError/",
+        "code": "invalid",
+        "title": "Invalid input.",
+        "status": 400,
+        "detail": "",
+        "instance": "urn:uuid:1",
+        "invalidParams": [
+            {
+                "name": "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn",
+                "code": "max_length",
+                "reason": f"De waarde {CPR} is te lang",
+            }
+        ],
+    }
+    assert_valid("zaken", "ValidatieFout", problem)
+    responses.post(
+        BASE + "zaken/_zoek", status=400, json=problem, content_type="application/problem+json"
+    )
+    with pytest.raises(FatalError) as info:
+        zgw.search(cpr_key())
+    message = info.value.message
+    assert "HTTP 400" in message and "natuurlijkPersoon__inpBsn: De waarde" in message
+    assert "te lang" in message and CPR not in message
+
+
+@responses.activate
+def test_status_notes_are_for_staff_unless_the_municipality_shows_them(make_connector):
+    zgw = make_connector(ZgwConnector, {**SETTINGS, "show_status_notes_to_citizens": True})
+    serve()
+    (case,) = zgw.search(cpr_key())
+    assert case.progress_history[-1].status_text == (
+        "Under behandling: Afventer dokumentation fra dig"
+    )
+    assert case.events == ()
+
+
+def test_the_source_panel_says_when_authorisations_may_hide_zaken(make_connector):
+    def caveat(**changes):
+        return make_connector(ZgwConnector, {**SETTINGS, **changes}, "zgw").caveat()
+
+    assert "usynlige" in caveat() and "autorisationer" in caveat()
+    assert "'vertrouwelijk'" in caveat(max_confidentiality="vertrouwelijk")
+    assert caveat(max_confidentiality="zeer_geheim") is None
 
 
 # -- against the sandbox ------------------------------------------------------------------
@@ -523,9 +816,22 @@ def test_sandbox_typical_citizen_sees_zaken_with_progress_and_texts(zgw_service,
         assert case.progress_history[0].progress is Progress.OPSTAAET
     assert any(c.is_open for c in cases)
     one = cases[0]
-    assert sandbox_zgw().get_case(one.native_id).progress_history == one.progress_history
+    full = sandbox_zgw().get_case(one.native_id)
+    assert full.progress is one.progress and full.status_text == one.status_text
+    assert [s.progress for s in full.progress_history][-1] is one.progress
+    assert len(full.progress_history) >= len(one.progress_history)
     assert sandbox_zgw().search(cpr_key(m.demo.nothing)) == []
     assert sandbox_zgw().health().startswith("svarer (")
+
+
+def test_sandbox_with_and_without_expand_the_same_cases(zgw_service, sandbox_zgw):
+    heavy = cpr_key(zgw_service.municipality.demo.heavy)
+    expanded, plain = sandbox_zgw().search(heavy), sandbox_zgw(use_expand=False).search(heavy)
+
+    def facts(cases):
+        return sorted((c.id, c.progress, c.status_text, c.parties, c.events) for c in cases)
+
+    assert len(expanded) >= 8 and facts(expanded) == facts(plain)
 
 
 def test_sandbox_caseworker_desk(zgw_service, sandbox_zgw):
@@ -561,6 +867,42 @@ def test_sandbox_faults_are_classified(zgw_service, sandbox_zgw):
         zgw_service.faults.reset()
 
 
+def test_sandbox_case_page_documents_for_caseworker_and_citizen(zgw_service, sandbox_zgw):
+    m = zgw_service.municipality
+    key = cpr_key(m.demo.typical)
+    zgw = sandbox_zgw(documenten_url=zgw_service.root + "documenten/api/v1/")
+    cases = zgw.search(key)
+    details = [zgw.get_case(c.native_id) for c in cases]
+    documents = [d for case in details for d in case.documents]
+    assert documents, "the demo citizen's zaken have documents"
+    assert {d.status for d in documents} >= {DocumentStatus.MODTAGET, DocumentStatus.ENDELIGT}
+    overview = Overview(key, tuple(details), (), details[0].provenance.fetched_at)
+    shown = citizen_view(overview, key, CitizenPolicy())
+    visible = [d for case in shown.cases for d in case.documents]
+    assert visible and len(visible) < len(documents)
+    finals = {d.id for d in documents if d.status is DocumentStatus.ENDELIGT and d.party_may_see}
+    assert {d.id for d in visible} == finals
+    case = next(c for c in details if c.documents)
+    content = zgw.get_document(case.native_id, case.documents[0].id)
+    assert content.content and content.filename.endswith(".txt")
+    other = next(c for c in details if c.native_id != case.native_id)
+    with pytest.raises(NotFound):
+        zgw.get_document(other.native_id, case.documents[0].id)
+
+
+def test_sandbox_a_client_with_limited_authorisations_sees_less(zgw_service, sandbox_zgw):
+    heavy = cpr_key(zgw_service.municipality.demo.heavy)
+    everything = sandbox_zgw().search(heavy)
+    limited = sandbox_zgw(**LIMITED_CREDENTIALS, max_confidentiality="zaakvertrouwelijk")
+    fewer = limited.search(heavy)
+    assert 0 < len(fewer) < len(everything)
+    assert all(c.sensitivity <= Sensitivity.FORTROLIGE_PERSONOPLYSNINGER for c in fewer)
+    hidden = next(c for c in everything if c.id not in {f.id for f in fewer})
+    with pytest.raises(ForbiddenError):
+        limited.get_case(hidden.native_id)
+    assert "'zaakvertrouwelijk'" in limited.caveat()
+
+
 # --- the conformance suite (borgersag.testing) ---------------------------------------
 
 
@@ -590,6 +932,8 @@ class TestZgwConformance(ConformanceSuite):
             mock.post(base_url + "zaken/_zoek", json=moved(page([zaak_json()]), base_url))
         mock.get(base_url + "rollen", json=moved(page([person(), employee()]), base_url))
         mock.get(base_url + "statussen", json=moved(page(STATUSSEN), base_url))
+        for status in STATUSSEN:
+            mock.get(moved(status["url"], base_url), json=moved(status, base_url))
         catalogi = moved(CAT, base_url)
         mock.get(f"{catalogi}zaaktypen/{ZAAKTYPE}", json=moved(zaaktype_json(), base_url))
         for i, uuid in enumerate(STATUSTYPEN):
@@ -597,3 +941,106 @@ class TestZgwConformance(ConformanceSuite):
 
     def endless_backend(self, mock, base_url):
         self.backend(mock, base_url, endless=True)
+
+
+# --- through the portal: what staff and citizens see ------------------------------------
+
+
+def zgw_pages(client, page_path, pattern):
+    """The HTML of every ZGW case page linked from the page at ``page_path``."""
+    body = client.get(page_path).get_data(as_text=True)
+    links = sorted(set(re.findall(pattern, body)))
+    pages = [client.get(link.replace("&amp;", "&")) for link in links]
+    assert all(p.status_code == 200 for p in pages)
+    return [p.get_data(as_text=True) for p in pages]
+
+
+def test_through_the_portal_staff_see_notes_and_every_document_citizens_neither(sandbox, live_app):
+    m = sandbox.municipality
+    zaken = build_register(m).zaken_with_party("natuurlijk_persoon", m.demo.typical)
+    notes = {s.toelichting for z in zaken for s in z.statussen if s.toelichting}
+    staff = live_app.test_client()
+    assert sandbox_login(staff, sandbox, "medarbejder", "caseworker").status_code == 303
+    cpr = m.demo.typical
+    looked_up = staff.post("/", data={"kind": "cpr", "value": cpr, "csrf_token": csrf_token(staff)})
+    staff_text = "".join(
+        zgw_pages(staff, looked_up.location, r'href="(/oversigt/[^"]+/sag/zgw/[^"]+)"')
+    )
+    citizen = live_app.test_client()
+    assert sandbox_login(citizen, sandbox, "borger", "typical").status_code == 303
+    citizen_pages = zgw_pages(citizen, "/mine-sager", r'href="(/mine-sager/sag/zgw/[^"/]+)"')
+    assert len(citizen_pages) == len(zaken)
+    citizen_text = "".join(citizen_pages)
+    shown_to_staff = {n for n in notes if n in staff_text}
+    assert shown_to_staff, "staff see the statustoelichtingen of the zaken they may see"
+    assert not any(note in citizen_text for note in notes)
+    assert "Sagsnotat" in staff_text and "Sagsnotat" not in citizen_text  # intern
+    assert "Henvendelse: " in staff_text and "Henvendelse: " not in citizen_text  # received
+    finals = {d.titel for z in zaken for d in z.documenten if d.status == "definitief"}
+    finals -= {"Sagsnotat"}
+    assert finals and all(title in citizen_text for title in finals)
+
+
+# --- hostile data ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_zgw():
+    """A ZGW service of its own in hostile-data mode, on a free loopback port."""
+    from werkzeug.serving import make_server
+
+    from borgersag.sandbox import zgw
+
+    town = generate(2026)
+    app = zgw.create_app(town, hostile=lambda: True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield town, f"http://127.0.0.1:{server.port}/"
+    server.shutdown()
+    thread.join(5)
+
+
+def test_hostile_data_gives_classified_errors_or_cases_never_a_crash(hostile_zgw, make_connector):
+    town, root = hostile_zgw
+    zgw = make_connector(
+        ZgwConnector,
+        {
+            "base_url": root + "zaken/api/v1/",
+            "documenten_url": root + "documenten/api/v1/",
+            **CREDENTIALS,
+        },
+        "zgw",
+    )
+    outcomes = []
+    for cpr in [town.demo.typical, town.demo.heavy, town.demo.coowner]:
+        try:
+            outcomes.append(len(zgw.search(cpr_key(cpr))))
+        except SourceError as exc:  # a clear message naming the field, never a value
+            assert cpr not in exc.message and "results[" in exc.message
+            outcomes.append(type(exc).__name__)
+    assert "FatalError" in outcomes  # e.g. the impossible date 2024-02-30
+    register = build_register(town)
+    known = {d.uuid: d for z in register.zaken for d in z.documenten}
+    documents = []
+    for zaak in register.zaken[:60]:
+        try:
+            documents += zgw.get_case(zaak.uuid).documents
+        except SourceError:
+            continue
+    assert documents
+    # an unknown status counts as a draft, a missing level as not for the party: less shown
+    unknown_status = [
+        d for d in documents if known[d.id].status == "definitief" and d.status.value != "endeligt"
+    ]
+    assert unknown_status
+    assert {d.status for d in unknown_status} == {DocumentStatus.UNDER_UDARBEJDELSE}
+    no_level = [
+        d
+        for d in documents
+        if known[d.id].vertrouwelijkheid == "zaakvertrouwelijk" and not d.party_may_see
+    ]
+    assert no_level and all(
+        d.sensitivity is Sensitivity.FORTROLIGE_PERSONOPLYSNINGER for d in no_level
+    )
+    assert any(MARKUP in d.title for d in documents)  # kept as text; the pages escape it

@@ -224,3 +224,25 @@ def test_not_applicable_names_the_kinds_it_searches_on(engines):
     result = status_of(overview, "esdh")
     assert result.status is SourceStatus.NOT_APPLICABLE
     assert result.message == "Søger på CPR-nummer."  # what it does search on
+
+
+def test_a_sources_caveat_goes_with_each_of_its_answers(engines):
+    class Hiding(FakeSource):
+        def caveat(self):
+            return "Sager over klientens fortrolighedsniveau er usynlige herfra."
+
+    class Broken(FakeSource):
+        def caveat(self):
+            raise RuntimeError("bug in a third-party connector")
+
+    sources = [
+        Hiding("zgw", cases={CPR.value: ["Beboerlicens"]}),
+        Hiding("zgw2", cases={}),
+        Broken("other", cases={CPR.value: ["Sag"]}),
+    ]
+    overview = engines(sources).overview(CPR)
+    assert "usynlige" in status_of(overview, "zgw").message
+    assert status_of(overview, "zgw2").status is SourceStatus.EMPTY
+    assert "usynlige" in status_of(overview, "zgw2").message  # "none" may not mean none
+    assert status_of(overview, "other").status is SourceStatus.OK
+    assert status_of(overview, "other").message == ""

@@ -13,7 +13,7 @@ from jose import jwt
 from borgersag.sandbox import catalog
 from borgersag.sandbox.data import NOW
 from borgersag.sandbox.generator import generate
-from borgersag.sandbox.zgw import CREDENTIALS, JWT_MAX_AGE
+from borgersag.sandbox.zgw import CREDENTIALS, JWT_MAX_AGE, LIMITED_CREDENTIALS
 from borgersag.sandbox.zgw_catalog import ZAAKTYPEN
 from borgersag.sandbox.zgw_data import VERTROUWELIJKHEID, build_register
 from borgersag.sandbox.zgw_json import Urls, rol_json
@@ -26,11 +26,11 @@ BSN = "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn"
 EMPLOYEE = "rol__betrokkeneIdentificatie__medewerker__identificatie"
 
 
-def token(secret=CREDENTIALS["secret"], *, algorithm="HS256", **claims):
+def token(secret=CREDENTIALS["secret"], *, algorithm="HS256", client=CREDENTIALS, **claims):
     body = {
-        "iss": CREDENTIALS["client_id"],
+        "iss": client["client_id"],
         "iat": int(time.time()),
-        "client_id": CREDENTIALS["client_id"],
+        "client_id": client["client_id"],
         "user_id": "test",
         "user_representation": "Test",
         **claims,
@@ -38,30 +38,31 @@ def token(secret=CREDENTIALS["secret"], *, algorithm="HS256", **claims):
     return jwt.encode(body, secret, algorithm=algorithm)
 
 
-def headers(**extra):
-    return {"Authorization": f"Bearer {token()}", "Accept-Crs": "EPSG:4326", **extra}
+def headers(client=CREDENTIALS, **extra):
+    auth = f"Bearer {token(client['secret'], client=client)}"
+    return {"Authorization": auth, "Accept-Crs": "EPSG:4326", **extra}
 
 
-def get(url, *, params=None, **extra):
-    return requests.get(url, params=params, headers=headers(**extra), timeout=TIMEOUT)
+def get(url, *, params=None, client=CREDENTIALS, **extra):
+    return requests.get(url, params=params, headers=headers(client, **extra), timeout=TIMEOUT)
 
 
-def search(zgw, body, *, params=None):
+def search(zgw, body, *, params=None, client=CREDENTIALS):
     return requests.post(
         zgw.zaken + "zaken/_zoek",
         json=body,
         params=params,
-        headers=headers(**{"Content-Crs": "EPSG:4326"}),
+        headers=headers(client, **{"Content-Crs": "EPSG:4326"}),
         timeout=TIMEOUT,
     )
 
 
-def every(url, **params):
+def every(url, client=CREDENTIALS, **params):
     """All results of a paginated list, following ``next``."""
-    results, page = [], get(url, params=params).json()
+    results, page = [], get(url, params=params, client=client).json()
     results += page["results"]
     while page["next"]:
-        page = get(page["next"]).json()
+        page = get(page["next"], client=client).json()
         results += page["results"]
     return results
 
@@ -250,6 +251,64 @@ def test_every_url_in_a_zaak_resolves(zgw_service, town):
         assert get(url).status_code == 200, url
     assert get(zgw_service.zaken + "zaken/" + "0" * 36).status_code == 404
     assert get(zgw_service.catalogi + "statustypen/" + zaak["uuid"]).status_code == 404
+
+
+def test_unknown_parameters_and_bad_values_are_400_naming_them(zgw_service):
+    unknown = get(zgw_service.zaken + "statussen", params={"zaak_id": "1"})
+    assert unknown.status_code == 400
+    (param,) = unknown.json()["invalidParams"]
+    assert param["code"] == "unknown-parameters" and "zaak_id" in param["reason"]
+    bad = get(zgw_service.zaken + "rollen", params={"zaak": "42"})
+    assert bad.status_code == 400 and bad.json()["invalidParams"][0]["name"] == "zaak"
+    assert get(zgw_service.zaken + "zaken", params={"page": 0}).status_code == 404
+
+
+def test_an_unknown_search_filter_returns_every_zaak_the_client_may_see(zgw_service, register):
+    everything = search(zgw_service, {"rol__betrokkeneIdentificatie__natuurlijkPersoon__cpr": "1"})
+    assert everything.json()["count"] == len(register.zaken)
+    no_body = requests.post(
+        zgw_service.zaken + "zaken/_zoek",
+        headers=headers(**{"Content-Crs": "EPSG:4326", "Content-Type": "application/json"}),
+        timeout=TIMEOUT,
+    )
+    assert no_body.json()["count"] == len(register.zaken)
+
+
+def test_a_client_sees_only_what_its_maximum_confidentiality_reaches(zgw_service, register):
+    limited = LIMITED_CREDENTIALS
+    reach = VERTROUWELIJKHEID.index("zaakvertrouwelijk")
+    allowed = [z for z in register.zaken if VERTROUWELIJKHEID.index(z.vertrouwelijkheid) <= reach]
+    listed = every(zgw_service.zaken + "zaken", pageSize=500, client=limited)
+    assert sorted(z["uuid"] for z in listed) == sorted(z.uuid for z in allowed)
+    assert 0 < len(allowed) < len(register.zaken)
+    hidden = next(z for z in register.zaken if z not in allowed)
+    url = f"{zgw_service.zaken}zaken/{hidden.uuid}"
+    refused = get(url, client=limited)
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    assert get(url).status_code == 200
+    assert (
+        get(zgw_service.zaken + "statussen", params={"zaak": url}, client=limited).json()["count"]
+        == 0
+    )
+
+
+def test_documents_are_linked_to_zaken_and_downloadable(zgw_service, register):
+    zaak = next(z for z in register.zaken if len(z.documenten) >= 2)
+    url = f"{zgw_service.zaken}zaken/{zaak.uuid}"
+    links = get(zgw_service.zaken + "zaakinformatieobjecten", params={"zaak": url}).json()
+    assert isinstance(links, list) and len(links) == len(zaak.documenten)  # no paging
+    assert sorted(get(url).json()["zaakinformatieobjecten"]) == sorted(
+        link["url"] for link in links
+    )
+    document = get(links[0]["informatieobject"]).json()
+    assert document["url"] == links[0]["informatieobject"]
+    download = get(document["url"] + "/download")
+    assert download.headers["Content-Type"] == "application/octet-stream"
+    assert download.content and len(download.content) == document["bestandsomvang"]
+    levels = {d.vertrouwelijkheid for z in register.zaken for d in z.documenten}
+    statuses = {d.status for z in register.zaken for d in z.documenten}
+    assert {"intern", "zaakvertrouwelijk"} <= levels
+    assert {"", "definitief", "in_bewerking"} <= statuses
 
 
 # -- the official specifications ----------------------------------------------------------

@@ -5,18 +5,24 @@ folder the project was given, when it is there — or else from the copies in
 ``tests/specs/`` (see the README there), so a clean clone tests the same contract.
 
 ``assert_valid(api, schema, body)`` validates ``body`` against
-``#/components/schemas/<schema>`` of the ``"zaken"`` or ``"catalogi"`` specification
+``#/components/schemas/<schema>`` of the ``"zaken"``, ``"catalogi"`` or ``"documenten"``
+specification
 with openapi-schema-validator's OpenAPI 3.0 read validator (``nullable``, ``readOnly``,
 ``discriminator`` and formats as OpenAPI 3.0 means them).
+
+``openapi(api)`` is the whole specification as an openapi-core ``OpenAPI`` object, for
+validating requests and responses of every operation (``tests/sandbox/test_sandbox_zgw_spec.py``).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
 import yaml
+from openapi_core import Config, OpenAPI
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 
 SPECS_DIR = Path("/work/shared/specs")
@@ -25,6 +31,7 @@ REPO_SPECS_DIR = Path(__file__).resolve().parents[1] / "specs"
 SPEC_FILES = {
     "zaken": "zgw-zaken-1.5.1.openapi.yaml",
     "catalogi": "zgw-catalogi-1.3.1.openapi.yaml",
+    "documenten": "zgw-documenten-1.4.2.openapi.yaml",
 }
 
 
@@ -36,12 +43,45 @@ def spec_path(api: str) -> Path:
 
 
 @functools.cache
-def components(api: str) -> dict[str, Any]:
-    """The spec's ``components``, read pragmatically (see :func:`_pragmatic`)."""
+def _spec(api: str) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with spec_path(api).open(encoding="utf-8") as handle:
         spec = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
-    return _pragmatic(spec["components"])
+    return {
+        **spec,
+        "paths": _url_parameters(spec["paths"]),
+        "components": _pragmatic(spec["components"]),
+    }
+
+
+def _url_parameters(paths: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter the spec describes as a "URL-referentie" but types as
+    ``integer`` (a generator's slip, e.g. ``statussen?zaak=``) is a URL string, as Open
+    Zaak reads it and every client sends it."""
+    for operations in paths.values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                schema = parameter.get("schema", {})
+                described = parameter.get("description", "").startswith("URL-referentie")
+                if parameter.get("in") == "query" and described and schema.get("type") == "integer":
+                    parameter["schema"] = {"type": "string", "format": "uri"}
+    return paths
+
+
+def components(api: str) -> dict[str, Any]:
+    """The spec's ``components``, read pragmatically (see :func:`_pragmatic`)."""
+    return _spec(api)["components"]
+
+
+@functools.cache
+def openapi(api: str) -> OpenAPI:
+    """The specification of ``api`` for openapi-core, with the same pragmatic reading;
+    problem bodies (``application/problem+json``) are read as JSON."""
+    config = Config(
+        spec_validator_cls=None,  # the published file is the contract as it is
+        extra_media_type_deserializers={"application/problem+json": json.loads},
+    )
+    return OpenAPI.from_dict(_spec(api), config=config)
 
 
 def _pragmatic(node: Any) -> Any:
