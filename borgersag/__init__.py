@@ -21,7 +21,9 @@ stable; everything else (the engine, the web layer, module paths such as
   :class:`NotFound`, :class:`ConfigError`;
 * HTTP: :class:`SourceSession` (what ``self.http`` is) and the auth helpers — API key,
   OAuth2 client credentials, OAuth2 password grant, client certificate;
-* defensive JSON reading: :class:`Reader`.
+* defensive JSON reading: :class:`Reader`, and :class:`Records` (what ``Reader.each``
+  returns: the records it could read plus an :class:`Unreadable` per record it could
+  not, and whether the answer may be truncated).
 """
 
 from borgersag.domain.keys import (
@@ -75,6 +77,7 @@ from borgersag.sdk.errors import (
 )
 from borgersag.sdk.http import SourceSession
 from borgersag.sdk.reader import Reader, check_range, check_url, parse_status_map
+from borgersag.sdk.records import Records, Unreadable
 from borgersag.sdk.settings import REQUIRED, Setting
 
 __version__ = "0.1.0"
@@ -113,6 +116,7 @@ __all__ = [
     "ProgressStep",
     "Provenance",
     "Reader",
+    "Records",
     "Relation",
     "RelationRole",
     "RetriableError",
@@ -122,6 +126,7 @@ __all__ = [
     "SourceError",
     "SourceSession",
     "SourceTimeout",
+    "Unreadable",
     "api_key_auth",
     "check_client_certificate",
     "check_range",

@@ -37,6 +37,7 @@ from borgersag.sdk.errors import (
     SourceError,
     SourceTimeout,
 )
+from borgersag.sdk.records import Records
 
 __all__ = ["Engine"]
 
@@ -187,7 +188,7 @@ class Engine:
         attempts = 2
         for attempt in range(attempts):
             try:
-                hit = self.cache.get_or_compute(cache_key, lambda: list(method(call.key)))
+                hit = self.cache.get_or_compute(cache_key, lambda: _records(method(call.key)))
                 value, error = hit.value, None
                 cached_age = hit.age if hit.cached else None
                 break
@@ -250,11 +251,17 @@ class Engine:
         relation_count = sum(len(c.value or []) for c in calls if c.op == "relations")
         failed = [c for c in calls if c.timed_out or c.error is not None]
         stale = [c for c in failed if c.stale_age is not None]
+        answers = [c.value for c in calls if isinstance(c.value, Records)]
+        truncated = [a for a in answers if a.truncated]
         common = dict(
             latency_ms=latency_ms,
             case_count=case_count,
             relation_count=relation_count,
             keys_searched=keys,
+            unreadable=sum(a.unreadable for a in answers),
+            truncated=bool(truncated),
+            # each truncated answer is a floor of its own; their sum might count a case twice
+            at_least=max((a.at_least or len(a) for a in truncated), default=None),
         )
         if failed and len(stale) == len(failed):
             age = max(c.stale_age or 0.0 for c in stale)
@@ -279,7 +286,9 @@ class Engine:
             # Honest about reuse: the source was not asked just now.
             age = max(c.cached_age or 0.0 for c in calls)
             common.update(latency_ms=None, age_seconds=round(age, 1))
-        status = SourceStatus.OK if case_count or relation_count else SourceStatus.EMPTY
+        # records that could not be read are not "no cases"
+        found = case_count or relation_count or common["unreadable"]
+        status = SourceStatus.OK if found else SourceStatus.EMPTY
         return SourceResult(name, title, status, **common)
 
     def _failure(self, source: Connector, call: _Call) -> str:
@@ -306,6 +315,12 @@ class Engine:
                     case = replace(case, provenance=replace(case.provenance, stale=True))
                 by_id[case.id] = case
         return join_cases(by_id.values())
+
+
+def _records(answer: Any) -> Records:
+    """A connector's answer as :class:`Records`, keeping what it says about unreadable
+    records and truncation (a plain list has neither)."""
+    return answer if isinstance(answer, Records) else Records(answer)
 
 
 def _seconds_da(seconds: float) -> str:
