@@ -1,7 +1,9 @@
 """The sandbox ESDH: an SBSYS-style REST API over the generated municipality.
 
 OAuth2 password grant at ``connect/token``; every ``api/*`` call needs the Bearer token.
-Case search is a POST so a CPR number never appears in a URL or an access log.
+Case search is a POST so a CPR number never appears in a URL or an access log. It is
+exactly the documented search: ``Limit`` (1-2000) and ``{"Results": [...]}``, no offset,
+no total — the sandbox never offers what the real API lacks.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ CREDENTIALS = {
 }
 TOKEN_LIFETIME = 3600
 MAX_LIMIT = 2000
+DEFAULT_LIMIT = 100
 _CPR_DASHED = re.compile(r"^\d{6}-\d{4}$")
 
 
@@ -100,16 +103,11 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return json_error(400, "Forventede et JSON-objekt med søgekriterier.")
-        limit, offset = body.get("Limit", 100), body.get("Offset", 0)
-        for name, value, low, high in (("Limit", limit, 1, MAX_LIMIT), ("Offset", offset, 0, None)):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or value < low
-                or (high is not None and value > high)
-            ):
-                bound = f"{low}-{high}" if high else f">= {low}"
-                return json_error(400, f"{name} skal være et heltal {bound}.")
+        # The documented search: Limit and nothing else to page with. An Offset (or any
+        # field the real API lacks) is ignored, as a real server ignores unknown fields.
+        limit = body.get("Limit", DEFAULT_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            return json_error(400, f"Limit skal være et heltal 1-{MAX_LIMIT}.")
         person, worker = body.get("PrimaerPerson"), body.get("Behandler")
         if isinstance(person, dict):
             cpr = person.get("CprNummer")
@@ -122,15 +120,7 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
             return json_error(
                 400, "Angiv PrimaerPerson.CprNummer eller Behandler.Medarbejdernummer."
             )
-        page = found[offset : offset + limit]
-        return jsonify(
-            {
-                "Results": [_case_json(m, c) for c in page],
-                "TotalCount": len(found),
-                "Offset": offset,
-                "Limit": limit,
-            }
-        )
+        return jsonify({"Results": [_case_json(m, c) for c in found[:limit]]})
 
     @app.get("/api/sag/<int:case_id>")
     def get_case(case_id: int):
