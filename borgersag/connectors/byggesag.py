@@ -32,6 +32,7 @@ from borgersag import (
     NotFound,
     Progress,
     ProgressStep,
+    Records,
     Sensitivity,
     Setting,
     api_key_auth,
@@ -96,9 +97,10 @@ class ByggesagConnector(Connector):
 
     # -- the contract ---------------------------------------------------------------------
 
-    def search(self, key: Key) -> list[Case]:
+    def search(self, key: Key) -> Records[Case]:
         """Building cases on the parcel or on any parcel of the property, or those a
-        caseworker is responsible for (medarbejdernummer, for "Mit skrivebord")."""
+        caseworker is responsible for (medarbejdernummer, for "Mit skrivebord"); a case
+        that cannot be read is counted, not fatal."""
         if isinstance(key, Matrikel):
             params: dict[str, Any] = {"ejerlav": key.ejerlav, "matrikel": key.matrikelnr}
         elif key.kind is KeyKind.BFE:
@@ -108,7 +110,8 @@ class ByggesagConnector(Connector):
         else:
             raise FatalError(f"{self.display_name} søger ikke på {key.label}.")
         size, max_pages = self.settings["page_size"], self.settings["max_pages"]
-        cases: list[Case] = []
+        cases: Records[Case] = Records()
+        seen = 0  # records on earlier pages, read or not: positions run on across pages
         for page in range(1, max_pages + 1):
             body = self.reader.expect(
                 self.http.get_json(
@@ -117,14 +120,14 @@ class ByggesagConnector(Connector):
                 dict,
                 "søgesvaret",
             )
-            items = self.reader.items(body, "sager", "søgesvaret", required=True)
+            items = self.reader.field(body, "sager", list, "søgesvaret")
             total = self.reader.field(body, "antal", int, "søgesvaret", required=False)
-            start = len(cases)
-            cases.extend(self._case(raw, f"sager[{start + i}]") for i, raw in enumerate(items))
-            if len(items) < size or (total is not None and len(cases) >= total):
+            cases.merge(self.reader.each(items, "sager", self._case, start=seen))
+            seen += len(items)
+            if len(items) < size or (total is not None and seen >= total):
                 return cases
         raise FatalError(
-            f"{self.display_name} har flere end {len(cases)} byggesager på nøglen; kun"
+            f"{self.display_name} har flere end {seen} byggesager på nøglen; kun"
             f" {max_pages} sider à {size} må hentes (indstillingen max_pages)."
         )
 

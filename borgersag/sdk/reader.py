@@ -79,19 +79,31 @@ class Reader:
 
         ``position`` is ``f"{where}[{i}]"`` with ``i`` counted from ``start`` (pass the
         number of records on earlier pages, so positions run on across pages). A record
-        that is not an object, or whose ``read`` raises a :class:`DataError` (any reader
-        failure, or ``raise self.reader.fail(...)``), is left out and counted in the
+        that is not an object, or whose ``read`` raises a :class:`DataError` about a place
+        in the record (any reader failure whose ``where`` is ``position`` or under it, so
+        name places from the ``position`` you are given), is left out and counted in the
         returned :class:`Records` with its position and field; it is logged as a warning
         naming the source, position and field, never a value (the first
         :data:`MAX_LOGGED` of a list each, the rest as one count). Other errors — the
-        source failing on a follow-up request, say — still fail the whole call.
+        source failing on a follow-up request, or a follow-up body of the wrong shape —
+        still fail the whole call.
         """
+        pairs = ((item, f"{where}[{i}]") for i, item in enumerate(items, start=start))
+        return self.each_at(pairs, read, where)
+
+    def each_at(
+        self, pairs: Iterable[tuple[Any, str]], read: Callable[[dict, str], T], where: str = ""
+    ) -> Records[T]:
+        """:meth:`each` for records whose positions the caller knows: ``pairs`` of
+        ``(item, position)``, e.g. from a configured path. ``where`` names the list in the
+        summary log line."""
         records: Records[T] = Records()
-        for i, item in enumerate(items, start=start):
-            position = f"{where}[{i}]"
+        for item, position in pairs:
             try:
                 records.append(read(self.expect(item, dict, position), position))
             except DataError as exc:
+                if not _within(exc.where, position):
+                    raise  # about another body (a follow-up request): the source failed
                 records.problems.append(Unreadable(position, exc.where, exc.problem))
                 if len(records.problems) <= MAX_LOGGED:
                     log.warning(
@@ -106,7 +118,7 @@ class Reader:
                 "source %s: %d more records in %s could not be read",
                 self.source,
                 len(records.problems) - MAX_LOGGED,
-                where,
+                where or "the answer",
             )
         return records
 
@@ -153,6 +165,11 @@ class Reader:
     def _wrong(self, value: Any, typ: type, where: str) -> Any:
         got = "null" if value is None else _TYPE_WORDS.get(type(value), type(value).__name__)
         raise self.fail(where, f"skulle være {_TYPE_WORDS.get(typ, typ.__name__)}, men er {got}")
+
+
+def _within(where: str, position: str) -> bool:
+    """Whether ``where`` is the record at ``position`` or a place inside it."""
+    return where == position or where.startswith((position + ".", position + "["))
 
 
 def check_url(value: str, file: str, key: str) -> None:
