@@ -113,12 +113,19 @@ def partial_text(result: SourceResult) -> str:
         )
     if result.truncated:
         one, many = what or ("sag", "sager")
-        shown = result.at_least or result.case_count or result.relation_count
-        parts.append(
-            f"Der kan være flere {many} end de {shown} viste: kilden sendte ikke flere."
-            if shown
-            else f"Der kan være flere {many}, end kilden sendte."
-        )
+        sent = result.at_least or result.case_count or result.relation_count
+        if not sent:
+            parts.append(f"Der kan være flere {many}, end kilden sendte.")
+        elif result.unreadable:  # fewer were shown than were sent
+            parts.append(
+                f"Der kan være flere {many} end de {sent}, kilden sendte – den sender"
+                f" højst {sent} ad gangen."
+            )
+        else:
+            parts.append(
+                f"Der kan være flere {many} end de {sent} viste – kilden sender højst"
+                f" {sent} ad gangen."
+            )
     return " ".join(parts)
 
 
