@@ -662,6 +662,7 @@ SAMPLE_KEYS = {
     KeyKind.MEDARBEJDER: "M10234",
 }
 ONE_CASE_PER_PAGE = {"page_size": 1}  # one recorded case is then a full page
+ROOM_FOR_ONE_MORE = {"page_size": 10}  # a recorded page with one more case is still the last
 
 
 class TestRestConformance(ConformanceSuite):
@@ -669,6 +670,7 @@ class TestRestConformance(ConformanceSuite):
     settings = page_params(max_pages=5, search=SEARCHES)
     sample_keys = SAMPLE_KEYS
     endless_settings = ONE_CASE_PER_PAGE
+    unreadable_settings = ROOM_FOR_ONE_MORE
 
     def backend(self, mock, base_url):
         mock.post(base_url + "sager/soeg", json=answer(record()))

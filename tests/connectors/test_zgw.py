@@ -577,6 +577,13 @@ class TestZgwConformance(ConformanceSuite):
     sample_keys: ClassVar = {KeyKind.CPR: CPR, KeyKind.MEDARBEJDER: WORKER}
     endless_settings: ClassVar = {"page_size": 1}
 
+    @pytest.mark.xfail(
+        strict=True,
+        reason="issue 10: the zgw connector adopts Reader.each in slice C (zgw); remove then",
+    )
+    def test_one_unreadable_record_is_counted_and_the_rest_kept(self, probe):
+        super().test_one_unreadable_record_is_counted_and_the_rest_kept(probe)
+
     def backend(self, mock, base_url, *, endless=False):
         if endless:  # ZGW pages by page number: every next link leads one page on
 
