@@ -138,8 +138,11 @@ class Reader:
         return self.expect(value, typ, f"{where}.{name}")
 
     def text(self, obj: dict, name: str, where: str, *, required: bool = False) -> str | None:
-        """An optional (or required) string field."""
-        return self.field(obj, name, str, where, required=required)
+        """An optional (or required) string field; a required one must not be blank."""
+        value = self.field(obj, name, str, where, required=required)
+        if required and not value.strip():
+            raise self.fail(f"{where}.{name}", "er tom")
+        return value
 
     def obj(self, obj: dict, name: str, where: str, *, required: bool = False) -> dict:
         """A nested object; ``{}`` when optional and missing."""
