@@ -17,7 +17,7 @@ import zlib
 
 from flask import Flask, Response, jsonify, request
 
-from borgersag.sandbox import catalog
+from borgersag.sandbox import catalog, hostile
 from borgersag.sandbox.data import EsdhCase, EsdhDocument, Municipality
 from borgersag.sandbox.faults import Faults
 from borgersag.sandbox.service import json_error, make_service_app
@@ -73,7 +73,8 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
             return json_error(401, "Adgang kræver et gyldigt Bearer-token fra connect/token.")
         return None
 
-    app = make_service_app("esdh", "SBSYS", faults or Faults(), authorize=authorize)
+    faults = faults or Faults()
+    app = make_service_app("esdh", "SBSYS", faults, authorize=authorize)
     m = municipality
 
     @app.post("/connect/token")
@@ -120,21 +121,28 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
             return json_error(
                 400, "Angiv PrimaerPerson.CprNummer eller Behandler.Medarbejdernummer."
             )
-        return jsonify({"Results": [_case_json(m, c) for c in found[:limit]]})
+        results = [_case_json(m, c) for c in found]
+        if faults.hostile:
+            results = _hostile_results(results)
+        return jsonify({"Results": results[:limit]})
 
     @app.get("/api/sag/<int:case_id>")
     def get_case(case_id: int):
         case = m.case(case_id)
         if case is None:
             return json_error(404, f"Sag {case_id} findes ikke.")
-        return jsonify(_case_json(m, case))
+        body = _case_json(m, case)
+        return jsonify(_hostile_case(body) if faults.hostile else body)
 
     @app.get("/api/sag/<int:case_id>/dokumenter")
     def documents(case_id: int):
         case = m.case(case_id)
         if case is None:
             return json_error(404, f"Sag {case_id} findes ikke.")
-        return jsonify([_document_json(m, d) for d in case.documents])
+        response = jsonify([_document_json(m, d) for d in case.documents])
+        if faults.hostile and hostile.spoilt(case_id, 3, "content-type"):
+            response.headers["Content-Type"] = hostile.WRONG_CONTENT_TYPE
+        return response
 
     @app.get("/api/fil/<int:file_id>")
     def file(file_id: int):
@@ -147,6 +155,10 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
 
     @app.get("/api/sag/sagStatusList")
     def status_list():
+        if faults.hostile:  # the list a real server sends as text/html now and then
+            response = jsonify([{"Id": 1, "Navn": "Opstået", "SagsTilstand": "Aktiv"}])
+            response.headers["Content-Type"] = hostile.WRONG_CONTENT_TYPE
+            return response
         return jsonify(
             [
                 {"Id": i, "Navn": name, "SagsTilstand": tilstand}
@@ -236,3 +248,39 @@ def _document_json(m: Municipality, doc: EsdhDocument) -> dict:
         "PartMaaSe": doc.party_may_see,
         "FilId": doc.file_id,
     }
+
+
+def _hostile_results(results: list[dict]) -> list[dict]:
+    """A search answer as a bad day sends it: some cases spoilt, thousands more."""
+    if not results:
+        return results
+    extra = []
+    for n in range(hostile.EXTRA_CASES):
+        copy = dict(results[n % len(results)])
+        copy["Id"] = 9_000_000 + n  # a fresh id: the same case journalised again and again
+        copy["SagIdentity"] = f"kopi-{n}"
+        extra.append(copy)
+    return [_hostile_case(case) for case in (*results, *extra)]
+
+
+def _hostile_case(case: dict) -> dict:
+    """``case`` with what real ESDH data holds: nulls, impossible dates, unknown status
+    names, markup in the title; which and how follows from the case's id."""
+    case = dict(case)
+    native = case["Id"]
+    if hostile.spoilt(native, 7, "nummer"):
+        case["Nummer"] = None
+    if hostile.spoilt(native, 11, "dato"):
+        case["Opstaaet"] = hostile.impossible_date(case["Opstaaet"])
+    if hostile.spoilt(native, 5, "status"):
+        status = dict(case["SagsStatus"] or {})
+        status["Navn"] = hostile.pick(native, hostile.UNKNOWN_STATUSES)
+        case["SagsStatus"] = status
+    if hostile.spoilt(native, 4, "titel"):
+        case["SagsTitel"] = hostile.pick(native, hostile.MARKUP) + (case["SagsTitel"] or "")
+    if hostile.spoilt(native, 6, "null"):
+        case["Fagomraade"] = None
+        case["Behandler"] = None
+    if hostile.spoilt(native, 13, "frist"):
+        case["Frist"] = "2025-13-45"
+    return case

@@ -309,6 +309,21 @@ def test_sandbox_heavy_citizen_pages(sandbox, sandbox_connector):
     assert len({c.id for c in cases}) == len(cases)
 
 
+def test_sandbox_hostile_data_keeps_every_readable_case_and_says_the_rest(
+    fault_sandbox, sandbox_connector
+):
+    m, sbsys = fault_sandbox.municipality, sandbox_connector("sbsys")
+    key = parse_key(KeyKind.CPR, m.demo.heavy)
+    fault_sandbox.faults("esdh").update(hostile=True)
+    cases = sbsys.search(key)
+    assert cases.truncated and cases.at_least == 2000  # more than one search returns
+    assert 0 < cases.unreadable < 1000 and len(cases) + cases.unreadable == 2000
+    assert {p.field.rsplit(".", 1)[-1] for p in cases.problems} >= {"Nummer", "Opstaaet"}
+    assert any("<script>" in c.title for c in cases)  # kept as text; the pages escape it
+    full = sbsys.get_case(cases[0].native_id)  # documents even under a wrong content type
+    assert full.documents
+
+
 def test_sandbox_protected_and_nothing(sandbox, sandbox_connector):
     sbsys, m = sandbox_connector("sbsys"), sandbox.municipality
     protected = sbsys.search(parse_key(KeyKind.CPR, m.demo.protected))
