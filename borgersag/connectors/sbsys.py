@@ -124,6 +124,14 @@ class SbsysConnector(Connector):
     @classmethod
     def validate_settings(cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""):
         """Also check ``limit`` (the documented search allows 1-2000) and ``status_map``."""
+        for gone in ("page_size", "max_pages"):
+            if gone in raw:
+                raise ConfigError(
+                    file,
+                    prefix + gone,
+                    "no longer a setting: the documented SBSYS search cannot page (a server"
+                    " ignores an Offset); set limit (1-2000, default 2000) instead",
+                )
         settings = super().validate_settings(raw, file, prefix)
         check_range(settings["limit"], 1, MAX_LIMIT, file, prefix + "limit")
         try:

@@ -107,3 +107,13 @@ def test_an_answer_below_the_limit_is_complete(sbsys_client):
     server.post(SBSYS + "api/sag/search", json={"Results": [sbsys_case(1, "Bostøtte")]})
     page = look_up(client)
     assert "Bostøtte" in page and "ikke komplet" not in page and "kunne ikke læses" not in page
+
+
+def test_the_desk_shows_the_readable_cases_and_says_one_is_missing(sbsys_client):
+    client, server = sbsys_client
+    mine = {"Behandler": {"Medarbejdernummer": "MK4821", "Navn": "Mette Kjær"}}
+    cases = [sbsys_case(1, "Bostøtte", **mine), sbsys_case(2, "Ledsagelse", Id=None, **mine)]
+    server.post(SBSYS + "api/sag/search", json={"Results": cases})
+    page = client.get("/mit-skrivebord").get_data(as_text=True)
+    assert "Bostøtte" in page and "Ledsagelse" not in page
+    assert "Nogle sager kan mangle" in page and "1 sag kunne ikke læses" in page
