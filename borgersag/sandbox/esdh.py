@@ -259,6 +259,7 @@ def _hostile_results(results: list[dict]) -> list[dict]:
         copy = dict(results[n % len(results)])
         copy["Id"] = 9_000_000 + n  # a fresh id: the same case journalised again and again
         copy["SagIdentity"] = f"kopi-{n}"
+        copy["EksterneReferencer"] = []  # not the permit system's case again and again
         extra.append(copy)
     return [_hostile_case(case) for case in (*results, *extra)]
 
@@ -268,9 +269,9 @@ def _hostile_case(case: dict) -> dict:
     names, markup in the title; which and how follows from the case's id."""
     case = dict(case)
     native = case["Id"]
-    if hostile.spoilt(native, 7, "nummer"):
+    if hostile.spoilt(native, 20, "nummer"):
         case["Nummer"] = None
-    if hostile.spoilt(native, 11, "dato"):
+    if hostile.spoilt(native, 25, "dato"):
         case["Opstaaet"] = hostile.impossible_date(case["Opstaaet"])
     if hostile.spoilt(native, 5, "status"):
         status = dict(case["SagsStatus"] or {})
@@ -281,6 +282,6 @@ def _hostile_case(case: dict) -> dict:
     if hostile.spoilt(native, 6, "null"):
         case["Fagomraade"] = None
         case["Behandler"] = None
-    if hostile.spoilt(native, 13, "frist"):
+    if hostile.spoilt(native, 40, "frist"):
         case["Frist"] = "2025-13-45"
     return case
