@@ -1,4 +1,5 @@
-"""The SBSYS connector: mapping, classified errors, bounded paging, and against the sandbox."""
+"""The SBSYS connector: mapping, record tolerance, classified errors, the documented search
+(Limit, no offset), and against the sandbox."""
 
 from __future__ import annotations
 
@@ -302,11 +303,12 @@ def test_sandbox_typical_citizen(sandbox, sandbox_connector):
     assert sbsys.health().startswith("svarer")
 
 
-def test_sandbox_heavy_citizen_pages(sandbox, sandbox_connector):
+def test_sandbox_heavy_citizen_comes_in_one_search(sandbox, sandbox_connector):
     m = sandbox.municipality
     cases = sandbox_connector("sbsys").search(parse_key(KeyKind.CPR, m.demo.heavy))
     assert len(cases) == len(m.cases_for(m.demo.heavy)) >= 500
     assert len({c.id for c in cases}) == len(cases)
+    assert not cases.truncated and not cases.unreadable  # 520 < Limit 2000: the whole answer
 
 
 def test_sandbox_hostile_data_keeps_every_readable_case_and_says_the_rest(
