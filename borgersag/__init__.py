@@ -21,7 +21,9 @@ stable; everything else (the engine, the web layer, module paths such as
   :class:`NotFound`, :class:`ConfigError`;
 * HTTP: :class:`SourceSession` (what ``self.http`` is) and the auth helpers — API key,
   OAuth2 client credentials, OAuth2 password grant, client certificate;
-* defensive JSON reading: :class:`Reader`;
+* defensive JSON reading: :class:`Reader`, and :class:`Records` (what ``Reader.each``
+  returns: the records it could read plus an :class:`Unreadable` per record it could
+  not, and whether the answer may be truncated);
 * paging and parallel calls: :class:`Page`, :func:`pages_by_link`,
   :func:`pages_by_number`, :func:`pages_by_offset`, :class:`TooManyPages`,
   :func:`run_parallel`.
@@ -80,6 +82,7 @@ from borgersag.sdk.http import SourceSession
 from borgersag.sdk.paging import Page, TooManyPages, pages_by_link, pages_by_number, pages_by_offset
 from borgersag.sdk.parallel import run_parallel
 from borgersag.sdk.reader import Reader, check_range, check_url, parse_status_map
+from borgersag.sdk.records import Records, Unreadable
 from borgersag.sdk.settings import REQUIRED, Setting
 
 __version__ = "0.1.0"
@@ -119,6 +122,7 @@ __all__ = [
     "ProgressStep",
     "Provenance",
     "Reader",
+    "Records",
     "Relation",
     "RelationRole",
     "RetriableError",
@@ -129,6 +133,7 @@ __all__ = [
     "SourceSession",
     "SourceTimeout",
     "TooManyPages",
+    "Unreadable",
     "api_key_auth",
     "check_client_certificate",
     "check_range",

@@ -68,8 +68,10 @@ def sandbox():
     Tests that turn fault knobs use ``fault_sandbox``, which makes them healthy again.
     """
     from borgersag.sandbox.runner import start_sandbox
+    from borgersag.sandbox.section import NO_LATENCY
 
-    with start_sandbox() as running:
+    # No latency: a test that wants the realistic default latency starts its own sandbox.
+    with start_sandbox(NO_LATENCY) as running:
         yield running
 
 

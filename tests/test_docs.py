@@ -59,7 +59,11 @@ def test_connector_settings_documented_exactly(type_name):
 def test_sandbox_keys_are_the_ones_the_validator_knows():
     """[sandbox] is checked by hand (services are nested); its Setting tuple, which the docs
     are held to, must name exactly what the validator fills in, with the same defaults."""
-    from borgersag.sandbox.section import SANDBOX_SETTINGS, validate_sandbox_settings
+    from borgersag.sandbox.section import (
+        DEFAULT_LATENCY_MS,
+        SANDBOX_SETTINGS,
+        validate_sandbox_settings,
+    )
 
     settings = validate_sandbox_settings({})
     service = settings.services["esdh"]
@@ -69,6 +73,10 @@ def test_sandbox_keys_are_the_ones_the_validator_knows():
         "services.<name>.port": service.port,
         **{f"services.<name>.{k}": v for k, v in service.faults.as_dict().items()},
     }
+    # latency_ms has no one default: each service has its own (declared as None)
+    latencies = {name: s.faults.latency_ms for name, s in settings.services.items()}
+    assert latencies == DEFAULT_LATENCY_MS
+    filled["services.<name>.latency_ms"] = None
     assert filled == {s.name: s.default for s in SANDBOX_SETTINGS}
 
 

@@ -89,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     fault.add_argument("--latency-ms", type=int, help="added latency per request")
     fault.add_argument("--hang", action=argparse.BooleanOptionalAction, help="hang requests")
     fault.add_argument("--fail", choices=["500", "garbage", "none"], help="fail every request")
+    fault.add_argument(
+        "--hostile",
+        action=argparse.BooleanOptionalAction,
+        help="serve hostile data: nulls, impossible dates, markup, thousands of cases (esdh, zgw)",
+    )
 
     add("check-config", _check_config, "Validate a config directory and list its sources.")
 
@@ -241,6 +246,8 @@ def _sandbox_fault(args) -> int:
         change["hang"] = args.hang
     if args.fail is not None:
         change["fail"] = None if args.fail == "none" else args.fail
+    if args.hostile is not None:
+        change["hostile"] = args.hostile
     url = f"http://{settings.host}:{service.port}/_sandbox/faults"
     try:
         response = (

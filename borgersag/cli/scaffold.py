@@ -132,6 +132,7 @@ from borgersag import (
     Key,
     KeyKind,
     Progress,
+    Records,
     Setting,
     api_key_auth,
 )
@@ -162,8 +163,9 @@ class {{cls}}(Connector):
         """The API key in its header."""
         return api_key_auth(settings)
 
-    def search(self, key: Key) -> list[Case]:
-        """The person's cases; one request, at most ``max_results``."""
+    def search(self, key: Key) -> Records[Case]:
+        """The person's cases; one request, at most ``max_results``. A case that cannot
+        be read is counted (the source's panel says so), not fatal to the others."""
         if key.kind is not KeyKind.CPR:
             raise FatalError(f"{self.display_name} søger ikke på {key.label}.")
         read = self.reader
@@ -174,12 +176,14 @@ class {{cls}}(Connector):
             dict,
             "svaret",
         )
-        return [
-            self._case(read, item, f"sager[{i}]")
-            for i, item in enumerate(read.items(body, "sager", "svaret", required=True))
-        ]
+        items = read.field(body, "sager", list, "svaret")
+        cases = read.each(items, "sager", self._case)
+        if len(items) >= self.settings["max_results"]:
+            cases.truncated, cases.at_least = True, len(items)  # there may be more
+        return cases
 
-    def _case(self, read, item: dict, where: str) -> Case:
+    def _case(self, item: dict, where: str) -> Case:
+        read = self.reader
         status = read.text(item, "status", where, required=True)
         if status not in STATUS_MAP:
             raise read.fail(f"{where}.status", "er en status, connectoren ikke kender")

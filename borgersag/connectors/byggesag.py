@@ -33,6 +33,7 @@ from borgersag import (
     Page,
     Progress,
     ProgressStep,
+    Records,
     Sensitivity,
     Setting,
     api_key_auth,
@@ -98,9 +99,10 @@ class ByggesagConnector(Connector):
 
     # -- the contract ---------------------------------------------------------------------
 
-    def search(self, key: Key) -> list[Case]:
+    def search(self, key: Key) -> Records[Case]:
         """Building cases on the parcel or on any parcel of the property, or those a
-        caseworker is responsible for (medarbejdernummer, for "Mit skrivebord")."""
+        caseworker is responsible for (medarbejdernummer, for "Mit skrivebord"); a case
+        that cannot be read is counted, not fatal."""
         if isinstance(key, Matrikel):
             params: dict[str, Any] = {"ejerlav": key.ejerlav, "matrikel": key.matrikelnr}
         elif key.kind is KeyKind.BFE:
@@ -119,11 +121,12 @@ class ByggesagConnector(Connector):
                 dict,
                 "søgesvaret",
             )
-            items = self.reader.items(body, "sager", "søgesvaret", required=True)
+            items = self.reader.field(body, "sager", list, "søgesvaret")
             total = self.reader.field(body, "antal", int, "søgesvaret", required=False)
             return Page(items, total=total)
 
-        cases: list[Case] = []
+        cases: Records[Case] = Records()
+        seen = 0  # records on earlier pages, read or not: positions run on across pages
         for items in pages_by_number(
             fetch,
             source=self.display_name,
@@ -131,8 +134,8 @@ class ByggesagConnector(Connector):
             max_pages=self.settings["max_pages"],
             what="byggesager på nøglen",
         ):
-            start = len(cases)
-            cases.extend(self._case(raw, f"sager[{start + i}]") for i, raw in enumerate(items))
+            cases.merge(self.reader.each(items, "sager", self._case, start=seen))
+            seen += len(items)
         return cases
 
     def get_case(self, native_id: str) -> Case:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -26,12 +26,12 @@ from borgersag import (
     BFE,
     CPR,
     Connector,
-    FatalError,
     InvalidKey,
     Key,
     KeyKind,
     Matrikel,
     Reader,
+    Records,
     Relation,
     RelationRole,
     Setting,
@@ -42,6 +42,7 @@ from borgersag import (
 __all__ = ["EjerfortegnelseConnector"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class EjerfortegnelseConnector(Connector):
@@ -63,7 +64,7 @@ class EjerfortegnelseConnector(Connector):
         """The API key in its header."""
         return api_key_auth(settings)
 
-    def relations(self, key: Key) -> list[Relation]:
+    def relations(self, key: Key) -> Records[Relation]:
         """For a CPR number: each parcel and property the person owns or owned (searched
         on), with address, role, share and period. For a BFE number: the property's
         owners — shown with the overview, never searched on (their own cases are not the
@@ -82,58 +83,55 @@ class EjerfortegnelseConnector(Connector):
         )
         found: dict[Key, Relation] = {}
         named: dict[Key, str] = {}  # what the key is, for the wording
-        for where, item in self._records(read, body, "ejerskaber"):
-            estate = read.obj(item, "ejendom", where, required=True)
-            bfe_number = read.field(estate, "bfeNummer", int, f"{where}.ejendom")
-            address = read.text(estate, "adresse", f"{where}.ejendom") or None
-            role, share, since, until = _holding(read, item, where)
-            bfe = _key(read, BFE.parse, (str(bfe_number),), f"{where}.ejendom.bfeNummer")
-            keys = {bfe: f"ejendom BFE {bfe_number}"}
-            for j, parcel in enumerate(read.items(estate, "jordstykker", f"{where}.ejendom")):
-                at = f"{where}.ejendom.jordstykker[{j}]"
-                ejerlav = read.field(parcel, "ejerlavskode", int, at)
-                nr = read.text(parcel, "matrikelnummer", at, required=True)
-                matrikel = _key(read, Matrikel.of, (ejerlav, nr), at)
-                keys[matrikel] = f"matrikel {matrikel.value} (BFE {bfe_number})"
-            for k, what in keys.items():
-                held = Relation(k, what, address, since, role=role, share=share, until=until)
+        holdings = self._each(read, body, "ejerskaber", self._holdings)
+        for part in holdings:
+            for k, what, held in part:
                 found[k], named[k] = _merged(found.get(k), held), what
-        return [replace(r, reason=_own_reason(r, named[r.key])) for r in found.values()]
+        relations = [replace(r, reason=_own_reason(r, named[r.key])) for r in found.values()]
+        return Records(relations, problems=holdings.problems)
 
-    def _owners(self, key: Key) -> list[Relation]:
+    def _holdings(self, item: dict, where: str) -> list[tuple[Key, str, Relation]]:
+        """The keys one ownership record gives (the property and its parcels)."""
+        read = self.reader
+        estate = read.obj(item, "ejendom", where, required=True)
+        bfe_number = read.field(estate, "bfeNummer", int, f"{where}.ejendom")
+        address = read.text(estate, "adresse", f"{where}.ejendom") or None
+        role, share, since, until = _holding(read, item, where)
+        bfe = _key(read, BFE.parse, (str(bfe_number),), f"{where}.ejendom.bfeNummer")
+        keys = {bfe: f"ejendom BFE {bfe_number}"}
+        for j, parcel in enumerate(read.items(estate, "jordstykker", f"{where}.ejendom")):
+            at = f"{where}.ejendom.jordstykker[{j}]"
+            ejerlav = read.field(parcel, "ejerlavskode", int, at)
+            nr = read.text(parcel, "matrikelnummer", at, required=True)
+            matrikel = _key(read, Matrikel.of, (ejerlav, nr), at)
+            keys[matrikel] = f"matrikel {matrikel.value} (BFE {bfe_number})"
+        return [
+            (k, what, Relation(k, what, address, since, role=role, share=share, until=until))
+            for k, what in keys.items()
+        ]
+
+    def _owners(self, key: Key) -> Records[Relation]:
         read = self.reader
         body = read.expect(
             self.http.get_json(f"ejerfortegnelse/v1/ejendomme/{key.value}/ejere"), dict, "svaret"
         )
-        owners = []
-        for where, item in self._records(read, body, "ejere"):
+
+        def owner(item: dict, where: str) -> Relation:
             cpr = _key(read, CPR.parse, (read.text(item, "cpr", where, required=True),), where)
             role, share, since, until = _holding(read, item, where)
             reason = f"{_wording(role, share)} ejendom BFE {key.value}" + _period_text(since, until)
-            owners.append(
-                Relation(
-                    cpr, reason, since=since, search=False, role=role, share=share, until=until
-                )
+            return Relation(
+                cpr, reason, since=since, search=False, role=role, share=share, until=until
             )
-        return owners
 
-    def _records(self, read: Reader, body: dict, name: str) -> Iterator[tuple[str, dict]]:
-        """Each record of the list ``name`` with where it is. A record with a malformed
-        date is left out (and logged by position, never by content) so the others still
-        count; when every record is malformed, the first problem is raised."""
-        items = read.items(body, name, "svaret", required=True)
-        problems: list[FatalError] = []
-        for i, item in enumerate(items):
-            where = f"{name}[{i}]"
-            try:
-                _dates(read, item, where)
-            except FatalError as exc:
-                log.warning("%s: skipped %s: %s", self.name, where, exc.message)
-                problems.append(exc)
-                continue
-            yield where, item
-        if problems and len(problems) == len(items):
-            raise problems[0]
+        return self._each(read, body, "ejere", owner)
+
+    def _each(
+        self, read: Reader, body: dict, name: str, fn: Callable[[dict, str], T]
+    ) -> Records[T]:
+        """Each record of the list ``name``, read by ``fn``: a record that cannot be read
+        (a malformed date, a missing key) is left out and counted, so the others count."""
+        return read.each(read.field(body, name, list, "svaret"), name, fn)
 
     def health(self) -> str:
         """A cheap authenticated call: proves URL and API key."""

@@ -46,6 +46,7 @@ from borgersag import (
     PartyRole,
     Progress,
     ProgressStep,
+    Records,
     Sensitivity,
     Setting,
     check_range,
@@ -192,7 +193,7 @@ class MomentumConnector(Connector):
         primary = [w for is_primary, w in active if is_primary]
         return (primary or [w for _, w in active] or [None])[0]
 
-    def _worklist(self, medarbejdernummer: str) -> list[Case]:
+    def _worklist(self, medarbejdernummer: str) -> Records[Case]:
         r = self.reader
         size = self.settings["page_size"]
         path = f"responsibleCaseworkers/{quote(medarbejdernummer, safe='')}/citizens"
@@ -200,11 +201,11 @@ class MomentumConnector(Connector):
         def fetch(page: int) -> Page:
             body = self.http.get_json(path, params={"pageNumber": page, "pageSize": size})
             body = r.expect(body, dict, "arbejdslisten")
-            items = r.items(body, "data", "arbejdslisten", required=True)
+            items = r.field(body, "data", list, "arbejdslisten")
             total = r.field(body, "totalCount", int, "arbejdslisten", required=False)
             return Page(items, total=total)
 
-        cases: list[Case] = []
+        cases: Records[Case] = Records()
         seen = 0
         for items in pages_by_number(
             fetch,
@@ -213,27 +214,32 @@ class MomentumConnector(Connector):
             max_pages=self.settings["max_pages"],
             what="borgere på medarbejderen",
         ):
-            for i, citizen in enumerate(items):
-                cases.extend(self._citizen_cases(citizen, f"data[{seen + i}]"))
+            # a citizen who cannot be read is one problem; their readable courses are kept
+            citizens = r.each(items, "data", self._citizen_cases, start=seen)
+            for courses in citizens:
+                cases.merge(courses)
+            cases.problems.extend(citizens.problems)
             seen += len(items)
         return cases
 
     # -- mapping --------------------------------------------------------------------------
 
-    def _citizen_cases(self, citizen: dict, where: str) -> list[Case]:
+    def _citizen_cases(self, citizen: dict, where: str) -> Records[Case]:
+        """The citizen's courses; a course that cannot be read is counted, not fatal."""
         r = self.reader
         citizen_id = r.text(citizen, "id", where) or r.text(
             citizen, "citizenId", where, required=True
         )
-        courses = r.items(citizen, "courses", where)
+        courses = r.field(citizen, "courses", list, where, required=False) or []
         if not courses:
-            return []
+            return Records()
         party = self._party(citizen, where)
         worker = self._responsible(citizen_id)
-        return [
-            self._case(course, f"{where}.courses[{i}]", citizen_id, party, worker)
-            for i, course in enumerate(courses)
-        ]
+        return r.each(
+            courses,
+            f"{where}.courses",
+            lambda course, at: self._case(course, at, citizen_id, party, worker),
+        )
 
     def _party(self, citizen: dict, where: str) -> tuple[Party, ...]:
         r = self.reader

@@ -148,10 +148,13 @@ class Os2moConnector(Connector):
         r = self.reader
         data = self._graphql("Employee", EMPLOYEE_QUERY, {"user_keys": [medarbejdernummer]})
         employees = r.obj(data, "employees", "data", required=True)
+        # One employee, not a list of records to tolerate: an unreadable employee must not
+        # look like "no such employee", so any problem here fails the lookup.
         for i, obj in enumerate(r.items(employees, "objects", "data.employees", required=True)):
-            current = r.field(obj, "current", dict, f"objects[{i}]", required=False)
+            at = f"data.employees.objects[{i}]"
+            current = r.field(obj, "current", dict, at, required=False)
             if current is not None:
-                return self._employee(current, f"objects[{i}].current", medarbejdernummer)
+                return self._employee(current, f"{at}.current", medarbejdernummer)
         return None
 
     def _graphql(self, operation: str, query: str, variables: dict) -> dict:

@@ -32,6 +32,7 @@ from borgersag import (
     Key,
     KeyKind,
     NotFound,
+    Records,
     api_key_auth,
     oauth2_client_credentials_auth,
 )
@@ -103,8 +104,9 @@ class RestConnector(Connector):
 
     # -- the contract ---------------------------------------------------------------------
 
-    def search(self, key: Key) -> list[Case]:
-        """The cases the API returns for ``key``, every page up to ``max_pages``."""
+    def search(self, key: Key) -> Records[Case]:
+        """The cases the API returns for ``key``, every page up to ``max_pages``; a record
+        that does not fit the mapping is counted, not fatal."""
         plan = self._plan.searches.get(key.kind)
         if plan is None:
             raise FatalError(f"{self.display_name} søger ikke på {key.label}.")
@@ -112,14 +114,20 @@ class RestConnector(Connector):
         mode = self.settings["pagination"]
         max_pages = 1 if mode == "none" else self.settings["max_pages"]
         request = (plan.method, path, params, body)
-        cases: list[Case] = []
+        cases: Records[Case] = Records()
+        seen = 0  # records on earlier pages, read or not
         for page in range(1, max_pages + 1):
             if mode == "page_param":
                 request = self._page_request(plan, path, params, body, page)
             shown = "next_link" if page > 1 and mode == "next_link" else plan.path.text
             answer = self._fetch(*request, shown=shown)
             found = self._map.records(answer, page)
-            cases.extend(self._map.case(record, where, key, page) for record, where in found)
+            cases.merge(
+                self.reader.each_at(
+                    found, lambda record, where, page=page: self._map.case(record, where, key, page)
+                )
+            )
+            seen += len(found)
             if mode == "none":
                 return cases
             if mode == "next_link":
@@ -127,10 +135,10 @@ class RestConnector(Connector):
                 if link is None:
                     return cases
                 request = ("GET", link, {}, None)
-            elif self._last_page(answer, len(found), len(cases), page):
+            elif self._last_page(answer, len(found), seen, page):
                 return cases
         raise FatalError(
-            f"{self.display_name} har flere end {len(cases)} sager på nøglen; kun"
+            f"{self.display_name} har flere end {seen} sager på nøglen; kun"
             f" {max_pages} sider må hentes (indstillingen max_pages)."
         )
 

@@ -1,7 +1,9 @@
 """SBSYS (ESDH) connector: a citizen's or a caseworker's cases from SBSYS's REST API.
 
 Logs in with the OAuth2 password grant, searches with ``POST api/sag/search`` (the CPR
-number travels in the body as ``DDMMYY-NNNN``, never in a URL), and reads one case with
+number travels in the body as ``DDMMYY-NNNN``, never in a URL; ``Limit`` is the only
+paging field the documented API has, so an answer of exactly ``Limit`` cases is marked
+as possibly truncated), and reads one case with
 ``GET api/sag/{id}`` plus ``GET api/sag/{id}/dokumenter``; files come from
 ``GET api/fil/{id}``.
 
@@ -40,6 +42,7 @@ from borgersag import (
     PartyRole,
     Progress,
     ProgressStep,
+    Records,
     Sensitivity,
     Setting,
     check_range,
@@ -75,6 +78,7 @@ SENSITIVITY_CODES = {
 
 DOCUMENT_TYPES = {t.label.lower(): t for t in DocumentType}
 DOCUMENT_STATUSES = {s.label.lower(): s for s in DocumentStatus}
+MAX_LIMIT = 2000  # the documented search's largest Limit
 _FILENAME = re.compile(r'filename="?([^";]+)"?')
 
 
@@ -90,8 +94,13 @@ class SbsysConnector(Connector):
             "token_url", str, "OAuth2 token URL (default: <base_url>connect/token)", default=""
         ),
         *(s for s in OAUTH2_PASSWORD_SETTINGS if s.name != "token_url"),
-        Setting("page_size", int, "cases per search request (1-2000)", default=500),
-        Setting("max_pages", int, "most search requests per lookup (1-100)", default=10),
+        Setting(
+            "limit",
+            int,
+            "most cases one search returns (Limit, 1-2000); a search that returns exactly"
+            " this many says there may be more",
+            default=2000,
+        ),
         Setting(
             "status_map",
             str,
@@ -114,10 +123,17 @@ class SbsysConnector(Connector):
 
     @classmethod
     def validate_settings(cls, raw: Mapping[str, Any], file: str = "<config>", prefix: str = ""):
-        """Also check the paging bounds and ``status_map``."""
+        """Also check ``limit`` (the documented search allows 1-2000) and ``status_map``."""
+        for gone in ("page_size", "max_pages"):
+            if gone in raw:
+                raise ConfigError(
+                    file,
+                    prefix + gone,
+                    "no longer a setting: the documented SBSYS search cannot page (a server"
+                    " ignores an Offset); set limit (1-2000, default 2000) instead",
+                )
         settings = super().validate_settings(raw, file, prefix)
-        check_range(settings["page_size"], 1, 2000, file, prefix + "page_size")
-        check_range(settings["max_pages"], 1, 100, file, prefix + "max_pages")
+        check_range(settings["limit"], 1, MAX_LIMIT, file, prefix + "limit")
         try:
             parse_status_map(settings["status_map"])
         except ValueError as exc:
@@ -137,32 +153,27 @@ class SbsysConnector(Connector):
 
     # -- the contract ---------------------------------------------------------------------
 
-    def search(self, key: Key) -> list[Case]:
-        """Cases where ``key`` is primary party (CPR) or responsible caseworker."""
+    def search(self, key: Key) -> Records[Case]:
+        """Cases where ``key`` is primary party (CPR) or responsible caseworker; a case that
+        cannot be read is counted in the answer's ``problems``, not fatal."""
         if key.kind is KeyKind.CPR:
             criteria: dict[str, Any] = {"PrimaerPerson": {"CprNummer": key.format()}}
         elif key.kind is KeyKind.MEDARBEJDER:
             criteria = {"Behandler": {"Medarbejdernummer": key.value}}
         else:
             raise FatalError(f"{self.display_name} søger ikke på {key.label}.")
-        size, max_pages = self.settings["page_size"], self.settings["max_pages"]
-        cases: list[Case] = []
-        for _ in range(max_pages):
-            body = self.http.post_json(
-                "api/sag/search", {**criteria, "Limit": size, "Offset": len(cases)}
-            )
-            body = self.reader.expect(body, dict, "søgesvaret")
-            results = self.reader.items(body, "Results", "søgesvaret", required=True)
-            total = self.reader.field(body, "TotalCount", int, "søgesvaret", required=False)
-            cases.extend(
-                self._case(raw, f"Results[{len(cases) + i}]") for i, raw in enumerate(results)
-            )
-            if len(results) < size or (total is not None and len(cases) >= total):
-                return cases
-        raise FatalError(
-            f"{self.display_name} har flere end {len(cases)} sager på nøglen; kun"
-            f" {max_pages} sider à {size} må hentes (indstillingen max_pages)."
+        # The documented search has Limit and nothing to page with: a server ignores an
+        # Offset it does not know and answers the first page again. So: one request, and
+        # an answer of exactly Limit cases says honestly that there may be more.
+        limit = self.settings["limit"]
+        body = self.reader.expect(
+            self.http.post_json("api/sag/search", {**criteria, "Limit": limit}), dict, "søgesvaret"
         )
+        results = self.reader.field(body, "Results", list, "søgesvaret")
+        cases = self.reader.each(results, "Results", self._case)
+        if len(results) >= limit:
+            cases.truncated, cases.at_least = True, len(results)
+        return cases
 
     def get_case(self, native_id: str) -> Case:
         """One case with its documents."""

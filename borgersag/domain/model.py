@@ -320,6 +320,14 @@ class SourceResult:
     relation_count: int = 0
     age_seconds: float | None = None  # for STALE: how old the cached answer is
     keys_searched: tuple[Key, ...] = ()
+    unreadable: int = 0  # records the source sent that could not be read (left out)
+    truncated: bool = False  # the source may hold more than it sent (a search hit its limit)
+    at_least: int | None = None  # with truncated: how many the source is known to hold
+
+    @property
+    def partial(self) -> bool:
+        """Whether the source answered but some of its records are missing."""
+        return self.unreadable > 0 or self.truncated
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,11 +342,17 @@ class Overview:
 
     @property
     def complete(self) -> bool:
-        """Whether every applicable source contributed its answer."""
-        return all(
+        """Whether every applicable source contributed its whole answer: none failed,
+        none left out records it could not read, none may hold more than it sent."""
+        return not self.partial and all(
             r.status.answered or r.status in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED)
             for r in self.sources
         )
+
+    @property
+    def partial(self) -> tuple[SourceResult, ...]:
+        """Sources that answered, but not with everything (see :attr:`SourceResult.partial`)."""
+        return tuple(r for r in self.sources if r.status.answered and r.partial)
 
     @property
     def unavailable(self) -> tuple[SourceResult, ...]:

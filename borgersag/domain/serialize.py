@@ -76,6 +76,7 @@ def overview_to_dict(overview: Overview, describe: Describe | None = None) -> di
         "generated_at": overview.generated_at.isoformat(),
         "complete": overview.complete,
         "unavailable_sources": [r.source for r in overview.unavailable],
+        "partial_sources": [r.source for r in overview.partial],
         "expansions": [to_json(e) for e in overview.expansions],
         "sources": [source_result_to_dict(r, describe) for r in overview.sources],
         "cases": [case_to_dict(c) for c in overview.cases],

@@ -46,6 +46,7 @@ from borgersag.sdk.errors import (
     SourceTimeout,
 )
 from borgersag.sdk.http import DEFAULT_MAX_CONCURRENT, call_deadline
+from borgersag.sdk.records import Records
 
 __all__ = ["Busy", "CircuitOpen", "Engine", "max_concurrent"]
 
@@ -277,13 +278,13 @@ class Engine:
             log.warning("source %s failed: %s", call.source, error.message)
         return value, error, self._clock() - call.started, cached_age
 
-    def _ask(self, call: _Call, method: Callable[[Key], Any]) -> list[Any]:
+    def _ask(self, call: _Call, method: Callable[[Key], Any]) -> Records:
         """One call through the source's circuit breaker (not for cache hits)."""
         if not self.breakers.allow(call.source):
             open_for = _seconds_da(self.breakers.open_seconds)
             raise CircuitOpen(f"Sat på pause efter gentagne fejl; prøves igen inden {open_for} s.")
         try:
-            value = list(method(call.key))
+            value = _records(method(call.key))
         except RetriableError:  # timeouts included
             self.breakers.failed(call.source)
             raise
@@ -332,11 +333,17 @@ class Engine:
         relation_count = sum(len(c.value or []) for c in calls if c.op == "relations")
         failed = [c for c in calls if c.timed_out or c.error is not None]
         stale = [c for c in failed if c.stale_age is not None]
+        answers = [c.value for c in calls if isinstance(c.value, Records)]
+        truncated = [a for a in answers if a.truncated]
         common = dict(
             latency_ms=latency_ms,
             case_count=case_count,
             relation_count=relation_count,
             keys_searched=keys,
+            unreadable=sum(a.unreadable for a in answers),
+            truncated=bool(truncated),
+            # each truncated answer is a floor of its own; their sum might count a case twice
+            at_least=max((a.at_least or len(a) for a in truncated), default=None),
         )
         if failed and len(stale) == len(failed):
             age = max(c.stale_age or 0.0 for c in stale)
@@ -363,7 +370,9 @@ class Engine:
             # Honest about reuse: the source was not asked just now.
             age = max(c.cached_age or 0.0 for c in calls)
             common.update(latency_ms=None, age_seconds=round(age, 1))
-        status = SourceStatus.OK if case_count or relation_count else SourceStatus.EMPTY
+        # records that could not be read are not "no cases"
+        found = case_count or relation_count or common["unreadable"]
+        status = SourceStatus.OK if found else SourceStatus.EMPTY
         return SourceResult(name, title, status, _caveat(source), **common)
 
     def _failure(self, source: Connector, call: _Call) -> str:
@@ -390,6 +399,12 @@ class Engine:
                     case = replace(case, provenance=replace(case.provenance, stale=True))
                 by_id[case.id] = case
         return join_cases(by_id.values())
+
+
+def _records(answer: Any) -> Records:
+    """A connector's answer as :class:`Records`, keeping what it says about unreadable
+    records and truncation (a plain list has neither)."""
+    return answer if isinstance(answer, Records) else Records(answer)
 
 
 def _seconds_da(seconds: float) -> str:

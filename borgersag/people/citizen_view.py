@@ -196,8 +196,9 @@ class CitizenCase:
 class CitizenOverview:
     """The cases one citizen may see, and which systems did not answer.
 
-    ``unavailable`` holds the titles of allowed sources that did not answer; the citizen
-    is told that cases may be missing, without technical detail.
+    ``unavailable`` holds the titles of allowed sources that did not answer, ``partial``
+    those that answered without everything; the citizen is told that cases may be
+    missing, without technical detail.
     """
 
     cases: tuple[CitizenCase, ...]
@@ -208,6 +209,9 @@ class CitizenOverview:
     cpr: Key = field(repr=False)
     # Owned property keys → the ownership relations that give them (role and period).
     owned: Owned = field(default_factory=dict, repr=False)
+    # Titles of allowed sources that answered without everything (unreadable records, or
+    # an answer cut off at the source's limit): some cases may be missing.
+    partial: tuple[str, ...] = ()
 
     @property
     def open_cases(self) -> list[CitizenCase]:
@@ -268,8 +272,15 @@ def citizen_view(overview: Overview, cpr: Key, policy: CitizenPolicy) -> Citizen
             r.title or r.source for r in overview.unavailable if policy.allows_source(r.source)
         )
     )
+    partial = tuple(
+        dict.fromkeys(
+            r.title or r.source for r in overview.partial if policy.allows_source(r.source)
+        )
+    )
     if not same_key(overview.subject, cpr):
-        return CitizenOverview((), unavailable, titles, policy, overview.generated_at, cpr)
+        return CitizenOverview(
+            (), unavailable, titles, policy, overview.generated_at, cpr, partial=partial
+        )
     owned = owned_properties(overview, policy)
     shown = [c for case in overview.cases if (c := _citizen_case(case, cpr, owned, policy))]
     return CitizenOverview(
@@ -280,6 +291,7 @@ def citizen_view(overview: Overview, cpr: Key, policy: CitizenPolicy) -> Citizen
         overview.generated_at,
         cpr,
         owned,
+        partial,
     )
 
 

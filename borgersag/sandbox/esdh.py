@@ -1,7 +1,9 @@
 """The sandbox ESDH: an SBSYS-style REST API over the generated municipality.
 
 OAuth2 password grant at ``connect/token``; every ``api/*`` call needs the Bearer token.
-Case search is a POST so a CPR number never appears in a URL or an access log.
+Case search is a POST so a CPR number never appears in a URL or an access log. It is
+exactly the documented search: ``Limit`` (1-2000) and ``{"Results": [...]}``, no offset,
+no total — the sandbox never offers what the real API lacks.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import zlib
 
 from flask import Flask, Response, jsonify, request
 
-from borgersag.sandbox import catalog
+from borgersag.sandbox import catalog, hostile
 from borgersag.sandbox.data import EsdhCase, EsdhDocument, Municipality
 from borgersag.sandbox.faults import Faults
 from borgersag.sandbox.service import json_error, make_service_app
@@ -30,6 +32,7 @@ CREDENTIALS = {
 }
 TOKEN_LIFETIME = 3600
 MAX_LIMIT = 2000
+DEFAULT_LIMIT = 100
 _CPR_DASHED = re.compile(r"^\d{6}-\d{4}$")
 
 
@@ -70,7 +73,8 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
             return json_error(401, "Adgang kræver et gyldigt Bearer-token fra connect/token.")
         return None
 
-    app = make_service_app("esdh", "SBSYS", faults or Faults(), authorize=authorize)
+    faults = faults or Faults()
+    app = make_service_app("esdh", "SBSYS", faults, authorize=authorize)
     m = municipality
 
     @app.post("/connect/token")
@@ -100,16 +104,11 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return json_error(400, "Forventede et JSON-objekt med søgekriterier.")
-        limit, offset = body.get("Limit", 100), body.get("Offset", 0)
-        for name, value, low, high in (("Limit", limit, 1, MAX_LIMIT), ("Offset", offset, 0, None)):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or value < low
-                or (high is not None and value > high)
-            ):
-                bound = f"{low}-{high}" if high else f">= {low}"
-                return json_error(400, f"{name} skal være et heltal {bound}.")
+        # The documented search: Limit and nothing else to page with. An Offset (or any
+        # field the real API lacks) is ignored, as a real server ignores unknown fields.
+        limit = body.get("Limit", DEFAULT_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            return json_error(400, f"Limit skal være et heltal 1-{MAX_LIMIT}.")
         person, worker = body.get("PrimaerPerson"), body.get("Behandler")
         if isinstance(person, dict):
             cpr = person.get("CprNummer")
@@ -122,29 +121,28 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
             return json_error(
                 400, "Angiv PrimaerPerson.CprNummer eller Behandler.Medarbejdernummer."
             )
-        page = found[offset : offset + limit]
-        return jsonify(
-            {
-                "Results": [_case_json(m, c) for c in page],
-                "TotalCount": len(found),
-                "Offset": offset,
-                "Limit": limit,
-            }
-        )
+        results = [_case_json(m, c) for c in found]
+        if faults.hostile:
+            results = _hostile_results(results)
+        return jsonify({"Results": results[:limit]})
 
     @app.get("/api/sag/<int:case_id>")
     def get_case(case_id: int):
         case = m.case(case_id)
         if case is None:
             return json_error(404, f"Sag {case_id} findes ikke.")
-        return jsonify(_case_json(m, case))
+        body = _case_json(m, case)
+        return jsonify(_hostile_case(body) if faults.hostile else body)
 
     @app.get("/api/sag/<int:case_id>/dokumenter")
     def documents(case_id: int):
         case = m.case(case_id)
         if case is None:
             return json_error(404, f"Sag {case_id} findes ikke.")
-        return jsonify([_document_json(m, d) for d in case.documents])
+        response = jsonify([_document_json(m, d) for d in case.documents])
+        if faults.hostile and hostile.spoilt(case_id, 3, "content-type"):
+            response.headers["Content-Type"] = hostile.WRONG_CONTENT_TYPE
+        return response
 
     @app.get("/api/fil/<int:file_id>")
     def file(file_id: int):
@@ -157,6 +155,10 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
 
     @app.get("/api/sag/sagStatusList")
     def status_list():
+        if faults.hostile:  # the list a real server sends as text/html now and then
+            response = jsonify([{"Id": 1, "Navn": "Opstået", "SagsTilstand": "Aktiv"}])
+            response.headers["Content-Type"] = hostile.WRONG_CONTENT_TYPE
+            return response
         return jsonify(
             [
                 {"Id": i, "Navn": name, "SagsTilstand": tilstand}
@@ -246,3 +248,40 @@ def _document_json(m: Municipality, doc: EsdhDocument) -> dict:
         "PartMaaSe": doc.party_may_see,
         "FilId": doc.file_id,
     }
+
+
+def _hostile_results(results: list[dict]) -> list[dict]:
+    """A search answer as a bad day sends it: some cases spoilt, thousands more."""
+    if not results:
+        return results
+    extra = []
+    for n in range(hostile.EXTRA_CASES):
+        copy = dict(results[n % len(results)])
+        copy["Id"] = 9_000_000 + n  # a fresh id: the same case journalised again and again
+        copy["SagIdentity"] = f"kopi-{n}"
+        copy["EksterneReferencer"] = []  # not the permit system's case again and again
+        extra.append(copy)
+    return [_hostile_case(case) for case in (*results, *extra)]
+
+
+def _hostile_case(case: dict) -> dict:
+    """``case`` with what real ESDH data holds: nulls, impossible dates, unknown status
+    names, markup in the title; which and how follows from the case's id."""
+    case = dict(case)
+    native = case["Id"]
+    if hostile.spoilt(native, 20, "nummer"):
+        case["Nummer"] = None
+    if hostile.spoilt(native, 25, "dato"):
+        case["Opstaaet"] = hostile.impossible_date(case["Opstaaet"])
+    if hostile.spoilt(native, 5, "status"):
+        status = dict(case["SagsStatus"] or {})
+        status["Navn"] = hostile.pick(native, hostile.UNKNOWN_STATUSES)
+        case["SagsStatus"] = status
+    if hostile.spoilt(native, 4, "titel"):
+        case["SagsTitel"] = hostile.pick(native, hostile.MARKUP) + (case["SagsTitel"] or "")
+    if hostile.spoilt(native, 6, "null"):
+        case["Fagomraade"] = None
+        case["Behandler"] = None
+    if hostile.spoilt(native, 40, "frist"):
+        case["Frist"] = "2025-13-45"
+    return case

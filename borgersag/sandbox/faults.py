@@ -1,4 +1,10 @@
-"""Fault knobs for one sandbox service: latency, hanging, failing with 500 or garbage.
+"""Fault knobs for one sandbox service: latency, hanging, failing with 500 or garbage,
+and hostile data.
+
+``hostile`` does not change the transport but the data: a service that honours it
+serves what real systems send on a bad day — nulls, impossible dates, unknown status
+names, markup in titles, thousands of cases, a wrong content type on some endpoints
+(:mod:`borgersag.sandbox.esdh`; the ZGW service reads the same knob).
 
 A :class:`Faults` object is shared by a service's request threads and changed at run
 time (tests, the demo, ``PUT /_sandbox/faults``), so every read and write holds a lock.
@@ -38,6 +44,7 @@ class FaultSettings:
     hang: bool = False
     fail: str | None = None
     fail_rate: float = 1.0
+    hostile: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as JSON-ready values."""
@@ -70,7 +77,7 @@ def _check(name: str, value: Any) -> Any:
         ):
             raise FaultError(name, f"expected an integer 0-{MAX_LATENCY_MS} (milliseconds)")
         return value
-    if name == "hang":
+    if name in ("hang", "hostile"):
         if not isinstance(value, bool):
             raise FaultError(name, "expected true or false")
         return value
@@ -97,6 +104,8 @@ class Faults:
             self._settings = settings
         else:
             self._settings = parse_fault_settings(settings or {})
+        # A reset makes the service healthy, at the latency it started with.
+        self._healthy = FaultSettings(latency_ms=self._settings.latency_ms)
         self._lock = threading.Lock()
         self._released = threading.Event()
         self._closed = threading.Event()
@@ -126,11 +135,17 @@ class Faults:
             self._settings = new
             return new
 
+    @property
+    def hostile(self) -> bool:
+        """Whether the service should serve hostile data now."""
+        return self.settings.hostile
+
     def reset(self) -> FaultSettings:
-        """Back to a healthy service; releases hanging requests."""
+        """Back to a healthy service with honest data, at the latency it started with;
+        releases hanging requests."""
         with self._lock:
             self._released.set()
-            self._settings = FaultSettings()
+            self._settings = self._healthy
             return self._settings
 
     def release(self) -> None:

@@ -17,8 +17,10 @@ from borgersag.sdk.errors import ConfigError
 from borgersag.sdk.settings import Setting
 
 __all__ = [
+    "DEFAULT_LATENCY_MS",
     "DEFAULT_SEED",
     "LOOPBACK",
+    "NO_LATENCY",
     "SANDBOX",
     "SANDBOX_SETTINGS",
     "SERVICE_NAMES",
@@ -38,6 +40,21 @@ SERVICE_NAMES = (
     "os2mo",
 )
 """The sandbox services, in start order (:data:`borgersag.sandbox.runner.SERVICES`)."""
+DEFAULT_LATENCY_MS = {
+    "esdh": 60,
+    "ejerfortegnelse": 40,
+    "byggesag": 50,
+    "mitid": 30,
+    "medarbejderlogin": 30,
+    "zgw": 80,
+    "momentum": 50,
+    "os2mo": 40,
+}
+"""Each service's latency per request unless configured: tens of milliseconds, as real
+systems answer (an Open Zaak call takes 40-500 ms), so N+1 patterns show in the demo and
+the benchmarks. Tests that need speed set ``latency_ms = 0`` (see :data:`NO_LATENCY`)."""
+NO_LATENCY = {"services": {name: {"latency_ms": 0} for name in SERVICE_NAMES}}
+"""A ``[sandbox]`` table with every service at zero latency, for unit tests."""
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 DEFAULT_SEED = 2026
 
@@ -45,10 +62,22 @@ SANDBOX_SETTINGS: tuple[Setting, ...] = (
     Setting("seed", int, "Seed of the data generator.", default=DEFAULT_SEED),
     Setting("host", str, "Loopback address the services listen on.", default="127.0.0.1"),
     Setting("services.<name>.port", int, "Port of the service (0: any free port).", default=0),
-    Setting("services.<name>.latency_ms", int, "Latency added to every request.", default=0),
+    Setting(
+        "services.<name>.latency_ms",
+        int,
+        "Latency added to every request (default: 30-80 ms by service; 0 for none).",
+        default=None,
+    ),
     Setting("services.<name>.hang", bool, "Requests hang until released.", default=False),
     Setting("services.<name>.fail", str, "'500' or 'garbage'; none: healthy.", default=None),
     Setting("services.<name>.fail_rate", float, "Share of requests that fail.", default=1.0),
+    Setting(
+        "services.<name>.hostile",
+        bool,
+        "Serve hostile data: nulls, impossible dates, unknown statuses, markup, thousands"
+        " of cases, wrong content types (esdh, zgw).",
+        default=False,
+    ),
 )
 """The keys of ``[sandbox]`` as documented; :func:`validate_sandbox_settings` checks them."""
 
@@ -101,13 +130,15 @@ def validate_sandbox_settings(
                 f"unknown service (known: {', '.join(SERVICE_NAMES)})",
             )
     services = {
-        name: _service_settings(services_raw.get(name, {}), file, f"sandbox.services.{name}")
+        name: _service_settings(
+            services_raw.get(name, {}), file, f"sandbox.services.{name}", DEFAULT_LATENCY_MS[name]
+        )
         for name in SERVICE_NAMES
     }
     return SandboxSettings(seed, host, frozen_mapping(services))
 
 
-def _service_settings(raw: Any, file: str, prefix: str) -> ServiceSettings:
+def _service_settings(raw: Any, file: str, prefix: str, latency_ms: int) -> ServiceSettings:
     if not isinstance(raw, Mapping):
         raise ConfigError(file, prefix, "expected a table")
     knobs = {k: v for k, v in raw.items() if k != "port"}
@@ -115,7 +146,7 @@ def _service_settings(raw: Any, file: str, prefix: str) -> ServiceSettings:
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ConfigError(file, f"{prefix}.port", "expected an integer 0-65535")
     try:
-        faults = parse_fault_settings(knobs)
+        faults = parse_fault_settings(knobs, FaultSettings(latency_ms=latency_ms))
     except FaultError as exc:
         raise ConfigError(file, f"{prefix}.{exc.field}", exc.expected) from None
     return ServiceSettings(port, faults)

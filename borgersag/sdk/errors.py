@@ -4,6 +4,9 @@
   connection refused). The engine retries inside the deadline and may serve a stale answer.
 * :class:`FatalError` — asking again will not help (4xx, a body that is not what the API
   promises, a mapping error). Shown as "could not answer" with the message.
+* :class:`DataError` — a :class:`FatalError` about one place in a body (raised by
+  :class:`~borgersag.sdk.reader.Reader`); inside ``Reader.each`` it costs one record, not
+  the answer.
 * :class:`NotFound` — the thing asked for does not exist in that source.
 * :class:`ConfigError` — the configuration is wrong; start-up stops with one line.
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DataError",
     "FatalError",
     "ForbiddenError",
     "NotFound",
@@ -46,6 +50,15 @@ class SourceTimeout(RetriableError):
 
 class FatalError(SourceError):
     """The source answered, but asking again will not help: 4xx, garbage body, bad data."""
+
+
+class DataError(FatalError):
+    """A body is not what the API promises at ``where`` (a field path, never a value)."""
+
+    def __init__(self, message: str, *, where: str, problem: str):
+        super().__init__(message)
+        self.where = where
+        self.problem = problem
 
 
 class ForbiddenError(FatalError):

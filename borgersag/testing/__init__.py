@@ -25,7 +25,7 @@ answers of its system::
         def backend(self, mock: responses.RequestsMock, base_url: str) -> None:
             mock.get(base_url + "sager", json={"sager": [RECORDED_CASE], "antal": 1})
 
-``pytest`` then runs eleven checks (six of them once per key kind), each against a fake
+``pytest`` then runs twelve checks (seven of them once per key kind), each against a fake
 of the system
 built from ``backend()`` (strict ``responses``: an unrecorded request fails the check;
 a socket guard: any real network access fails it): valid settings accepted; a missing
@@ -33,6 +33,7 @@ required, an unknown and a wrongly typed setting rejected with a ``ConfigError``
 the key; the recorded answer mapped to valid canonical records; each endpoint failing
 with 5xx/429/timeout → ``RetriableError``, with 4xx → ``FatalError``/``ForbiddenError``/
 ``NotFound``; garbage and JSON of the wrong shape → a ``SourceError`` naming the source;
+one unreadable record among valid ones → the valid ones kept and the problem counted;
 paging bounded against a backend that always promises another page. docs/connectors.md
 ("The conformance suite") describes each check and every class attribute.
 

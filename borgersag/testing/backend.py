@@ -30,6 +30,7 @@ __all__ = [
     "rewrite_json",
     "shape_mutations",
     "strict_mock",
+    "with_unreadable_record",
 ]
 
 Endpoint = tuple[str, str]
@@ -270,6 +271,32 @@ def shape_mutations(value: Any, limit: int) -> Iterator[tuple[str, Any]]:
 
 
 _REMOVE = object()
+
+
+def with_unreadable_record(value: Any) -> tuple[str, int, Any] | None:
+    """``value`` with an unreadable record inserted among its valid ones, or ``None``.
+
+    The record list is the first list of objects found breadth first (``Results``,
+    ``data.sager``); the unreadable record is a copy of its first record with every
+    field of another type (a text becomes ``7``, anything else ``"x"``), put at index 1.
+    Returns ``(where the list is, the inserted index, the changed value)``.
+    """
+    queue: deque[tuple[tuple[Any, ...], Any]] = deque([((), value)])
+    while queue:
+        path, node = queue.popleft()
+        if isinstance(node, list) and node and isinstance(node[0], dict):
+            broken = {key: _wrong_type(child) for key, child in node[0].items()}
+            result = copy.deepcopy(value)
+            target = result
+            for step in path:
+                target = target[step]
+            target.insert(1, broken)
+            return (_where(path) or "svaret"), 1, result
+        if isinstance(node, dict):
+            queue.extend(((*path, key), child) for key, child in node.items())
+        elif isinstance(node, list) and node:
+            queue.append(((*path, 0), node[0]))
+    return None
 
 
 def _wrong_type(node: Any) -> Any:

@@ -67,6 +67,7 @@ class ConformanceSuite:
     * :meth:`backend` — registers the recorded answers on a ``responses`` mock.
 
     Optional: :attr:`endless_settings` and :attr:`paginates` (the pagination check),
+    :attr:`unreadable_settings` (the unreadable-record check),
     :attr:`max_requests`, :attr:`not_found_is_empty`, :attr:`max_shape_mutations`,
     :meth:`endless_backend` and :meth:`valid_settings`.
     """
@@ -86,6 +87,9 @@ class ConformanceSuite:
     """Whether a 404 may mean "none" (an empty answer) rather than an error."""
     max_shape_mutations: ClassVar[int] = 400
     """The most wrong-shape variants tried per endpoint."""
+    unreadable_settings: ClassVar[Mapping[str, Any]] = {}
+    """Settings merged in for the unreadable-record check, so that a recorded page with
+    one more record is still the last page (e.g. ``{"page_size": 10}``)."""
 
     # -- what the author supplies ---------------------------------------------------------
 
@@ -262,6 +266,58 @@ class ConformanceSuite:
                     break
         fail(problems)
 
+    def test_one_unreadable_record_is_counted_and_the_rest_kept(self, probe: Probe) -> None:
+        """A recorded list of records with an unreadable record put among the valid ones
+        → every valid record still comes back, and the answer (``Records``) counts the
+        unreadable one with its position; never the whole answer lost, never a silent
+        drop. Lists that are not the answer's records may fail the call instead."""
+        happy = self._run(probe)
+        if happy.error is not None or not isinstance(happy.value, list):
+            fail(["the happy path must pass first (see the records check)"])
+        if not happy.value:
+            pytest.skip(f"{probe.op}() answers no records for the sample key")
+        wanted = [_identity(record) for record in happy.value]
+        problems, kept = [], False
+        for target, recorded in self._recorded(probe).items():
+            found = None if recorded is faults.NOT_JSON else fake.with_unreadable_record(recorded)
+            if found is None:
+                continue
+            where, index, value = found
+            label = f"an unreadable record at {where}[{index}]"
+            settings = {**self.valid_settings(), **self.unreadable_settings}
+            outcome = self._run(probe, prepare=faults.json_body(target, value), settings=settings)
+            problems += traffic_problems(outcome)
+            if outcome.error is not None:
+                problems += self._errors(outcome, probe, target, label, (SourceError,))
+                continue
+            problems += self._records(probe, outcome.value, label)
+            got = [_identity(record) for record in outcome.value]
+            lost = [w for w in wanted if w not in got]
+            unreadable = getattr(outcome.value, "problems", [])
+            if lost and not unreadable:
+                problems.append(
+                    f"{label}: {len(lost)} valid record(s) left out without a word; map the"
+                    " list with self.reader.each(...) so the unreadable one is counted"
+                )
+            elif not lost and unreadable:
+                kept = True
+                positions = [u.position for u in unreadable]
+                if not any(p.endswith(f"[{index}]") for p in positions):
+                    problems.append(
+                        f"{label}: the problem is reported at {positions}, not at position"
+                        f" [{index}] (name positions from the one Reader.each gives)"
+                    )
+                cprs = self._cprs()
+                if any(cpr in f"{u.field} {u.problem}" for u in unreadable for cpr in cprs):
+                    problems.append(f"{label}: a reported problem contains a CPR number")
+        if not problems and not kept:
+            problems.append(
+                "no recorded list of records kept its valid records around an unreadable one:"
+                " one bad record must not cost the source's good ones. Map the records with"
+                " self.reader.each(items, where, read) and return its Records"
+            )
+        fail(problems)
+
     def test_pagination_is_bounded(self, probe: Probe) -> None:
         """Against a backend that always promises another page: at most
         :attr:`max_requests` requests, then records or a SourceError naming the source."""
@@ -385,3 +441,8 @@ class ConformanceSuite:
         return error_problems(
             outcome, probe, where, expected, names=names, cprs=cprs, target=target
         )
+
+
+def _identity(record: Any) -> Any:
+    """What tells records apart: a case's id, a relation's key."""
+    return getattr(record, "id", None) or getattr(record, "key", None) or repr(record)

@@ -26,7 +26,13 @@ from borgersag.domain.model import (
 )
 from borgersag.people.identity import Restrictions
 from borgersag.people.permissions import Permission
-from borgersag.web.wording import age_text, source_explanation, status_label
+from borgersag.web.wording import (
+    age_text,
+    citizen_partial_text,
+    partial_text,
+    source_explanation,
+    status_label,
+)
 
 __all__ = [
     "access_summary",
@@ -204,6 +210,8 @@ def init_app(app: Flask) -> None:
         source_variant=source_variant,
         status_label=status_label,
         source_explanation=source_explanation,
+        partial_text=partial_text,
+        citizen_partial_text=citizen_partial_text,
         progress_variant=progress_variant,
         sensitivity_variant=sensitivity_variant,
         case_source_titles=case_source_titles,

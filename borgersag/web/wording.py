@@ -12,7 +12,10 @@ take their texts from here, so a state is worded once and the same way everywher
 A source that failed is never worded as "no cases": ``empty`` is a source that answered
 with nothing; ``failed``, ``timeout`` and ``forbidden`` say the cases from there are
 missing (or some of them, when other keys were answered), and so does ``circuit_open``
-(a source paused by its circuit breaker after repeated failures).
+(a source paused by its circuit breaker after repeated failures). A source that answered
+but left out records it could not read, or whose answer may be cut off at its limit, says
+so (:func:`partial_text`): "1 sag kunne ikke læses", "Der kan være flere sager end de 2000
+viste".
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from borgersag.domain.model import SourceResult, SourceStatus
 
 __all__ = [
     "age_text",
+    "citizen_partial_text",
     "health_still_running",
     "health_timed_out",
+    "partial_text",
     "paused",
     "seconds_text",
     "source_explanation",
@@ -92,10 +97,51 @@ def source_explanation(result: SourceResult, restricted: bool = False) -> str:
         )
     else:
         text = "Sagerne herfra er med i oversigten."
+    if result.partial:
+        text += " " + partial_text(result)
     if result.age_seconds is not None:  # answered from the cache: say it was not asked now
         age = age_text(result.age_seconds)
         text += f" Svaret er fra mellemlageret, hentet {age}."
     return text
+
+
+def partial_text(result: SourceResult) -> str:
+    """What is missing from a source that answered: records it could not read, and
+    whether there may be more than it sent; empty when nothing is missing."""
+    parts = []
+    what = ("post", "poster") if result.relation_count and not result.case_count else None
+    if result.unreadable:
+        one, many = what or ("sag", "sager")
+        n = result.unreadable
+        parts.append(
+            f"{n} {one if n == 1 else many} kunne ikke læses og mangler i oversigten"
+            " – det er meldt i portalens log."
+        )
+    if result.truncated:
+        one, many = what or ("sag", "sager")
+        sent = result.at_least or result.case_count or result.relation_count
+        if not sent:
+            parts.append(f"Der kan være flere {many}, end kilden sendte.")
+        elif result.unreadable:  # fewer were shown than were sent
+            parts.append(
+                f"Der kan være flere {many} end de {sent}, kilden sendte – den sender"
+                f" højst {sent} ad gangen."
+            )
+        else:
+            parts.append(
+                f"Der kan være flere {many} end de {sent} viste – kilden sender højst"
+                f" {sent} ad gangen."
+            )
+    return " ".join(parts)
+
+
+def citizen_partial_text(names: str) -> str:
+    """For a citizen: some of their cases from the systems ``names`` (already joined,
+    ``"SBSYS og Momentum"``) could not be shown."""
+    return (
+        f"Vi kunne ikke vise alle dine sager fra {names}. Nogle sager kan mangle – det betyder"
+        " ikke, at de ikke findes. Kontakt kommunen, hvis du savner en sag."
+    )
 
 
 def source_texts(result: SourceResult, restricted: bool = False) -> dict[str, Any]:
@@ -103,6 +149,7 @@ def source_texts(result: SourceResult, restricted: bool = False) -> dict[str, An
     return {
         "label": status_label(result.status),
         "explanation": source_explanation(result, restricted),
+        "missing": partial_text(result),
     }
 
 

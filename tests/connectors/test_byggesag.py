@@ -79,22 +79,30 @@ def test_search_by_bfe_pages_and_is_bounded(make_connector):
     assert "bfe=123456" in responses.calls[0].request.url
 
 
+@responses.activate
+def test_wrong_shape_is_fatal(byg):
+    responses.get(LIST, json={"antal": 1})
+    with pytest.raises(FatalError) as info:
+        byg.search(BFE.parse("123456"))
+    assert "sager" in info.value.message
+
+
 @pytest.mark.parametrize(
-    ("body", "names"),
+    ("bad", "field"),
     [
-        ({"antal": 1}, "sager"),
-        ({"sager": [building(sagsnummer=None)]}, "sagsnummer"),
-        ({"sager": [building(ejendom={})]}, "ejendom"),
-        ({"sager": [building(statushistorik=[{"status": "Modtaget"}])]}, "dato"),
-        ({"sager": [building(ejendom={"bfe": "x"})]}, "bfe"),
+        (building(sagsnummer=None), "sager[1].sagsnummer"),
+        (building(ejendom={}), "sager[1].ejendom"),
+        (building(statushistorik=[{"status": "Modtaget"}]), "sager[1].statushistorik[0].dato"),
+        (building(ejendom={"bfe": "x"}), "sager[1].ejendom"),
     ],
 )
 @responses.activate
-def test_wrong_shape_is_fatal(byg, body, names):
-    responses.get(LIST, json=body)
-    with pytest.raises(FatalError) as info:
-        byg.search(BFE.parse("123456"))
-    assert names in info.value.message
+def test_an_unreadable_case_is_counted_and_the_others_kept(byg, bad, field):
+    responses.get(LIST, json={"sager": [building(), bad]})
+    cases = byg.search(BFE.parse("123456"))
+    assert len(cases) == 1 and cases.unreadable == 1
+    assert cases.problems[0].position == "sager[1]"
+    assert cases.problems[0].field.startswith(field)
 
 
 @responses.activate

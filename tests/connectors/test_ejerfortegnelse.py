@@ -137,11 +137,11 @@ def test_a_malformed_date_loses_only_its_own_record(register, caplog):
     assert [r.key for r in relations] == [BFE.parse("123456"), Matrikel.of(2000351, "12a")]
     assert "ejerskaber[0].virkningFra" in caplog.text
     assert "0101901234" not in caplog.text and "1. maj" not in caplog.text
-    # Nothing readable at all is a failure, not "owns nothing".
+    assert relations.unreadable == 1 and relations.problems[0].position == "ejerskaber[0]"
+    # Nothing readable at all is not "owns nothing": the answer says a record is missing.
     responses.replace(responses.POST, SEARCH, json={"ejerskaber": [broken]})
-    with pytest.raises(FatalError) as info:
-        register.relations(CPR)
-    assert "virkningFra" in info.value.message
+    relations = register.relations(CPR)
+    assert relations == [] and relations.unreadable == 1
 
 
 @responses.activate
@@ -169,10 +169,6 @@ def test_a_propertys_owners_are_shown_but_not_searched(register):
     [
         ({}, "ejerskaber"),
         ({"ejerskaber": {"a": 1}}, "ejerskaber"),
-        ({"ejerskaber": [{"bfeNummer": 1}]}, "ejendom"),
-        ({"ejerskaber": [ownership(parcels=(("0", "12a"),))]}, "jordstykker"),
-        ({"ejerskaber": [ownership(0, 0)]}, "ejerandel"),
-        ({"ejerskaber": [ownership(til="2018-01-01")]}, "virkningTil"),
     ],
 )
 @responses.activate
@@ -181,6 +177,25 @@ def test_wrong_shape_is_fatal(register, body, names):
     with pytest.raises(FatalError) as info:
         register.relations(CPR)
     assert names in info.value.message and "Ejerfortegnelsen" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"bfeNummer": 1}, "ejerskaber[1].ejendom"),
+        (ownership(parcels=(("0", "12a"),)), "ejerskaber[1].ejendom.jordstykker[0]"),
+        (ownership(0, 0), "ejerskaber[1].ejerandel"),
+        (ownership(til="2018-01-01"), "ejerskaber[1].virkningTil"),
+        ("x", "ejerskaber[1]"),
+    ],
+)
+@responses.activate
+def test_an_unreadable_record_is_counted_and_the_others_kept(register, bad, field):
+    good = ownership(bfe=654321, parcels=(("2000351", "7"),))
+    responses.post(SEARCH, json={"ejerskaber": [good, bad]})
+    relations = register.relations(CPR)
+    assert [r.key for r in relations] == [BFE.parse("654321"), Matrikel.of(2000351, "7")]
+    assert relations.unreadable == 1 and relations.problems[0].field == field
 
 
 @responses.activate

@@ -248,9 +248,6 @@ def test_worklist_is_bounded(make_connector):
     ("find", "body", "workers", "names"),
     [
         ({"name": "x"}, citizen(course()), [], "borgeropslaget.id"),
-        ({"id": CITIZEN}, citizen(course(id=None)), [], "courses[0].id"),
-        ({"id": CITIZEN}, citizen(course(startDate="2. marts")), [], "startDate"),
-        ({"id": CITIZEN}, citizen(course(statusHistory=[{"status": "Oprettet"}])), [], "date"),
         ({"id": CITIZEN}, citizen(courses={"x": 1}), [], "courses"),
         ({"id": CITIZEN}, citizen(course()), {"data": []}, "sagsbehandlerlisten"),
         ({"id": CITIZEN}, citizen(course()), [{"endDate": 5}], "endDate"),
@@ -266,6 +263,29 @@ def test_wrong_shape_is_a_clear_fatal_error(conn, find, body, workers, names):
         conn.search(CPR)
     assert names in info.value.message and "uventet format" in info.value.message
     assert "0101901234" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        (course(id=None), "borgeren.courses[1].id"),
+        (course(id="c-2", startDate="2. marts"), "borgeren.courses[1].startDate"),
+        (
+            course(id="c-2", statusHistory=[{"status": "Oprettet"}]),
+            "borgeren.courses[1].statusHistory[0].date",
+        ),
+    ],
+)
+@responses.activate
+def test_an_unreadable_course_is_counted_and_the_others_kept(conn, bad, field):
+    mock_login()
+    responses.post(BASE + "citizens/find", json={"id": CITIZEN})
+    responses.get(BASE + f"citizens/{CITIZEN}", json=citizen(course(), bad))
+    responses.get(WORKERS, json=[])
+    cases = conn.search(CPR)
+    assert len(cases) == 1 and cases.unreadable == 1
+    assert cases.problems[0].position == "borgeren.courses[1]"
+    assert cases.problems[0].field == field
 
 
 @responses.activate

@@ -1,4 +1,5 @@
-"""The SBSYS connector: mapping, classified errors, bounded paging, and against the sandbox."""
+"""The SBSYS connector: mapping, record tolerance, classified errors, the documented search
+(Limit, no offset), and against the sandbox."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def api():
 def test_settings_are_declared_and_validated():
     assert SbsysConnector.secret_settings() == {"client_secret", "password"}
     settings = SbsysConnector.validate_settings(dict(SETTINGS))
-    assert settings["page_size"] == 500
+    assert settings["limit"] == 2000  # the documented search's largest Limit
 
 
 @pytest.mark.parametrize(
@@ -83,8 +84,9 @@ def test_settings_are_declared_and_validated():
     [
         ({"client_secret": None}, "client_secret"),
         ({"base_url": "sbsys.example"}, "base_url"),
-        ({"page_size": 0}, "page_size"),
-        ({"max_pages": 1000}, "max_pages"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 2001}, "limit"),
+        ({"page_size": 500}, "page_size"),  # gone: the documented search cannot page
         ({"status_map": "Visiteret=done"}, "status_map"),
         ({"colour": "blue"}, "colour"),
     ],
@@ -98,7 +100,7 @@ def test_invalid_settings_name_the_key(change, key):
 
 
 def test_search_maps_a_case_faithfully(sbsys, api):
-    search = api.post(BASE + "api/sag/search", json={"Results": [case_json()], "TotalCount": 1})
+    search = api.post(BASE + "api/sag/search", json={"Results": [case_json()]})
     (case,) = sbsys.search(CPR)
     sent = search.calls[0].request
     assert b'"CprNummer": "010190-1234"' in sent.body
@@ -159,11 +161,6 @@ def test_status_map_setting_extends_the_defaults(make_connector, api):
         ({"Results": "many"}, "Results"),
         ({"Cases": []}, "Results"),
         ([], "søgesvaret"),
-        ({"Results": [case_json(Nummer=None)]}, "Nummer"),
-        ({"Results": [case_json(Id="42")]}, "Id"),
-        ({"Results": [case_json(Opstaaet="last tuesday")]}, "Opstaaet"),
-        ({"Results": [case_json(SagsStatusHistorik=[{"Navn": "Opstået"}])]}, "Dato"),
-        ({"Results": [case_json(Kle=["27.24.00"])]}, "Kle"),
     ],
 )
 def test_a_body_of_the_wrong_shape_is_a_fatal_error_naming_what(sbsys, api, body, names):
@@ -172,6 +169,31 @@ def test_a_body_of_the_wrong_shape_is_a_fatal_error_naming_what(sbsys, api, body
         sbsys.search(CPR)
     assert "sbsys" in info.value.message.lower() and names in info.value.message
     assert "010190" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        (case_json(Id=2, Nummer=None), "Results[1].Nummer"),
+        (case_json(Id="2"), "Results[1].Id"),
+        (case_json(Id=2, Opstaaet="2024-02-30T09:00:00"), "Results[1].Opstaaet"),
+        (
+            case_json(Id=2, SagsStatusHistorik=[{"Navn": "Opstået"}]),
+            "Results[1].SagsStatusHistorik[0].Dato",
+        ),
+        (case_json(Id=2, Kle=["27.24.00"]), "Results[1].Kle"),
+        (None, "Results[1]"),
+    ],
+)
+def test_one_unreadable_case_is_counted_and_the_others_kept(sbsys, api, caplog, bad, field):
+    api.post(BASE + "api/sag/search", json={"Results": [case_json(Id=1), bad, case_json(Id=3)]})
+    cases = sbsys.search(CPR)
+    assert [c.id for c in cases] == ["sbsys/1", "sbsys/3"]
+    assert cases.unreadable == 1
+    assert cases.problems[0].position == "Results[1]" and cases.problems[0].field == field
+    logged = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert "SBSYS" in logged and "Results[1]" in logged and field in logged
+    assert "010190" not in logged and "2024-02-30" not in logged
 
 
 def test_garbage_is_a_fatal_error(sbsys, api):
@@ -201,23 +223,22 @@ def test_a_refused_login_is_forbidden(sbsys):
             sbsys.search(CPR)
 
 
-def test_paging_is_bounded(make_connector, api):
-    sbsys = make_connector(SbsysConnector, {**SETTINGS, "page_size": 2, "max_pages": 3})
-    page = {"Results": [case_json(), case_json(Id=43)], "TotalCount": 10}
-    search = api.post(BASE + "api/sag/search", json=page)
-    with pytest.raises(FatalError) as info:
-        sbsys.search(CPR)
-    assert len(search.calls) == 3 and "max_pages" in info.value.message
+def test_one_search_with_limit_and_no_invented_offset(make_connector, api):
+    sbsys = make_connector(SbsysConnector, {**SETTINGS, "limit": 3}, "sbsys")
+    search = api.post(BASE + "api/sag/search", json={"Results": [case_json(Id=i) for i in (1, 2)]})
+    cases = sbsys.search(CPR)
+    assert [c.id for c in cases] == ["sbsys/1", "sbsys/2"] and not cases.truncated
+    assert len(search.calls) == 1
+    body = json.loads(search.calls[0].request.body)
+    assert body == {"PrimaerPerson": {"CprNummer": "010190-1234"}, "Limit": 3}
 
 
-def test_paging_stops_at_the_total(make_connector, api):
-    sbsys = make_connector(SbsysConnector, {**SETTINGS, "page_size": 2}, "sbsys")
-    pages = [{"Results": [case_json(Id=i), case_json(Id=i + 1)], "TotalCount": 4} for i in (1, 3)]
-    api.post(BASE + "api/sag/search", json=pages[0])
-    api.post(BASE + "api/sag/search", json=pages[1])
-    assert [c.id for c in sbsys.search(CPR)] == ["sbsys/1", "sbsys/2", "sbsys/3", "sbsys/4"]
-    bodies = [json.loads(c.request.body) for c in api.calls if c.request.url.endswith("search")]
-    assert [(b["Limit"], b["Offset"]) for b in bodies] == [(2, 0), (2, 2)]
+def test_exactly_limit_cases_say_there_may_be_more(make_connector, api):
+    sbsys = make_connector(SbsysConnector, {**SETTINGS, "limit": 2}, "sbsys")
+    search = api.post(BASE + "api/sag/search", json={"Results": [case_json(Id=i) for i in (1, 2)]})
+    cases = sbsys.search(CPR)
+    assert len(cases) == 2 and cases.truncated and cases.at_least == 2
+    assert len(search.calls) == 1  # asking again with an Offset would get the first page again
 
 
 def test_get_case_maps_documents(sbsys, api):
@@ -282,11 +303,27 @@ def test_sandbox_typical_citizen(sandbox, sandbox_connector):
     assert sbsys.health().startswith("svarer")
 
 
-def test_sandbox_heavy_citizen_pages(sandbox, sandbox_connector):
+def test_sandbox_heavy_citizen_comes_in_one_search(sandbox, sandbox_connector):
     m = sandbox.municipality
     cases = sandbox_connector("sbsys").search(parse_key(KeyKind.CPR, m.demo.heavy))
     assert len(cases) == len(m.cases_for(m.demo.heavy)) >= 500
     assert len({c.id for c in cases}) == len(cases)
+    assert not cases.truncated and not cases.unreadable  # 520 < Limit 2000: the whole answer
+
+
+def test_sandbox_hostile_data_keeps_every_readable_case_and_says_the_rest(
+    fault_sandbox, sandbox_connector
+):
+    m, sbsys = fault_sandbox.municipality, sandbox_connector("sbsys")
+    key = parse_key(KeyKind.CPR, m.demo.heavy)
+    fault_sandbox.faults("esdh").update(hostile=True)
+    cases = sbsys.search(key)
+    assert cases.truncated and cases.at_least == 2000  # more than one search returns
+    assert 0 < cases.unreadable < 1000 and len(cases) + cases.unreadable == 2000
+    assert {p.field.rsplit(".", 1)[-1] for p in cases.problems} >= {"Nummer", "Opstaaet"}
+    assert any("<script>" in c.title for c in cases)  # kept as text; the pages escape it
+    full = sbsys.get_case(cases[0].native_id)  # documents even under a wrong content type
+    assert full.documents
 
 
 def test_sandbox_protected_and_nothing(sandbox, sandbox_connector):
@@ -328,15 +365,14 @@ def test_sandbox_faults_are_classified(fault_sandbox, sandbox_connector):
 # --- the conformance suite (borgersag.testing) ---------------------------------------
 
 SAMPLE_KEYS = {KeyKind.CPR: "010190-1234", KeyKind.MEDARBEJDER: "M10234"}
-ONE_CASE_PER_PAGE = {"page_size": 1}
 
 
 class TestSbsysConformance(ConformanceSuite):
     connector = SbsysConnector
     settings = SETTINGS
     sample_keys = SAMPLE_KEYS
-    endless_settings = ONE_CASE_PER_PAGE
+    paginates = False  # the documented search has Limit only
 
     def backend(self, mock, base_url):
         mock.post(base_url + "connect/token", json={"access_token": "t1", "expires_in": 3600})
-        mock.post(base_url + "api/sag/search", json={"Results": [case_json()], "TotalCount": 1})
+        mock.post(base_url + "api/sag/search", json={"Results": [case_json()]})

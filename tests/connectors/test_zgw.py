@@ -919,6 +919,13 @@ class TestZgwConformance(ConformanceSuite):
     sample_keys: ClassVar = {KeyKind.CPR: CPR, KeyKind.MEDARBEJDER: WORKER}
     endless_settings: ClassVar = {"page_size": 1}
 
+    @pytest.mark.xfail(
+        strict=True,
+        reason="issue 10: the zgw connector adopts Reader.each in slice C (zgw); remove then",
+    )
+    def test_one_unreadable_record_is_counted_and_the_rest_kept(self, probe):
+        super().test_one_unreadable_record_is_counted_and_the_rest_kept(probe)
+
     def backend(self, mock, base_url, *, endless=False):
         if endless:  # ZGW pages by page number: every next link leads one page on
 
@@ -1019,7 +1026,7 @@ def test_hostile_data_gives_classified_errors_or_cases_never_a_crash(hostile_zgw
         except SourceError as exc:  # a clear message naming the field, never a value
             assert cpr not in exc.message and "results[" in exc.message
             outcomes.append(type(exc).__name__)
-    assert "FatalError" in outcomes  # e.g. the impossible date 2024-02-30
+    assert "DataError" in outcomes  # e.g. the impossible date 2024-02-30
     register = build_register(town)
     known = {d.uuid: d for z in register.zaken for d in z.documenten}
     documents = []

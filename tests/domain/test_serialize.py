@@ -70,3 +70,21 @@ def test_expansions_carry_role_share_and_period():
     assert expansion["reason"] == "tidligere medejer (1/2) af matrikel 2000351-12a"
     owner = overview_to_dict(overview)["expansions"][0]
     assert (owner["role"], owner["share"], owner["until"]) == ("ejer", None, None)
+
+
+def test_a_partial_answer_is_in_the_json_and_makes_it_incomplete():
+    import dataclasses
+
+    overview = sample_overview(CPR.parse("0103854321"))
+    sources = [
+        dataclasses.replace(s, unreadable=1, truncated=True, at_least=2000)
+        if s.source == "sbsys"
+        else s
+        for s in overview.sources
+        if s.source != "momentum"
+    ]
+    data = overview_to_dict(dataclasses.replace(overview, sources=tuple(sources)))
+    assert data["unavailable_sources"] == [] and data["partial_sources"] == ["sbsys"]
+    assert data["complete"] is False
+    sbsys = next(s for s in data["sources"] if s["source"] == "sbsys")
+    assert (sbsys["unreadable"], sbsys["truncated"], sbsys["at_least"]) == (1, True, 2000)

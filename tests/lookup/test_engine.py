@@ -246,3 +246,33 @@ def test_a_sources_caveat_goes_with_each_of_its_answers(engines):
     assert "usynlige" in status_of(overview, "zgw2").message  # "none" may not mean none
     assert status_of(overview, "other").status is SourceStatus.OK
     assert status_of(overview, "other").message == ""
+
+
+def test_unreadable_records_and_truncation_reach_the_source_result(engines):
+    partly = FakeSource("esdh", cases={CPR.value: ["Boligstøtte", "Kontanthjælp"]}, unreadable=1)
+    capped = FakeSource("permits", cases={CPR.value: ["Byggesag"]}, truncated=True)
+    whole = FakeSource("jobs", cases={CPR.value: ["Sygedagpenge"]})
+    overview = engines([partly, capped, whole]).overview(CPR)
+    esdh, permits = status_of(overview, "esdh"), status_of(overview, "permits")
+    assert (esdh.status, esdh.case_count, esdh.unreadable) == (SourceStatus.OK, 2, 1)
+    assert not esdh.truncated and permits.truncated and permits.at_least == 1
+    assert not status_of(overview, "jobs").partial
+    assert len(overview.cases) == 4  # every readable case is shown
+    assert [r.source for r in overview.partial] == ["esdh", "permits"]
+    assert not overview.complete and not overview.unavailable
+
+
+def test_only_unreadable_records_is_not_no_cases(engines):
+    overview = engines([FakeSource("esdh", unreadable=2)]).overview(CPR)
+    result = status_of(overview, "esdh")
+    assert result.status is SourceStatus.OK and result.unreadable == 2
+    assert not overview.complete
+
+
+def test_a_cached_answer_keeps_what_it_could_not_read(engines):
+    source = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]}, unreadable=1, truncated=True)
+    engine = engines([source], cache=ResultCache(ttl=60))
+    engine.overview(CPR)
+    again = status_of(engine.overview(CPR), "esdh")
+    assert source.calls == 1 and again.age_seconds is not None
+    assert again.unreadable == 1 and again.truncated

@@ -364,6 +364,20 @@ def test_unavailable_sources_by_title_without_technical_detail():
     assert citizen_view(overview(sources=sources), KAREN, limited).unavailable == ("Open Zaak",)
 
 
+def test_sources_that_answered_without_everything_are_named_for_the_citizen():
+    sources = (
+        SourceResult("sbsys", "SBSYS (ESDH)", SourceStatus.OK, case_count=3, unreadable=1),
+        SourceResult("byg", "Byggesager", SourceStatus.OK, case_count=9, truncated=True),
+        SourceResult("momentum", "Momentum", SourceStatus.OK, case_count=1),
+    )
+    view = citizen_view(overview(case(), sources=sources), KAREN, CitizenPolicy())
+    assert view.partial == ("SBSYS (ESDH)", "Byggesager") and view.unavailable == ()
+    limited = CitizenPolicy(sources=("byg",))
+    assert citizen_view(overview(case(), sources=sources), KAREN, limited).partial == (
+        "Byggesager",
+    )
+
+
 def test_stale_case_is_marked():
     assert only(case(provenance=prov(stale=True))).stale is True
     assert only(case()).stale is False

@@ -17,7 +17,12 @@ from borgersag.sandbox.esdh import CREDENTIALS
 from borgersag.sandbox.faults import FaultError, Faults, FaultSettings, parse_fault_settings
 from borgersag.sandbox.generator import generate
 from borgersag.sandbox.runner import SERVICES, start_sandbox
-from borgersag.sandbox.section import SERVICE_NAMES, ServiceSettings, validate_sandbox_settings
+from borgersag.sandbox.section import (
+    NO_LATENCY,
+    SERVICE_NAMES,
+    ServiceSettings,
+    validate_sandbox_settings,
+)
 from borgersag.sdk.errors import ConfigError
 
 API_KEY = {"X-Api-Key": "sandbox-key"}
@@ -228,14 +233,15 @@ def test_esdh_api_needs_a_token(sandbox):
     assert "Bearer" in response.json()["error"]["message"]
 
 
-def test_esdh_search_pages_and_reads_cases(sandbox):
+def test_esdh_search_is_the_documented_one_and_reads_cases(sandbox):
     url, m = sandbox.url("esdh"), sandbox.municipality
     headers = _token(url)
     first = _search(url, headers, m.demo.heavy, Limit=300).json()
-    rest = _search(url, headers, m.demo.heavy, Limit=300, Offset=300).json()
-    assert first["TotalCount"] == len(m.cases_for(m.demo.heavy))
-    assert len(first["Results"]) == 300
-    assert len(first["Results"]) + len(rest["Results"]) == first["TotalCount"]
+    again = _search(url, headers, m.demo.heavy, Limit=300, Offset=300).json()
+    assert set(first) == {"Results"} and len(first["Results"]) == 300
+    assert again == first  # an Offset is not in the documented API: ignored, like a real server
+    everything = _search(url, headers, m.demo.heavy, Limit=2000).json()["Results"]
+    assert len(everything) == len(m.cases_for(m.demo.heavy))
     case = first["Results"][0]
     assert case["PrimaryPart"]["CPRnummer"] == f"{m.demo.heavy[:6]}-{m.demo.heavy[6:]}"
     assert case["Nummer"].startswith(case["Kle"]["Nummer"])
@@ -249,12 +255,36 @@ def test_esdh_search_pages_and_reads_cases(sandbox):
     assert [s["Navn"] for s in statuses][:3] == ["Opstået", "Opklaring", "Afventer"]
 
 
+def test_esdh_hostile_mode_serves_what_real_systems_send_on_a_bad_day(fault_sandbox):
+    url, m = fault_sandbox.url("esdh"), fault_sandbox.municipality
+    headers = _token(url)
+    honest = _search(url, headers, m.demo.typical, Limit=2000).json()["Results"]
+    fault_sandbox.faults("esdh").update(hostile=True)
+    results = _search(url, headers, m.demo.typical, Limit=2000).json()["Results"]
+    assert len(results) == 2000 > len(honest)  # thousands of cases: the limit is reached
+    assert any(r["Nummer"] is None for r in results)
+    assert any("-02-30" in r["Opstaaet"] for r in results)
+    statuses = {r["SagsStatus"]["Navn"] for r in results}
+    assert statuses - {name for name, _, _ in catalog.ESDH_STATUSES}  # names nobody mapped
+    assert any("<script>" in r["SagsTitel"] or "<b>" in r["SagsTitel"] for r in results)
+    assert any(r["Fagomraade"] is None for r in results)
+    again = _search(url, headers, m.demo.typical, Limit=2000).json()["Results"]
+    assert again == results  # the same surprises every time
+    types = {
+        get(f"{url}api/sag/{r['Id']}/dokumenter", headers=headers).headers["Content-Type"]
+        for r in honest
+    }
+    assert any(t.startswith("text/html") for t in types)  # JSON sent as something else
+    fault_sandbox.faults("esdh").reset()
+    assert _search(url, headers, m.demo.typical, Limit=2000).json()["Results"] == honest
+
+
 @pytest.mark.parametrize(
     "body",
     [
         {"PrimaerPerson": {"CprNummer": "0101011234"}},
         {"PrimaerPerson": {"CprNummer": "010101-1234"}, "Limit": 5000},
-        {"PrimaerPerson": {"CprNummer": "010101-1234"}, "Offset": -1},
+        {"PrimaerPerson": {"CprNummer": "010101-1234"}, "Limit": 0},
         {"Limit": 10},
     ],
 )
@@ -387,7 +417,7 @@ def test_hang_is_released_by_reset(fault_sandbox):
 
 
 def test_hang_is_released_by_stop():
-    sandbox = start_sandbox({"services": {"byggesag": {"hang": True}}})
+    sandbox = start_sandbox({"services": {**NO_LATENCY["services"], "byggesag": {"hang": True}}})
     result = {}
     url = sandbox.url("byggesag") + "health"
     worker = threading.Thread(target=lambda: result.update(r=get(url, timeout=5)))
@@ -408,6 +438,7 @@ def test_knobs_over_http(fault_sandbox):
         "hang": False,
         "fail": None,
         "fail_rate": 1.0,
+        "hostile": False,
     }
     assert put(url, json={"latency_ms": 5, "fail": "garbage"}).json()["fail"] == "garbage"
     assert fault_sandbox.faults("esdh").settings.latency_ms == 5
@@ -427,6 +458,7 @@ def test_knobs_over_http(fault_sandbox):
         ({"fail": 500}, "fail"),
         ({"fail_rate": 1.5}, "fail_rate"),
         ({"slow": True}, "slow"),
+        ({"hostile": "yes"}, "hostile"),
     ],
 )
 def test_fault_settings_are_validated(raw, field):
@@ -469,9 +501,13 @@ def test_sandbox_settings_defaults():
     settings = validate_sandbox_settings({"services": {"esdh": {"port": 8701, "hang": False}}})
     assert settings.seed == 2026 and settings.host == "127.0.0.1"
     assert settings.services["esdh"] == ServiceSettings(
-        port=8701, faults=FaultSettings(latency_ms=0, hang=False, fail=None, fail_rate=1.0)
+        port=8701, faults=FaultSettings(latency_ms=60, hang=False, fail=None, fail_rate=1.0)
     )
     assert settings.services["byggesag"].port == 0
+    # every service answers in tens of milliseconds unless told otherwise
+    assert all(20 <= s.faults.latency_ms <= 100 for s in settings.services.values())
+    quiet = validate_sandbox_settings(NO_LATENCY)
+    assert all(s.faults.latency_ms == 0 for s in quiet.services.values())
 
 
 def test_the_section_names_every_service_the_runner_starts():
@@ -482,13 +518,16 @@ def test_the_section_names_every_service_the_runner_starts():
 def test_a_busy_port_is_a_config_error(sandbox):
     busy = int(sandbox.url("esdh").rsplit(":", 1)[1].strip("/"))
     with pytest.raises(ConfigError) as info:
-        start_sandbox({"services": {"esdh": {"port": busy}}}, municipality=sandbox.municipality)
+        start_sandbox(
+            {"services": {**NO_LATENCY["services"], "esdh": {"port": busy}}},
+            municipality=sandbox.municipality,
+        )
     assert info.value.key == "sandbox.services.esdh.port"
 
 
 def test_sandbox_starts_fast_and_stops_cleanly(sandbox):
     started = time.perf_counter()
-    with start_sandbox(municipality=sandbox.municipality) as other:
+    with start_sandbox(NO_LATENCY, municipality=sandbox.municipality) as other:
         assert time.perf_counter() - started < 1.0
         assert get(other.url("esdh") + "health").json()["service"] == "esdh"
         assert set(other.source_config()) == {

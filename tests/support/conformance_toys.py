@@ -19,6 +19,7 @@ from borgersag import (
     KeyKind,
     Progress,
     ProgressStep,
+    Records,
     RetriableError,
     Setting,
     SourceError,
@@ -56,17 +57,21 @@ class Toy(Connector):
         return self.http.post_json("sager/soeg", body)
 
     def search(self, key):
-        """Bounded paging over ``fetch``."""
-        read, cases = self.reader, []
+        """Bounded paging over ``fetch``; records read one by one."""
+        read, cases, seen = self.reader, Records(), 0
         for page in range(1, self.settings["max_pages"] + 1):
             body = read.expect(self.fetch(key, page), dict, "svaret")
-            items = read.items(body, "sager", "svaret", required=True)
+            items = read.field(body, "sager", list, "svaret")
             total = read.field(body, "antal", int, "svaret")
-            start = len(cases)
-            cases += [self.case(read, raw, f"sager[{start + i}]") for i, raw in enumerate(items)]
-            if len(items) < self.settings["page_size"] or len(cases) >= total:
+            cases.merge(self.page(read, items, seen))
+            seen += len(items)
+            if len(items) < self.settings["page_size"] or seen >= total:
                 return cases
         raise FatalError(f"{self.display_name} har flere sager, end max_pages tillader.")
+
+    def page(self, read, items, seen):
+        """One page's records, read one by one."""
+        return read.each(items, "sager", lambda raw, at: self.case(read, raw, at), start=seen)
 
     def case(self, read, raw, where):
         """One recorded case, mapped."""
@@ -119,17 +124,34 @@ class KeyErrorOnGarbage(Toy):
         )
 
 
+class LosesTheAnswer(Toy):
+    """Maps a page's records all at once: one unreadable record fails every good one."""
+
+    def page(self, read, items, seen):
+        raws = [read.expect(raw, dict, f"sager[{seen + i}]") for i, raw in enumerate(items)]
+        return [self.case(read, raw, f"sager[{seen + i}]") for i, raw in enumerate(raws)]
+
+
+class DropsSilently(Toy):
+    """Skips what it cannot read without saying so: good-looking but incomplete."""
+
+    def page(self, read, items, seen):
+        found = super().page(read, items, seen)
+        return list(found)[:-1] if found.problems else list(found)
+
+
 class EndlessPaging(Toy):
     """Follows pages for as long as the backend says there are more."""
 
     def search(self, key):
-        read, cases, page = self.reader, [], 1
+        read, cases, page, seen = self.reader, Records(), 1, 0
         while True:
             body = read.expect(self.fetch(key, page), dict, "svaret")
-            items = read.items(body, "sager", "svaret", required=True)
-            cases += [self.case(read, raw, f"sager[{i}]") for i, raw in enumerate(items)]
+            items = read.field(body, "sager", list, "svaret")
+            cases.merge(self.page(read, items, seen))
+            seen += len(items)
             total = read.field(body, "antal", int, "svaret")
-            if len(items) < self.settings["page_size"] or len(cases) >= total:
+            if len(items) < self.settings["page_size"] or seen >= total:
                 return cases
             page += 1
 

@@ -12,6 +12,7 @@ from borgersag.domain.relations import Relation, RelationRole
 from borgersag.sdk.connector import Connector, Setting
 from borgersag.sdk.errors import FatalError, RetriableError
 from borgersag.sdk.http import SourceSession
+from borgersag.sdk.records import Records, Unreadable
 
 
 class FakeSource(Connector):
@@ -23,7 +24,16 @@ class FakeSource(Connector):
     settings_schema = (Setting("base_url", str, default="http://fake.invalid/"),)
 
     def __init__(
-        self, name, *, kinds=(KeyKind.CPR,), cases=None, delay=0.0, fail=None, join_keys=None
+        self,
+        name,
+        *,
+        kinds=(KeyKind.CPR,),
+        cases=None,
+        delay=0.0,
+        fail=None,
+        join_keys=None,
+        unreadable=0,
+        truncated=False,
     ):
         super().__init__(name, {}, SourceSession("http://fake.invalid/", source=name))
         self.key_kinds = frozenset(kinds)
@@ -31,6 +41,8 @@ class FakeSource(Connector):
         self.delay = delay
         self.fail = fail  # None | "retriable" | "fatal" | "bug" | "hang"
         self.join_keys = join_keys or {}
+        self.unreadable = unreadable  # records the answer says it could not read
+        self.truncated = truncated  # the answer says there may be more than it holds
         self.calls = 0
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -48,7 +60,19 @@ class FakeSource(Connector):
             raise FatalError(f"{self.name} sendte et svar, der ikke er gyldig JSON.")
         elif self.fail == "bug":
             raise KeyError("Results")
-        return [self.make_case(n, title) for n, title in enumerate(self.cases.get(key.value, []))]
+        cases = [self.make_case(n, title) for n, title in enumerate(self.cases.get(key.value, []))]
+        if not (self.unreadable or self.truncated):
+            return cases
+        problems = [
+            Unreadable(f"sager[{i}]", f"sager[{i}].nummer", "mangler")
+            for i in range(len(cases), len(cases) + self.unreadable)
+        ]
+        return Records(
+            cases,
+            problems=problems,
+            truncated=self.truncated,
+            at_least=len(cases) + self.unreadable if self.truncated else None,
+        )
 
     def make_case(self, n, title):
         opened = dt.date(2024, 1, 1) + dt.timedelta(days=n)

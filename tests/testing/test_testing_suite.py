@@ -25,9 +25,10 @@ CHECKS = {
     "garbage": "test_garbage_is_a_clear_error",
     "shape": "test_json_of_the_wrong_shape_is_a_clear_error",
     "paging": "test_pagination_is_bounded",
+    "unreadable": "test_one_unreadable_record_is_counted_and_the_rest_kept",
 }
 PLUGIN = "borgersag.testing.plugin"
-ANSWERING = {"records", "retriable", "client_errors", "garbage", "shape", "paging"}
+ANSWERING = {"records", "retriable", "client_errors", "garbage", "shape", "paging", "unreadable"}
 
 
 def run_suite(pytester, suite: str, toy: str) -> dict[str, str]:
@@ -56,12 +57,14 @@ def test_a_good_connector_passes_every_check(pytester):
 @pytest.mark.parametrize(
     ("toy", "caught", "says"),
     [
-        ("KeyErrorOnGarbage", {"garbage", "shape"}, "raised KeyError: 'sager'"),
+        ("KeyErrorOnGarbage", {"garbage", "shape", "unreadable"}, "raised KeyError: 'sager'"),
+        ("LosesTheAnswer", {"unreadable"}, "kept its valid records around an unreadable one"),
+        ("DropsSilently", {"unreadable"}, "left out without a word"),
         ("EndlessPaging", {"paging"}, "made more than 100 requests"),
         ("SwallowsRetriable", {"retriable"}, "returned 0 records instead of raising"),
         ("RawHttpErrors", {"retriable", "client_errors", "garbage"}, "raised HTTPError"),
-        ("BadRecords", {"records"}, "does not start with 'konformitet/'"),
-        ("CprInTitle", {"records"}, "shows a CPR number"),
+        ("BadRecords", {"records", "unreadable"}, "does not start with 'konformitet/'"),
+        ("CprInTitle", {"records", "unreadable"}, "shows a CPR number"),
         ("LaxSettings", {"missing", "unknown", "wrong_type"}, "accepted, expected ConfigError"),
         (
             "NamelessErrors",

@@ -469,6 +469,20 @@ def test_list_says_which_systems_did_not_answer_without_detail(karen):
     assert "HTTP 500" not in page
 
 
+def test_list_says_when_a_system_could_not_give_every_case(make_client, portal, monkeypatch):
+    partial = (*SOURCES[:1], dataclasses.replace(SOURCES[1], unreadable=1), *SOURCES[2:])
+    original = portal.lookup
+
+    def lookup(key):
+        return dataclasses.replace(original(key), sources=partial)
+
+    monkeypatch.setattr(portal, "lookup", lookup)
+    page = text(make_client().get("/mine-sager"))
+    assert "Nogle sager kan mangle" in page
+    assert "Vi kunne ikke vise alle dine sager fra Byggesagssystemet." in page
+    assert "kunne ikke læses" not in page  # no technical detail for citizens
+
+
 def test_empty_list_explains_what_is_shown_and_from_when(make_client):
     page = text(make_client(user=NINA_USER, from_date="2020-01-01").get("/mine-sager"))
     assert "Du har ingen sager, vi kan vise her lige nu." in page

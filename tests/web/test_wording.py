@@ -85,3 +85,29 @@ def test_relations_only_are_counted():
 )
 def test_age_text(seconds, text):
     assert age_text(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        ({"case_count": 4, "unreadable": 1}, "1 sag kunne ikke læses og mangler i oversigten"),
+        ({"case_count": 1, "unreadable": 3}, "3 sager kunne ikke læses"),
+        (
+            {"case_count": 2000, "truncated": True, "at_least": 2000},
+            "Der kan være flere sager end de 2000 viste",
+        ),
+        (
+            {"case_count": 4, "unreadable": 1, "truncated": True, "at_least": 5},
+            "Der kan være flere sager end de 5, kilden sendte",
+        ),
+        ({"relation_count": 2, "unreadable": 1}, "1 post kunne ikke læses"),
+    ],
+)
+def test_what_an_answer_left_out_is_told(facts, expected):
+    text = source_explanation(result(SourceStatus.OK, **facts))
+    assert text.startswith(("Sagerne herfra er med", "Fandt")) and expected in text
+    assert expected in source_texts(result(SourceStatus.OK, **facts))["missing"]
+
+
+def test_a_whole_answer_tells_nothing_missing():
+    assert source_texts(result(SourceStatus.OK, case_count=3))["missing"] == ""
