@@ -84,7 +84,7 @@ def connector(root: str, **changes):
         **changes,
     }
     config = Config.from_mapping({"sandbox": {}, "sources": {"zgw": table}})
-    return build_source(config.source("zgw"), pool_size=16)
+    return build_source(config.source("zgw"))
 
 
 def timed(fn) -> tuple[float, object]:
