@@ -206,3 +206,14 @@ def test_a_check_that_ignores_its_deadline_is_reported_and_not_started_again():
     finally:
         release.set()
         checks.close()
+
+
+def test_a_source_whose_last_answer_left_records_out_says_so(two_instances, fault_sandbox):
+    """An operator sees on the operations page that a source's last answer was partial."""
+    fault_sandbox.faults("esdh").update(hostile=True)
+    client = admin(two_instances[0])
+    lookup_status(client, fault_sandbox.municipality.demo.typical)
+    page = client.get("/drift").get_data(as_text=True)
+    row = page[page.index("SBSYS (sandkasse)") :].split("</tr>", 1)[0]
+    assert re.search(r"\d+ sager? kunne ikke læses", row)
+    assert "Der kan være flere sager" in row
