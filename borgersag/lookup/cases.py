@@ -81,12 +81,15 @@ class Failure(Enum):
     GONE = "gone"  # the source does not know the case (any more)
     UNAVAILABLE = "unavailable"  # the source did not answer
     BROKEN = "broken"  # the connector failed (a bug in third-party code)
+    PARTIAL = "partial"  # a joined case: some of its systems answered, not all
 
 
 CASEWORKER_PROBLEMS = {
     Failure.GONE: "Kildesystemet kan ikke vise flere detaljer om sagen.",
     Failure.UNAVAILABLE: "Kildesystemet svarede ikke, da vi hentede sagens detaljer.",
     Failure.BROKEN: "Sagens detaljer kunne ikke hentes på grund af en fejl.",
+    Failure.PARTIAL: "Ikke alle sagens systemer svarede, da vi hentede detaljerne; det, der"
+    " mangler fra dem, er vist, som oversigten kendte det.",
 }
 CITIZEN_PROBLEM = "Vi kunne ikke hente alle sagens oplysninger lige nu, så noget kan mangle."
 
@@ -131,13 +134,22 @@ def fetch_detail(ctx: Context, summary: Case) -> tuple[Case, Failure | None]:
         log.exception("case details from %s failed", summary.source)
         return summary, Failure.BROKEN
     # Keep what the overview knows and the source's single view does not.
+    answered = {p.source for p in detail.all_sources}
+    missing = [p.source for p in summary.all_sources if p.source not in answered]
     more_sources = len(detail.all_sources) >= len(summary.all_sources)
     merged = dataclasses.replace(
         detail,
+        # the page's address and the overview name the case by the summary's id, also
+        # when the system behind it was the one that did not answer
+        id=summary.id if missing else detail.id,
         reason=detail.reason or summary.reason,
         sources=detail.sources if more_sources else summary.sources,
-        also_known_as=detail.also_known_as or summary.also_known_as,
+        also_known_as=summary.also_known_as if missing else detail.also_known_as
+        or summary.also_known_as,
     )
+    if missing:
+        log.warning("case details: %d joined system(s) did not answer", len(missing))
+        return merged, Failure.PARTIAL
     return merged, None
 
 
@@ -255,7 +267,7 @@ def _citizen_detail(ctx: Context, mine: MyCases, summary: CitizenCase) -> tuple[
     if original is None:
         return summary, True
     detail, failure = fetch_detail(ctx, original)
-    if failure is not None:
+    if failure is not None and failure is not Failure.PARTIAL:
         return summary, True
     shown = mine.view.detail(detail)
     if shown is None:
@@ -263,7 +275,7 @@ def _citizen_detail(ctx: Context, mine: MyCases, summary: CitizenCase) -> tuple[
         # different property): show only what the list already showed.
         log.warning("citizen case details from %s did not pass the rules", summary.source)
         return summary, True
-    return shown, False
+    return shown, failure is Failure.PARTIAL
 
 
 @_under_deadline("page_deadline_seconds")

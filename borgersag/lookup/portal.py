@@ -89,9 +89,11 @@ class Portal:
         """One case with documents and history, from its source.
 
         For a joined case pass the other sources' ids in ``also_known_as``: every view is
-        fetched in parallel and joined again; a view that fails is left out, but if the
-        main one fails its error is raised. Bounded by ``deadline_seconds`` (or the
-        deadline already set): a view not fetched by then is a :class:`SourceTimeout`.
+        fetched in parallel and joined again; a view that fails is left out (the case's
+        ``all_sources`` then lacks it), the main one included — the documents and history
+        of the systems that answered are still worth showing. Only when no view answers is
+        the main view's error raised. Bounded by ``deadline_seconds`` (or the deadline
+        already set): a view not fetched by then is a :class:`SourceTimeout`.
         """
         with deadline_in(self.config.portal.deadline_seconds):
             if not also_known_as:
@@ -106,6 +108,7 @@ class Portal:
             for cid in ids
         ]
         views: list[Case] = []
+        first_error: SourceError | None = None
         for cid, future in zip(ids, futures, strict=True):
             try:
                 try:
@@ -113,11 +116,12 @@ class Portal:
                 except FutureTimeout:
                     raise SourceTimeout(f"{cid.split('/')[0]} svarede ikke i tide.") from None
             except SourceError as exc:
-                if cid == case_id:
-                    raise
+                first_error = first_error or exc
                 log.warning("joined view %s unavailable: %s", cid.split("/")[0], exc.message)
-        joined = join_cases(views)
-        return joined[0]
+        if not views:
+            assert first_error is not None
+            raise first_error
+        return join_cases(views)[0]
 
     def _fetch_one(self, case_id: str) -> Case:
         connector, native = self.source_for(case_id)

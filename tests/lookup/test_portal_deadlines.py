@@ -76,6 +76,22 @@ def test_a_joined_case_is_shown_without_the_view_that_hangs(portal):
     assert took < DEADLINE + SLACK
 
 
+def test_a_joined_case_whose_main_system_hangs_keeps_the_others_view(portal):
+    with Misbehaving("hang") as hung, Misbehaving("ok") as ok:
+        built = portal(HttpSource("esdh", hung.url), HttpSource("byg", ok.url))
+        case, took = timed(lambda: built.get_case("esdh/1", also_known_as=("byg/1",)))
+    assert [p.source for p in case.all_sources] == ["byg"]  # what answered, not an error
+    assert took < DEADLINE + SLACK
+
+
+def test_a_joined_case_with_no_system_answering_raises_the_main_ones_error(portal):
+    with Misbehaving("hang") as first, Misbehaving("hang") as second:
+        built = portal(HttpSource("esdh", first.url), HttpSource("byg", second.url))
+        error, took = timed(lambda: built.get_case("esdh/1", also_known_as=("byg/1",)))
+    assert isinstance(error, SourceTimeout)
+    assert took < DEADLINE + SLACK
+
+
 def test_a_document_download_has_its_deadline(portal):
     with Misbehaving("trickle", interval=0.1) as server:
         built = portal(HttpSource("esdh", server.url))
