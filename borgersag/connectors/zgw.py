@@ -373,8 +373,7 @@ class ZgwConnector(ZgwCalls, Connector):
         cached: a warm cache makes no call). Best effort: what cannot be read here is read
         again, and reported, by the zaak that needs it."""
         limit = self.settings["parallel"]
-        urls = {z.get("zaaktype") for z in zaken}
-        wanted = sorted(u for u in urls if isinstance(u, str) and u)
+        wanted = sorted({u for z in zaken if isinstance(u := z.get("zaaktype"), str) and u})
         zaaktypen = run_parallel(lambda u: self._warm(u, "sagen.zaaktype"), wanted, limit)
         statustypen = {
             url

@@ -512,6 +512,18 @@ def test_unreadable_zaken_are_counted_with_their_position_across_pages(zgw):
     assert all(CPR not in f"{u.field} {u.problem}" for u in cases.problems)
 
 
+@pytest.mark.parametrize("zaaktype", [[], 7, None, "https://openzaak.example/nope"])
+@responses.activate
+def test_a_zaak_without_a_readable_zaaktype_is_counted_the_others_kept(zgw, zaaktype):
+    zaken, statussen = many(2)
+    serve(zaken=[zaken[0], {**zaken[1], "zaaktype": zaaktype}], statussen=statussen)
+    cases = zgw.search(cpr_key())
+    assert [c.native_id for c in cases] == [zaken[0]["uuid"]]
+    assert [(u.position, u.field) for u in cases.problems] == [
+        ("results[1]", "results[1].zaaktype")
+    ]
+
+
 @responses.activate
 def test_a_zaak_with_unreadable_rollen_or_status_is_counted_the_others_kept(zgw):
     zaken, statussen = many(3)
