@@ -17,8 +17,9 @@ stable; everything else (the engine, the web layer, module paths such as
   :class:`Provenance` and the enums :class:`Progress`, :class:`Sensitivity`,
   :class:`PartyRole`, :class:`DocumentType`, :class:`DocumentStatus`;
 * classified errors: :class:`SourceError`, :class:`RetriableError`,
-  :class:`SourceTimeout`, :class:`FatalError`, :class:`ForbiddenError`,
-  :class:`NotFound`, :class:`ConfigError`;
+  :class:`SourceTimeout`, :class:`FatalError`, :class:`DataError` (what
+  :meth:`Reader.fail` raises), :class:`ForbiddenError`, :class:`NotFound`,
+  :class:`ConfigError`;
 * HTTP: :class:`SourceSession` (what ``self.http`` is) and the auth helpers — API key,
   OAuth2 client credentials, OAuth2 password grant, client certificate;
 * defensive JSON reading: :class:`Reader`, and :class:`Records` (what ``Reader.each``
@@ -71,6 +72,7 @@ from borgersag.sdk.credentials import (
 )
 from borgersag.sdk.errors import (
     ConfigError,
+    DataError,
     FatalError,
     ForbiddenError,
     NotFound,
@@ -100,6 +102,7 @@ __all__ = [
     "Caseworker",
     "ConfigError",
     "Connector",
+    "DataError",
     "Document",
     "DocumentContent",
     "DocumentStatus",

@@ -21,6 +21,13 @@ answer with *every* zaak, so a zaak on which the searched person has no rol stop
 search with a clear error instead of being shown; for a medarbejdernummer only zaken where
 they are behandelaar are kept.
 
+**One unreadable zaak is not a failed search.** The zaken are read record by record
+(:meth:`borgersag.Reader.each`, positions ``results[i]`` running on across pages): a zaak
+with an impossible date, a missing field, or rollen or a current status of the wrong
+shape is counted in the answer's ``problems`` and the others are kept. A request that
+fails (timeout, 5xx, 403) still fails the search, and so does a zaak the searched person
+has no rol on — that is not a bad record but a server that ignored the filter.
+
 Progress comes from the status' position among the zaaktype's statustypen (see
 :func:`borgersag.connectors.zgw_mapping.progress_at`; ``status_map`` overrides it by name), the
 status text for the citizen from the statustype's ``statustekst``. A status'
@@ -40,13 +47,16 @@ from borgersag import (
     Case,
     ConfigError,
     Connector,
+    DataError,
     DocumentContent,
     FatalError,
     ForbiddenError,
     Key,
     KeyKind,
     NotFound,
+    Records,
     Setting,
+    Unreadable,
     check_range,
     run_parallel,
 )
@@ -193,8 +203,9 @@ class ZgwConnector(ZgwCalls, Connector):
 
     # -- the contract ---------------------------------------------------------------------
 
-    def search(self, key: Key) -> list[Case]:
-        """Zaken where the person has a rol (CPR) or the employee is behandelaar."""
+    def search(self, key: Key) -> Records[Case]:
+        """Zaken where the person has a rol (CPR) or the employee is behandelaar; a zaak
+        that cannot be read (nor its rollen or current status) is counted, not fatal."""
         if key.kind is KeyKind.CPR:
             criteria = {_PERSON_FILTER + self.settings["cpr_field"]: key.value}
         elif key.kind is KeyKind.MEDARBEJDER:
@@ -203,38 +214,40 @@ class ZgwConnector(ZgwCalls, Connector):
             raise FatalError(f"{self.display_name} søger ikke på {key.label}.")
         if self.settings["use_expand"]:
             criteria = {**criteria, "expand": list(_EXPANDS)}
-        found: dict[str, tuple[dict, str]] = {}
-        listed = self.pages("POST", SEARCH_PATH, "søgesvaret", {}, body=criteria, what="sager")
-        for i, raw in enumerate(listed):
-            where = f"results[{i}]"
-            url, _ = self._mapper.identity(raw, where)
+        r = self.reader
+        listed: Records[tuple[dict, str, Any]] = Records()
+        seen = 0  # zaken on earlier pages, read or not: positions run on across pages
+        for items in self.pages("POST", SEARCH_PATH, "søgesvaret", {}, body=criteria, what="sager"):
+            listed.merge(r.each(items, "results", self._listed, start=seen))
+            seen += len(items)
+        found: dict[str, tuple[dict, str, Any]] = {}
+        for raw, where, included in listed:
             # a zaak registered while paging shifts the pages: one may come twice
-            found.setdefault(url, (raw, where))
+            found.setdefault(raw["url"], (raw, where, included))
         zaken = list(found.values())
-        self._prefetch_catalogue([z for z, _ in zaken])
-        fetched = {}
-        parts = []
-        for raw, where in zaken:
-            included = self._expanded(raw, where)
-            if included is not None:
-                fetched[(raw["url"], "rollen")], fetched[(raw["url"], "status")] = included
-                continue
-            status = self.reader.text(raw, "status", where)
-            parts += [(raw["url"], kind, status) for kind in ("rollen", "status")]
+        self._prefetch_catalogue([raw for raw, _, _ in zaken])
+        fetched: dict[str, Any] = {where: included for _, where, included in zaken}
+        parts = [
+            (where, raw["url"], kind, raw.get("status"))
+            for raw, where, included in zaken
+            if included is None
+            for kind in ("rollen", "status")
+        ]
         answers = run_parallel(self._overview_part, parts, self.settings["parallel"])
-        fetched |= {(u, kind): got for (u, kind, _), got in zip(parts, answers, strict=True)}
-        cases = []
-        for raw, where in zaken:
-            case = self._mapper.zaak(
-                raw,
-                where,
-                key,
-                rollen=fetched[(raw["url"], "rollen")],
-                statussen=fetched[(raw["url"], "status")],
-            )
-            if case is not None:
-                cases.append(case)
-        return cases
+        for (where, _, kind, _), got in zip(parts, answers, strict=True):
+            fetched[where] = {**(fetched[where] or {}), kind: got}
+
+        def read(raw: dict, where: str) -> Case | None:
+            got = fetched[where]
+            rollen, statussen = got["rollen"], got["status"]
+            for answer in (rollen, statussen):
+                if isinstance(answer, DataError):
+                    raise answer  # that zaak's rollen or status were unreadable
+            return self._mapper.zaak(raw, where, key, rollen=rollen, statussen=statussen)
+
+        mapped = r.each_at(((raw, where) for raw, where, _ in zaken), read, "results")
+        problems = sorted([*listed.problems, *mapped.problems], key=_position)
+        return Records((case for case in mapped if case is not None), problems=problems)
 
     def get_case(self, native_id: str) -> Case:
         """One zaak with its status history, rollen, resultaat and documents."""
@@ -243,8 +256,8 @@ class ZgwConnector(ZgwCalls, Connector):
         raw = self.call_json("GET", f"zaken/{native_id}")
         url, _ = self._mapper.identity(raw, "sagen")
         calls = {
-            "rollen": lambda: self.list_all("rollen", {"zaak": url}, "rollerne på sagen"),
-            "statussen": lambda: self.list_all("statussen", {"zaak": url}, "statusserne på sagen"),
+            "rollen": lambda: self.list_all("rollen", {"zaak": url}, "sagen.rollen"),
+            "statussen": lambda: self.list_all("statussen", {"zaak": url}, "sagen.statussen"),
             "links": lambda: self.document_links(url, "sagen"),
             "zaaktype": lambda: self._prefetch_catalogue([raw]),
         }
@@ -315,7 +328,16 @@ class ZgwConnector(ZgwCalls, Connector):
 
     # -- per-zaak calls -------------------------------------------------------------------
 
-    def _expanded(self, raw: dict, where: str) -> tuple[list[dict], list[dict]] | None:
+    def _listed(self, raw: dict, where: str) -> tuple[dict, str, dict | None]:
+        """A zaak of the search answer, checked: its identity, its current status' URL and
+        what the search included of it (``None``: per-zaak calls are needed)."""
+        self._mapper.identity(raw, where)
+        included = self._expanded(raw, where)
+        if included is None:
+            self.reader.text(raw, "status", where)  # a URL, asked for in the next round
+        return raw, where, included
+
+    def _expanded(self, raw: dict, where: str) -> dict[str, list[dict]] | None:
         """The rollen and current status the search included (``_expand``), or ``None``
         when it did not include both (a server without expand ignores the request)."""
         r = self.reader
@@ -325,31 +347,49 @@ class ZgwConnector(ZgwCalls, Connector):
         at = f"{where}._expand"
         rollen = r.items(included, "rollen", at, required=True)
         status = included["status"]
-        return rollen, [] if status is None else [r.expect(status, dict, f"{at}.status")]
+        statussen = [] if status is None else [r.expect(status, dict, f"{at}.status")]
+        return {"rollen": rollen, "status": statussen}
 
-    def _overview_part(self, part: tuple[str, str, str | None]) -> list[dict]:
-        """The rollen of a zaak, or its current status (``[]`` when it has none yet)."""
-        url, kind, status = part
-        if kind == "rollen":
-            return self.list_all("rollen", {"zaak": url}, "rollerne på sagen")
-        if not status:
-            return []
-        path = self.resolve("statussen", status, "sagen.status")
-        return [self.reader.expect(self.call_json("GET", path), dict, "sagens status")]
+    def _overview_part(self, part: tuple[str, str, str, Any]) -> list[dict] | DataError:
+        """The rollen of the zaak at ``where``, or its current status (``[]`` when it has
+        none yet). A rol or status that cannot be read is returned, not raised: it costs
+        that zaak, not the search. A failed request (timeout, 5xx, 403) or an answer that
+        is not even a page or an object (a broken endpoint) still fails the search."""
+        where, url, kind, status = part
+        try:
+            if kind == "rollen":
+                return self.list_all(
+                    "rollen", {"zaak": url}, "rollerne på sagen", f"{where}.rollen"
+                )
+            if not status:
+                return []
+            path = self.resolve("statussen", status, f"{where}.status")
+            return [self.reader.expect(self.call_json("GET", path), dict, "sagens status")]
+        except DataError as exc:
+            return exc  # Reader.each_at counts it for the zaak, or re-raises it
 
     def _prefetch_catalogue(self, zaken: list[dict]) -> None:
         """The zaaktypen of ``zaken`` and their statustypen, in two parallel rounds (both
-        cached: a warm cache makes no call)."""
-        r, limit = self.reader, self.settings["parallel"]
-        urls = {r.text(z, "zaaktype", "sagen", required=True) for z in zaken}
-        zaaktypen = run_parallel(lambda u: self.catalogue(u, "sagen.zaaktype"), sorted(urls), limit)
+        cached: a warm cache makes no call). Best effort: what cannot be read here is read
+        again, and reported, by the zaak that needs it."""
+        limit = self.settings["parallel"]
+        wanted = sorted({u for z in zaken if isinstance(u := z.get("zaaktype"), str) and u})
+        zaaktypen = run_parallel(lambda u: self._warm(u, "sagen.zaaktype"), wanted, limit)
         statustypen = {
             url
             for zt in zaaktypen
-            for url in (r.field(zt, "statustypen", list, "zaaktypen", required=False) or [])
+            if zt is not None and isinstance(zt.get("statustypen"), list)
+            for url in zt["statustypen"]
             if isinstance(url, str)
         }
-        run_parallel(lambda u: self.catalogue(u, "statustyperne"), sorted(statustypen), limit)
+        run_parallel(lambda u: self._warm(u, "statustyperne"), sorted(statustypen), limit)
+
+    def _warm(self, url: str, where: str) -> dict | None:
+        """A catalogue object into the cache; ``None`` when its URL or body is unreadable."""
+        try:
+            return self.catalogue(url, where)
+        except DataError:
+            return None
 
     def document_links(self, zaak_url: str, where: str) -> list[str]:
         """The ``informatieobject`` URLs of a zaak (``zaakinformatieobjecten``: a plain
@@ -381,6 +421,11 @@ class ZgwConnector(ZgwCalls, Connector):
         """With ``documenten_url`` set, the document's uuid joined to it; without, the URL
         itself, which must be on ``base_url``'s server (the JWT goes with it)."""
         return self._api_url(url, where, (_DOCUMENT_KIND,), "documenten_url", "Documenten")
+
+
+def _position(problem: Unreadable) -> int:
+    """The index of ``results[i]``: problems are reported in the answer's order."""
+    return int(problem.position.rpartition("[")[2].rstrip("]") or 0)
 
 
 def _tail(url: str) -> str:

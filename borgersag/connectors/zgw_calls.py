@@ -50,9 +50,15 @@ class ZgwCalls:
                 status_code=exc.status_code,
             ) from None
 
-    def list_all(self, path: str, params: dict[str, Any], where: str) -> list[dict]:
-        """Every item of a paginated list, bounded by ``max_pages``."""
-        return list(self.pages("GET", path, where, params))
+    def list_all(
+        self, path: str, params: dict[str, Any], where: str, at: str | None = None
+    ) -> list[dict]:
+        """Every item of a paginated list, bounded by ``max_pages``. ``where`` names the
+        answer (a page that is not one fails the call); ``at`` (default ``where``) the
+        list, whose items must be objects (``at[i]`` names the one that is not)."""
+        items = [item for page in self.pages("GET", path, where, params) for item in page]
+        at = at or where
+        return [self.reader.expect(v, dict, f"{at}[{i}]") for i, v in enumerate(items)]
 
     def pages(
         self,
@@ -63,8 +69,9 @@ class ZgwCalls:
         *,
         body: dict | None = None,
         what: str = "elementer",
-    ) -> Iterator[dict]:
-        """The ``results`` of a paginated list, page after page, following ``next`` at most
+    ) -> Iterator[list]:
+        """The ``results`` of each page of a paginated list, as sent (an entry may be no
+        object: the caller reads them record by record), following ``next`` at most
         ``max_pages`` times (:func:`borgersag.pages_by_link`); a POST's ``next`` link is
         POSTed again with the same body.
 
@@ -82,7 +89,7 @@ class ZgwCalls:
             else:
                 answer = self.call_json(method, link, **extra)
             answer = r.expect(answer, dict, where)
-            items = r.items(answer, "results", where, required=True)
+            items = r.field(answer, "results", list, where)
             return Page(items, r.text(answer, "next", where))
 
         for items in pages_by_link(
@@ -94,7 +101,7 @@ class ZgwCalls:
             order_param="page",
             rebase=True,
         ):
-            yield from items
+            yield list(items)
 
     def resolve(self, path: str, url: str, where: str) -> str:
         """A Zaken API resource URL (``resultaten/<uuid>``) rebased on ``base_url``."""
@@ -110,7 +117,8 @@ class ZgwCalls:
             hit = self._cache.get(resolved)
         if hit is not None:
             return hit
-        body = self.reader.expect(self.call_json("GET", resolved), dict, where)
+        # an answer that is no object is a broken endpoint, not one zaak's bad data
+        body = self.reader.expect(self.call_json("GET", resolved), dict, "katalogobjektet")
         with self._lock:
             self._cache[resolved] = body
         return body

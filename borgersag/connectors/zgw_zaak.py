@@ -149,7 +149,7 @@ class ZaakMapper:
     def _rollen(self, items: list[dict], where: str) -> _Rollen:
         r, found = self.read, _Rollen()
         for i, rol in enumerate(items):
-            at = f"rollerne på {where}[{i}]"
+            at = f"{where}.rollen[{i}]"
             kind = r.text(rol, "betrokkeneType", at, required=True)
             generic = r.text(rol, "omschrijvingGeneriek", at)
             ident = r.obj(rol, "betrokkeneIdentificatie", at)
@@ -198,20 +198,20 @@ class ZaakMapper:
         shows them to citizens)."""
         r, c = self.read, self.c
         known: dict[str, dict] = {}
-        listed = r.field(zaaktype, "statustypen", list, where, required=False) or []
+        listed = r.field(zaaktype, "statustypen", list, f"{where}.zaaktype", required=False) or []
         for i, st_url in enumerate(listed):
             st_url = r.expect(st_url, str, f"{where}.zaaktype.statustypen[{i}]")
             known[_tail(st_url)] = c.catalogue(st_url, f"{where}.zaaktype.statustypen[{i}]")
         entries = []
         for i, status in enumerate(statussen):
-            at = f"statusserne på {where}[{i}]"
+            at = f"{where}.statussen[{i}]"
             st_url = r.text(status, "statustype", at, required=True)
             if _tail(st_url) not in known:
                 known[_tail(st_url)] = c.catalogue(st_url, f"{at}.statustype")
             stamp = r.text(status, "datumStatusGezet", at, required=True)
             entries.append((_moment(stamp), r.date(status, "datumStatusGezet", at), status, st_url))
         volgnummer = {
-            t: r.field(st, "volgnummer", int, "statustypen", required=False) or 0
+            t: r.field(st, "volgnummer", int, f"{where}.statustype", required=False) or 0
             for t, st in known.items()
         }
         order = sorted(known, key=volgnummer.__getitem__)  # stable: ties keep the listed order
@@ -219,8 +219,9 @@ class ZaakMapper:
         text = None
         for _, day, status, st_url in sorted(entries, key=lambda e: e[0]):
             statustype = known[_tail(st_url)]
-            name = r.text(statustype, "omschrijving", "statustypen") or "Status"
-            note = (r.text(status, "statustoelichting", "statusserne") or "").strip()
+            at = f"{where}.statustype"
+            name = r.text(statustype, "omschrijving", at) or "Status"
+            note = (r.text(status, "statustoelichting", f"{where}.status") or "").strip()
             progress = self._progress(statustype, name, order.index(_tail(st_url)), len(order))
             if note and self.notes_for_citizens:
                 steps.append(ProgressStep(progress, day, f"{name}: {note}"))
@@ -228,7 +229,7 @@ class ZaakMapper:
                 steps.append(ProgressStep(progress, day, name))
                 if note:
                     notes.append(Event(day, f"{name}: {note}", "note", c.name))
-            text = r.text(statustype, "statustekst", "statustypen") or name
+            text = r.text(statustype, "statustekst", at) or name
         if opened is not None and (not steps or steps[0].progress is not Progress.OPSTAAET):
             steps.insert(0, ProgressStep(Progress.OPSTAAET, opened, None))
         if not steps:

@@ -33,6 +33,7 @@ from flask import Flask, Response, jsonify, request
 
 from borgersag.sandbox.data import Municipality
 from borgersag.sandbox.faults import Faults
+from borgersag.sandbox.section import DEFAULT_LATENCY_MS as SERVICE_LATENCY_MS
 from borgersag.sandbox.service import make_service_app
 from borgersag.sandbox.zgw_data import (
     Rol,
@@ -98,9 +99,12 @@ CLIENTS = {
         LIMITED_CREDENTIALS["client_id"], LIMITED_CREDENTIALS["secret"], "zaakvertrouwelijk"
     ),
 }
-DEFAULT_LATENCY_MS = 80
-"""A realistic latency per call, from a small real Open Zaak: ``_zoek`` 120-500 ms,
-``rollen`` 90-150, ``statussen`` 70-95, a catalogue object 40-110 (see docs/sandbox.md)."""
+DEFAULT_LATENCY_MS = SERVICE_LATENCY_MS["zgw"]
+"""The service's latency per call unless ``[sandbox.services.zgw] latency_ms`` says
+otherwise (80 ms; one table for every service:
+:data:`borgersag.sandbox.section.DEFAULT_LATENCY_MS`), realistic for a small real Open Zaak:
+``_zoek`` 120-500 ms, ``rollen`` 90-150, ``statussen`` 70-95, a catalogue object 40-110
+(see docs/sandbox.md)."""
 ZAKEN = "/zaken/api/v1/"
 CATALOGI = "/catalogi/api/v1/"
 DOCUMENTEN = "/documenten/api/v1/"
@@ -141,8 +145,8 @@ def create_app(
     ``faults`` as the knobs and ``clients`` as the API clients.
 
     ``hostile`` says, per request, whether to answer in hostile-data mode
-    (:mod:`.zgw_hostile`); by default it follows the fault knob ``hostile`` once the
-    knobs have one, and is off until then.
+    (:mod:`.zgw_hostile`); by default it follows the fault knob :attr:`Faults.hostile`,
+    so ``borgersag sandbox-fault zgw --hostile`` turns it on while the service runs.
     """
     register = register or build_register(municipality)
     faults = faults or Faults()
@@ -150,7 +154,7 @@ def create_app(
     if hostile is None:
 
         def hostile() -> bool:
-            return bool(getattr(faults.settings, "hostile", False))
+            return faults.hostile
 
     m = municipality
 

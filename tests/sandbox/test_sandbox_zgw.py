@@ -138,6 +138,20 @@ def test_no_address_for_a_person_with_name_and_address_protection(town, register
 # -- auth and headers ---------------------------------------------------------------------
 
 
+def test_by_default_every_call_takes_a_realistic_80_ms_and_the_tests_none(town, zgw_service):
+    from borgersag.sandbox import zgw
+    from borgersag.sandbox.faults import Faults
+    from borgersag.sandbox.section import validate_sandbox_settings
+
+    started = validate_sandbox_settings({}).services["zgw"].faults  # no [sandbox] keys set
+    assert started.latency_ms == zgw.DEFAULT_LATENCY_MS == 80
+    client = zgw.create_app(town, Faults(started)).test_client()
+    begun = time.monotonic()
+    assert client.get("/zaken/api/v1/zaken", headers=headers()).status_code == 200
+    assert time.monotonic() - begun >= 0.075  # the sleep, not a speed figure
+    assert zgw_service.faults.settings.latency_ms == 0  # the suite's sandbox: NO_LATENCY
+
+
 def test_no_jwt_is_refused_as_open_zaak_does(zgw_service):
     answer = requests.get(zgw_service.zaken + "zaken", timeout=TIMEOUT)
     assert answer.status_code == 403
