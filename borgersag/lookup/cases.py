@@ -144,8 +144,9 @@ def fetch_detail(ctx: Context, summary: Case) -> tuple[Case, Failure | None]:
         id=summary.id if missing else detail.id,
         reason=detail.reason or summary.reason,
         sources=detail.sources if more_sources else summary.sources,
-        also_known_as=summary.also_known_as if missing else detail.also_known_as
-        or summary.also_known_as,
+        also_known_as=summary.also_known_as
+        if missing
+        else detail.also_known_as or summary.also_known_as,
     )
     if missing:
         log.warning("case details: %d joined system(s) did not answer", len(missing))
