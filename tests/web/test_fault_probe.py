@@ -149,7 +149,9 @@ def test_misbehaving_sources_never_cost_the_healthy_ones(probe):
     page = client.get(link[1])
     took = time.monotonic() - started
     assert page.status_code == 200
-    assert "Kildesystemet svarede ikke" in page.get_data(as_text=True)
+    text = page.get_data(as_text=True)
+    # a case of SBSYS alone, or one joined with byggesag (shown from byggesag's view)
+    assert "Kildesystemet svarede ikke" in text or "Ikke alle sagens systemer svarede" in text
     assert took <= DEADLINE * MARGIN, f"case page {took:.3f} s"
     sandbox.faults("esdh").update(hang=False)
 
