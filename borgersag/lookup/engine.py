@@ -42,6 +42,7 @@ from borgersag.sdk.errors import (
     FatalError,
     ForbiddenError,
     RetriableError,
+    SourceBusy,
     SourceError,
     SourceTimeout,
 )
@@ -54,14 +55,16 @@ log = logging.getLogger(__name__)
 
 _RESERVE_SHARE = 0.05  # of the deadline, kept for summarising after the sources ...
 _RESERVE_MAX = 0.2  # ... but never more than this many seconds
+_WAITING_POLL_SECONDS = 0.05  # how often a lookup looks for a free slot for its waiting calls
 
 
 class CircuitOpen(SourceError):
     """The source's circuit breaker is open: it was not asked."""
 
 
-class Busy(RetriableError):
-    """The source already has its ``max_concurrent`` calls in flight: it was not asked."""
+class Busy(SourceBusy):
+    """The source had its ``max_concurrent`` calls in flight until the lookup's deadline:
+    this call never started."""
 
 
 def max_concurrent(source: Connector) -> int:
@@ -93,6 +96,7 @@ class _Lookup:
     expansions: list[Expansion] = field(default_factory=list)
     seen_keys: set[Key] = field(default_factory=set)
     calls_until: float | None = None  # the lookup's deadline as a time.monotonic() value
+    waiting: list[_Call] = field(default_factory=list)  # for a source at its limit
 
 
 class Engine:
@@ -146,10 +150,17 @@ class Engine:
                 self._submit(lookup, name, "relations", key)
             if source.serves(key.kind):
                 self._submit(lookup, name, "search", key)
-        while lookup.pending:
+        while lookup.pending or lookup.waiting:
             remaining = until - self._clock()
             if remaining <= 0:
                 break
+            if lookup.waiting:
+                self._start_waiting(lookup)
+                # a slot may free up in another lookup, which no future here announces
+                remaining = min(remaining, _WAITING_POLL_SECONDS)
+            if not lookup.pending:
+                time.sleep(remaining)
+                continue
             done, _ = wait(list(lookup.pending), timeout=remaining, return_when=FIRST_COMPLETED)
             for future in done:
                 call = lookup.pending.pop(future)
@@ -160,6 +171,11 @@ class Engine:
                     self._expand(lookup, call)
         for call in lookup.pending.values():
             call.timed_out = True
+            self._fallback_to_stale(call)
+        for call in lookup.waiting:
+            limit = max_concurrent(self.sources[call.source])
+            call.error = Busy(f"Optaget: {limit} kald til kilden var i gang hele opslaget.")
+            call.latency = 0.0
             self._fallback_to_stale(call)
         results = [
             self._source_result(name, source, lookup) for name, source in self.sources.items()
@@ -208,20 +224,33 @@ class Engine:
     def _submit(self, lookup: _Lookup, name: str, op: str, key: Key, reason: str | None = None):
         call = _Call(name, op, key, self._clock(), reason=reason)
         lookup.calls.append(call)
+        if not self._start(lookup, call):
+            # The source has its limit of calls in flight (this lookup's own, say: a person
+            # owning twelve parcels makes twelve searches): wait for a slot, not fail.
+            lookup.waiting.append(call)
+
+    def _start_waiting(self, lookup: _Lookup) -> None:
+        """Start the waiting calls whose source has a free slot now, oldest first."""
+        still = []
+        for call in lookup.waiting:
+            if not self._start(lookup, call):
+                still.append(call)
+        lookup.waiting = still
+
+    def _start(self, lookup: _Lookup, call: _Call) -> bool:
+        """Submit ``call`` if its source has a free slot; ``False`` when it has none."""
+        name = call.source
         limit = max_concurrent(self.sources[name])
         with self._in_flight_lock:
-            busy = self._in_flight.get(name, 0) >= limit
-            if not busy:
-                self._in_flight[name] = self._in_flight.get(name, 0) + 1
-        if busy:
-            call.error = Busy(f"Optaget: {limit} kald til kilden var allerede i gang.")
-            call.latency = 0.0
-            self._fallback_to_stale(call)
-            return
+            if self._in_flight.get(name, 0) >= limit:
+                return False
+            self._in_flight[name] = self._in_flight.get(name, 0) + 1
+        call.started = self._clock()
         context = contextvars.copy_context()
         context.run(call_deadline.set, lookup.calls_until)
         future = self._pool.submit(context.run, self._run_counted, call)
         lookup.pending[future] = call
+        return True
 
     def in_flight(self, name: str) -> int:
         """How many calls to source ``name`` are running now (late ones included)."""
@@ -255,7 +284,7 @@ class Engine:
                 value, error = hit.value, None
                 cached_age = hit.age if hit.cached else None
                 break
-            except SourceTimeout as exc:
+            except (SourceTimeout, SourceBusy) as exc:
                 error = exc
                 break
             except RetriableError as exc:
@@ -285,6 +314,8 @@ class Engine:
             raise CircuitOpen(f"Sat på pause efter gentagne fejl; prøves igen inden {open_for} s.")
         try:
             value = _records(method(call.key))
+        except SourceBusy:
+            raise  # the portal's own limit was full: says nothing about the source
         except RetriableError:  # timeouts included
             self.breakers.failed(call.source)
             raise

@@ -22,6 +22,7 @@ __all__ = [
     "ForbiddenError",
     "NotFound",
     "RetriableError",
+    "SourceBusy",
     "SourceError",
     "SourceTimeout",
 ]
@@ -46,6 +47,11 @@ class RetriableError(SourceError):
 
 class SourceTimeout(RetriableError):
     """The source did not answer within its timeout."""
+
+
+class SourceBusy(RetriableError):
+    """The portal's own limit on calls to the source was full until the deadline: the
+    source was not asked. Not the source's failure, so no circuit breaker counts it."""
 
 
 class FatalError(SourceError):

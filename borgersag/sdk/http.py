@@ -16,7 +16,8 @@ Every request is bounded, whatever the source does:
   naming the source and the cap, refused up front when ``Content-Length`` says so.
 * **Concurrency.** At most ``max_concurrent`` requests to the source are in flight (a
   bulkhead shared by every thread using the session, so a connector's parallel calls are
-  bounded too); a request that gets no slot in time is a :class:`RetriableError`.
+  bounded too); a request that gets no slot in time is a
+  :class:`~borgersag.sdk.errors.SourceBusy`.
 
 The body is read whole before :meth:`SourceSession.request` returns, so
 ``response.content``, ``.text`` and ``.json()`` work as with an ordinary session.
@@ -30,12 +31,19 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
-from borgersag.sdk.errors import FatalError, ForbiddenError, NotFound, RetriableError, SourceTimeout
+from borgersag.sdk.errors import (
+    FatalError,
+    ForbiddenError,
+    NotFound,
+    RetriableError,
+    SourceBusy,
+    SourceTimeout,
+)
 from borgersag.sdk.problems import problem_reasons
 from borgersag.sdk.watchdog import Guard, GuardedAdapter, unwatch, watch
 
@@ -125,7 +133,7 @@ class SourceSession(requests.Session):
     :class:`ForbiddenError`; 404 is :class:`NotFound`; other 4xx and bodies that are not
     the JSON promised are :class:`FatalError`. A request that passes its time limit is a
     :class:`SourceTimeout`, one whose body passes the size cap a :class:`FatalError`, one
-    that finds every slot of the bulkhead taken until its limit a :class:`RetriableError`
+    that finds every slot of the bulkhead taken until its limit a :class:`SourceBusy`
     — raised by every request method, :meth:`get` and :meth:`post` too.
     """
 
@@ -181,7 +189,7 @@ class SourceSession(requests.Session):
             raise self._timed_out(limit)
         started = time.monotonic()
         if not self._slots.acquire(timeout=limit):
-            raise RetriableError(
+            raise SourceBusy(
                 f"{self.source} er optaget: {self.max_concurrent} forespørgsler var i gang,"
                 f" og ingen blev færdig inden for {_seconds(limit)} s."
             )
@@ -192,6 +200,20 @@ class SourceSession(requests.Session):
             return self._bounded(method, url, left, limit, args, kwargs)
         finally:
             self._slots.release()
+
+    def get_redirect_target(self, resp):  # type: ignore[override]
+        """Follow a redirect only on the same server (scheme, host and port).
+
+        The session's credentials — an API key header, a client certificate — would go
+        along to any other host; a back end that redirects elsewhere gets its 3xx answer
+        back as an error instead (:func:`classify`)."""
+        target = super().get_redirect_target(resp)
+        if target is None:
+            return None
+        here, there = urlsplit(resp.url), urlsplit(urljoin(resp.url, target))
+        if (here.scheme, here.netloc) != (there.scheme, there.netloc):
+            return None
+        return target
 
     def _bounded(self, method, url, left: float, limit: float, args, kwargs):
         given = kwargs.pop("timeout", None) or self.timeout
@@ -297,6 +319,12 @@ def classify(response: requests.Response, source: str) -> None:
     code = response.status_code
     if 200 <= code < 300:
         return
+    if 300 <= code < 400:
+        raise FatalError(
+            f"{source} sendte forespørgslen videre til en anden server (HTTP {code});"
+            " det følges ikke, så portalens adgang ikke kommer andre i hænde.",
+            status_code=code,
+        )
     if code == 429 or code >= 500:
         raise RetriableError(f"{source} svarede med fejl {code}.", status_code=code)
     if code in (401, 403):

@@ -63,5 +63,6 @@ def _reason(item: Any) -> str | None:
 
 
 def _short(text: str) -> str:
-    text = " ".join(text.split())
+    # masked before it is cut: a CPR number cut in two would no longer look like one
+    text = mask_cpr(" ".join(text.split()))
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"

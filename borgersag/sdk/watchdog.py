@@ -72,8 +72,13 @@ class Guard:
 
 def _shut(connection: HTTPConnection) -> None:
     """Wake a thread blocked reading from ``connection``: shutting the socket down makes
-    its ``recv`` return at once (closing it from another thread would not)."""
-    sock = getattr(connection, "sock", None)
+    its ``recv`` return at once (closing it from another thread would not).
+
+    An answer with ``Connection: close`` takes the socket with it (http.client sets the
+    connection's ``sock`` to ``None`` and reads on from the response), so the socket the
+    request was sent on is kept too, and shut down when ``sock`` is gone.
+    """
+    sock = getattr(connection, "sock", None) or getattr(connection, "_borgersag_sock", None)
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
@@ -151,6 +156,7 @@ class GuardedHTTPConnection(HTTPConnection):
         if guard is not None:
             guard.attach(self)
         super().request(*args, **kwargs)
+        self._borgersag_sock = self.sock  # see _shut: the answer may take the socket
 
 
 class GuardedHTTPSConnection(HTTPSConnection):
@@ -159,6 +165,7 @@ class GuardedHTTPSConnection(HTTPSConnection):
         if guard is not None:
             guard.attach(self)
         super().request(*args, **kwargs)
+        self._borgersag_sock = self.sock  # see _shut: the answer may take the socket
 
 
 def _put_conn(pool: HTTPConnectionPool, conn: Any) -> None:

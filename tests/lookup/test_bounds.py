@@ -5,14 +5,15 @@ import time
 
 import pytest
 
-from borgersag.domain.keys import parse_key
+from borgersag.domain.keys import KeyKind, parse_key
 from borgersag.domain.model import SourceStatus
 from borgersag.lookup.breaker import Breakers, MemoryBreakerStore
 from borgersag.lookup.cache import ResultCache
 from borgersag.lookup.engine import Engine
+from borgersag.sdk.errors import SourceBusy
 from borgersag.sdk.http import time_left
 
-from support.fakes import FakeSource
+from support.fakes import FakeOwnership, FakeSource
 
 CPR = parse_key("cpr", "0102031234")
 
@@ -33,7 +34,8 @@ def engines():
     yield make
     for engine, sources in made:
         for s in sources:
-            s.release.set()
+            if hasattr(s, "release"):
+                s.release.set()
         engine.close()
 
 
@@ -61,9 +63,30 @@ def test_a_hanging_source_cannot_exhaust_the_pool_for_healthy_ones(engines):
     assert [r.status for r in statuses[:3]] == [SourceStatus.TIMEOUT] * 3
     refused = statuses[3:]
     assert {r.status for r in refused} == {SourceStatus.FAILED}
-    assert all("3 kald til kilden var allerede i gang" in r.message for r in refused)
+    assert all("3 kald til kilden var i gang hele opslaget" in r.message for r in refused)
     assert hung.calls <= 3  # refused calls never reached the source
     assert engine.in_flight("hung") == 3
+
+
+def test_a_lookups_own_calls_beyond_the_limit_wait_for_a_slot(engines):
+    """A person owning twelve parcels makes twelve searches to the permit system, whose
+    limit is four: the calls queue for a slot within the deadline, none is refused."""
+    parcels = [f"2000351-{n}" for n in range(1, 13)]
+    ownership = FakeOwnership("ejer", {CPR.value: parcels})
+    permits = limited(
+        FakeSource(
+            "byg",
+            kinds=(KeyKind.MATRIKEL,),
+            cases={parse_key("matrikel", p).value: [f"Byggesag {p}"] for p in parcels},
+            delay=0.05,
+        ),
+        4,
+    )
+    overview = engines([ownership, permits], deadline=2.0).overview(CPR)
+    result = status_of(overview, "byg")
+    assert result.status is SourceStatus.OK, result.message
+    assert result.case_count == 12 and permits.calls == 12
+    assert permits.peak <= 4
 
 
 def test_a_refused_call_falls_back_to_the_stale_answer(engines):
@@ -145,3 +168,20 @@ def test_a_source_that_answers_badly_is_not_paused(engines):
     for _ in range(4):
         assert status_of(engine.overview(CPR), "broken").status is SourceStatus.FAILED
     assert broken.calls == 4
+
+
+def test_the_portals_own_full_bulkhead_never_pauses_a_source(engines):
+    """A request that found no free slot says nothing about the source: it is not retried
+    and its circuit breaker does not count it."""
+
+    class Crowded(FakeSource):
+        def search(self, key):
+            self.calls += 1
+            raise SourceBusy("esdh er optaget: 8 forespørgsler var i gang.")
+
+    crowded = Crowded("esdh")
+    engine = engines([crowded], deadline=1.0, breakers=breakers([0.0]))
+    for _ in range(3):
+        result = status_of(engine.overview(CPR), "esdh")
+        assert result.status is SourceStatus.FAILED and "optaget" in result.message
+    assert crowded.calls == 3  # asked each time: never paused, never retried

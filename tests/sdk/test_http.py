@@ -35,13 +35,23 @@ def test_a_healthy_answer_reads_as_usual():
         assert http.call("GET", "sager").content == b'{"sager": [1, 2]}'
 
 
-@pytest.mark.parametrize("mode", ["trickle", "trickle_headers", "hang"])
+@pytest.mark.parametrize("mode", ["trickle", "trickle_headers", "trickle_close", "hang"])
 def test_a_source_that_trickles_or_hangs_is_cut_at_its_time_limit(mode):
     with Misbehaving(mode, interval=0.1) as server:
         error, took = timed(lambda: session(server, timeout=0.6).get_json("sager"))
     assert isinstance(error, SourceTimeout)
     assert "Testkilde svarede ikke inden for tidsgrænsen på 0,6 s" in error.message
     assert 0.55 <= took < 0.6 + SLACK
+
+
+def test_a_redirect_to_another_host_is_not_followed_and_takes_no_credentials():
+    with Misbehaving("ok") as other, Misbehaving("redirect", location=other.url + "x") as api:
+        http = session(api)
+        http.headers["X-Api-Key"] = "hemmelig"
+        error, _ = timed(lambda: http.get_json("sager"))
+    assert other.requests == 0  # neither the key nor a client certificate went there
+    assert isinstance(error, FatalError)
+    assert "HTTP 302" in error.message and "følges ikke" in error.message
 
 
 def test_the_deadline_shortens_the_limit_when_it_comes_first():

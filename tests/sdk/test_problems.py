@@ -52,3 +52,10 @@ def test_many_reasons_are_cut_and_a_cpr_number_is_masked():
     message = info.value.message
     assert "0101701234" not in message and "010170-xxxx" in message
     assert message.count("er forkert") == 3 and "(og 2 mere)" in message
+
+
+def test_a_cpr_number_at_the_cut_of_a_long_reason_is_masked_too():
+    reason = "x" * 109 + " 0101701234 er ikke kendt"  # nine of its digits before the cut
+    with pytest.raises(FatalError) as info:
+        classify(answer(400, f'{{"detail": "{reason}"}}'), "Open Zaak")
+    assert "010170123" not in info.value.message and "010170-xx" in info.value.message

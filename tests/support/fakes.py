@@ -44,12 +44,23 @@ class FakeSource(Connector):
         self.unreadable = unreadable  # records the answer says it could not read
         self.truncated = truncated  # the answer says there may be more than it holds
         self.calls = 0
+        self.running = 0  # calls in progress now
+        self.peak = 0  # the most calls in progress at once
         self.release = threading.Event()
         self._lock = threading.Lock()
 
     def search(self, key):
         with self._lock:
             self.calls += 1
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        try:
+            return self._answer(key)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+    def _answer(self, key):
         if self.delay:
             time.sleep(self.delay)
         if self.fail == "hang":

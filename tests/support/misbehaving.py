@@ -17,7 +17,16 @@ from typing import Any
 
 MB = 1024 * 1024
 
-MODES = ("ok", "trickle", "trickle_headers", "huge", "huge_declared", "hang")
+MODES = (
+    "ok",
+    "trickle",
+    "trickle_headers",
+    "trickle_close",
+    "huge",
+    "huge_declared",
+    "hang",
+    "redirect",
+)
 
 
 class Misbehaving:
@@ -27,9 +36,13 @@ class Misbehaving:
     * ``trickle``: sends the headers, then a byte of its JSON body every ``interval``
       seconds — each read is quick, the answer never ends in time.
     * ``trickle_headers``: the same with the status line and headers.
+    * ``trickle_close``: like ``trickle``, but as an HTTP/1.0 server or a proxy answers:
+      ``Connection: close`` and a body that ends when the connection does (the client's
+      HTTP library then hands the socket to the response).
     * ``huge``: ``size`` bytes of a JSON list, chunked, no ``Content-Length``.
     * ``huge_declared``: says ``Content-Length: size`` and starts sending.
     * ``hang``: accepts the connection and says nothing.
+    * ``redirect``: answers ``302`` to ``location`` (another server, say).
     """
 
     def __init__(
@@ -40,6 +53,7 @@ class Misbehaving:
         interval: float = 0.2,
         size: int = 50 * MB,
         delay: float = 0.0,
+        location: str = "",
     ):
         assert mode in MODES, mode
         self.mode = mode
@@ -47,6 +61,7 @@ class Misbehaving:
         self.interval = interval
         self.size = size
         self.delay = delay
+        self.location = location
         self.requests = 0
         self.peak = 0  # the most requests answered at once
         self._answering = 0
@@ -143,6 +158,12 @@ class Misbehaving:
         conn.sendall(self._head(len(self.body)))
         self._drip(conn, self.body)
 
+    def _trickle_close(self, conn: socket.socket) -> None:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+        )
+        self._drip(conn, self.body)
+
     def _trickle_headers(self, conn: socket.socket) -> None:
         self._drip(conn, self._head(len(self.body)) + self.body)
 
@@ -170,6 +191,10 @@ class Misbehaving:
         while sent < self.size and not self._closed.is_set():
             conn.sendall(block)
             sent += len(block)
+
+    def _redirect(self, conn: socket.socket) -> None:
+        head = f"HTTP/1.1 302 Found\r\nLocation: {self.location}\r\nContent-Length: 0\r\n\r\n"
+        conn.sendall(head.encode())
 
     def _hang(self, conn: socket.socket) -> None:
         self._closed.wait()
