@@ -37,6 +37,7 @@ unless ``show_status_notes_to_citizens`` is on.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -277,7 +278,8 @@ class ZgwConnector(ZgwCalls, Connector):
             detail=True,
         )
         assert case is not None  # without a key nothing is filtered out
-        return case
+        withheld = sum(1 for d in documents if d is None)
+        return dataclasses.replace(case, documents_withheld=withheld) if withheld else case
 
     def get_document(self, case_native_id: str, document_id: str) -> DocumentContent:
         """A document's content, if the document is linked to the zaak."""

@@ -80,6 +80,7 @@ def merge(group: list[Case]) -> Case:
     return dataclasses.replace(
         lead,
         documents=union("documents", lambda d: (d.source, d.id)),
+        documents_withheld=sum(c.documents_withheld for c in group),
         events=union("events") + history_events,
         parties=union("parties", lambda p: (p.key, p.role)),
         subjects=union("subjects"),

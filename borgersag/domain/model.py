@@ -248,6 +248,10 @@ class Case:
     closed: dt.date | None = None
     deadline: dt.date | None = None
     documents: tuple[Document, ...] = ()
+    # documents the source holds on the case but does not let the portal's access read
+    # (ZGW: above the client's maximum confidentiality): counted, so "no documents" is
+    # never said of a case that has them
+    documents_withheld: int = 0
     events: tuple[Event, ...] = ()
     join_keys: frozenset[str] = frozenset()
     related: tuple[str, ...] = ()

@@ -381,7 +381,8 @@ def _documents(seed: int, zaak: Zaak) -> tuple[InformatieObject, ...]:
     """A zaak's documents, drawn from its own ``random.Random`` (so the zaken themselves are
     drawn exactly as before): the citizen's application (received), the decision or
     receipt once the outcome step was reached (final, for the party), sometimes an internal
-    note (final, ``intern``) and, on an open zaak, a draft (``in_bewerking``)."""
+    note (final, ``intern``), on an open zaak a draft (``in_bewerking``) and sometimes a
+    received medical certificate at ``vertrouwelijk`` (above a limited client's level)."""
     rng = random.Random(f"{seed}:{zaak.uuid}")
     spec = zaak.zaaktype.spec
     party_level = "zaakvertrouwelijk"
@@ -431,4 +432,8 @@ def _documents(seed: int, zaak: Zaak) -> tuple[InformatieObject, ...]:
     if zaak.end is None and rng.random() < 0.5:
         day = zaak.statussen[-1].set_at.date()
         add("Udkast til brev", day, "in_bewerking", party_level, "udkast.txt", "Udkast.\n")
+    if rng.random() < 0.25:  # above a limited client's maximum, as a health record often is
+        day = zaak.statussen[0].set_at.date()
+        text = "Lægeerklæring modtaget fra egen læge.\n"
+        add("Lægeerklæring", day, "definitief", "vertrouwelijk", "laege.txt", text, received=day)
     return tuple(found)

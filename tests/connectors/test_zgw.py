@@ -964,6 +964,22 @@ def test_sandbox_a_client_with_limited_authorisations_sees_less(zgw_service, san
     assert "'zaakvertrouwelijk'" in limited.caveat()
 
 
+def test_sandbox_documents_the_client_may_not_read_are_counted_not_dropped(
+    zgw_service, sandbox_zgw
+):
+    heavy = cpr_key(zgw_service.municipality.demo.heavy)
+    full = sandbox_zgw()
+    limited = sandbox_zgw(**LIMITED_CREDENTIALS, max_confidentiality="zaakvertrouwelijk")
+    pairs = [
+        (full.get_case(c.native_id), limited.get_case(c.native_id)) for c in limited.search(heavy)
+    ]
+    withheld = [(a, b) for a, b in pairs if b.documents_withheld]
+    assert withheld, "some zaak the limited client sees has a document above its level"
+    for everything, fewer in pairs:
+        assert len(fewer.documents) + fewer.documents_withheld == len(everything.documents)
+        assert everything.documents_withheld == 0
+
+
 # --- the conformance suite (borgersag.testing) ---------------------------------------
 
 
@@ -1038,8 +1054,10 @@ def test_through_the_portal_staff_see_notes_and_every_document_citizens_neither(
     assert "Sagsnotat" in staff_text and "Sagsnotat" not in citizen_text  # intern
     assert "Henvendelse: " in staff_text and "Henvendelse: " not in citizen_text  # received
     finals = {d.titel for z in zaken for d in z.documenten if d.status == "definitief"}
-    finals -= {"Sagsnotat"}
+    finals -= {"Sagsnotat", "Lægeerklæring"}  # intern; vertrouwelijk and received
     assert finals and all(title in citizen_text for title in finals)
+    if any(d.titel == "Lægeerklæring" for z in zaken for d in z.documenten):
+        assert "Lægeerklæring" in staff_text and "Lægeerklæring" not in citizen_text
 
 
 # --- hostile data ----------------------------------------------------------------------

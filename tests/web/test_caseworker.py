@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -325,6 +326,21 @@ def test_case_page_falls_back_to_overview_copy(caseworker_client, fake_portal, e
     page = text(response)
     assert "Viser oplysningerne fra oversigten" in page
     assert "Ansøgning om personlig tillæg" in page
+
+
+def test_case_page_says_how_many_documents_the_portal_may_not_see(
+    caseworker_client, fake_portal, monkeypatch
+):
+    url = overview_url(caseworker_client)
+    fetch = fake_portal.get_case
+
+    def without_documents(case_id, **kwargs):
+        return dataclasses.replace(fetch(case_id, **kwargs), documents=(), documents_withheld=2)
+
+    monkeypatch.setattr(fake_portal, "get_case", without_documents)
+    page = text(caseworker_client.get(f"{url}/sag/sbsys/1001"))
+    assert "Ingen dokumenter, som portalen har adgang til." in page
+    assert "2 dokumenter på sagen kan portalen ikke se" in page
 
 
 def test_case_not_in_the_overview_is_404(caseworker_client, fake_portal):
