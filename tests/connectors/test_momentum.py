@@ -440,3 +440,19 @@ class TestMomentumConformance(ConformanceSuite):
         """Only the worklist (medarbejdernummer) pages; a CPR lookup is three calls."""
         self.paginates = probe.kind is KeyKind.MEDARBEJDER
         super().test_pagination_is_bounded(probe)
+
+
+def test_sandbox_a_cpr_number_in_momentums_url_is_masked_in_every_log(live, town, caplog):
+    """``cpr_lookup = "query"`` puts the CPR number in Momentum's URL (the API leaves no
+    other way for such installations): the HTTP library's own log line of that URL is
+    masked."""
+    from borgersag.runtime import logmask
+
+    logmask.install()
+    conn = live(cpr_lookup="query")
+    cpr = town.demo.typical
+    with caplog.at_level("DEBUG", logger="urllib3"):
+        conn.search(parse_key(KeyKind.CPR, cpr))
+    urls = [r.getMessage() for r in caplog.records if "citizens/find" in r.getMessage()]
+    assert urls, "urllib3 logs the request line at DEBUG"
+    assert all(cpr not in line and f"{cpr[:6]}-xxxx" in line for line in urls)
