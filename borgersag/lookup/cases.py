@@ -88,8 +88,8 @@ CASEWORKER_PROBLEMS = {
     Failure.GONE: "Kildesystemet kan ikke vise flere detaljer om sagen.",
     Failure.UNAVAILABLE: "Kildesystemet svarede ikke, da vi hentede sagens detaljer.",
     Failure.BROKEN: "Sagens detaljer kunne ikke hentes på grund af en fejl.",
-    Failure.PARTIAL: "Ikke alle sagens systemer svarede, da vi hentede detaljerne; det, der"
-    " mangler fra dem, er vist, som oversigten kendte det.",
+    Failure.PARTIAL: "Ikke alle sagens systemer svarede, da vi hentede detaljerne;"
+    " dokumenter og historik fra dem mangler på siden.",
 }
 CITIZEN_PROBLEM = "Vi kunne ikke hente alle sagens oplysninger lige nu, så noget kan mangle."
 

@@ -14,7 +14,8 @@ For a subject key the engine
 It never raises because a source failed: failures are SourceResults.
 
 No source can take the shared pool: each has at most its ``max_concurrent`` calls in
-flight (a call beyond that fails at once, and may be answered from the stale cache), the
+flight (a call beyond that waits for a slot without a thread, and one that gets none
+before the deadline is ``Busy`` and may be answered from the stale cache), the
 pool has the sum of those limits as threads, and a source that keeps failing is paused by
 its circuit breaker (:mod:`borgersag.lookup.breaker`), reported as ``circuit_open``.
 """
