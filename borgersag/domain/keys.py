@@ -29,6 +29,7 @@ __all__ = [
     "KeyKind",
     "Matrikel",
     "Medarbejder",
+    "key_of",
     "looks_like_cpr",
     "parse_key",
 ]
@@ -288,6 +289,13 @@ def parse_key(kind: KeyKind | str, text: str) -> Key:
             f" ({kind.label} tager ikke CPR-numre).",
         )
     return _TYPES[kind].parse(str(text))  # type: ignore[attr-defined]
+
+
+def key_of(kind: KeyKind | str, value: str) -> Key:
+    """A key from its canonical value (as :attr:`Key.value` holds it), not from what a
+    person typed: for values the portal itself stored, e.g. an overview kept in Redis."""
+    kind = KeyKind(kind)
+    return _TYPES[kind](kind, value)
 
 
 def looks_like_cpr(text: str) -> bool:

@@ -43,9 +43,8 @@ from borgersag.web import (
     operations,
     present,
 )
-from borgersag.web.overviews import OverviewStore
 from borgersag.web.sections import LIMITS, SESSIONS
-from borgersag.web.session_stores import breaker_store
+from borgersag.web.session_stores import breaker_store, overview_store
 from borgersag.web.sessions import init_sessions
 
 if TYPE_CHECKING:
@@ -116,7 +115,9 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         BORGERSAG_VENDOR_ASSETS=_vendor_assets_present(),
     )
     app.extensions["borgersag"] = portal
-    app.extensions["borgersag.overviews"] = OverviewStore(config.portal.overview_ttl_seconds)
+    app.extensions["borgersag.overviews"] = overview_store(
+        config.section(SESSIONS), config.portal.secret_key, config.portal.overview_ttl_seconds
+    )
     app.jinja_env.globals.update(
         municipality=config.portal.municipality,
         vendor_css=VENDOR_CSS,

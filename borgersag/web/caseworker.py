@@ -28,7 +28,7 @@ from borgersag.people.permissions import Permission
 from borgersag.web.channel import context, send_download, settings
 from borgersag.web.errors import error_response
 from borgersag.web.login import caseworker_required, current_user
-from borgersag.web.overviews import OverviewStore
+from borgersag.web.overviews import OverviewStore, SealedOverviewStore
 from borgersag.web.present import access_summary, source_titles
 
 __all__ = [
@@ -75,7 +75,7 @@ def stored_overview(token: str) -> StoredOverview | None:
     return usecases.stored_overview(context(), token)
 
 
-def overview_store() -> OverviewStore:
+def overview_store() -> OverviewStore | SealedOverviewStore:
     """The app's store of overviews."""
     return current_app.extensions["borgersag.overviews"]
 

@@ -5,23 +5,44 @@ A lookup stores its :class:`~borgersag.domain.model.Overview` here and redirects
 user who made the lookup, and expires after ``overview_ttl_seconds``. The overview kept
 is the one the user may see (:func:`borgersag.people.restrictions.restrict`), with the number of
 cases left out and the purpose (formål) of the lookup, so later case views and
-downloads under the token know both. This in-memory store suits one process (the demo,
-a laptop); several instances need a shared store with the same methods.
+downloads under the token know both.
+
+:class:`OverviewStore` keeps them in this process (``[sessions] backend = "memory"``:
+tests, one process). :class:`SealedOverviewStore` keeps them where the sessions are —
+the SQLite file every worker on the machine shares, or Redis, which every machine
+shares — so an overview made on one worker opens on any other. There the overview,
+personal data at rest, is encrypted (AES-GCM, with a key derived from
+``portal.secret_key``), kept under a hash of the token and expires with its TTL; a value
+that does not decrypt is treated as expired.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import logging
+import os
 import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from borgersag.domain.model import Overview
+from borgersag.domain.serialize import overview_from_dict, to_json
 from borgersag.lookup.ports import StoredOverview
 
-__all__ = ["OverviewStore", "StoredOverview", "is_token"]
+__all__ = ["OverviewStore", "SealedOverviewStore", "StoredOverview", "is_token"]
+
+log = logging.getLogger(__name__)
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
@@ -110,3 +131,87 @@ class OverviewStore:
         expired = [t for t, e in self._entries.items() if e.expires <= now]
         for token in expired:
             del self._entries[token]
+
+
+class SealedOverviewStore:
+    """The same store over a session store's records (SQLite or Redis), shared by every
+    worker — and, with Redis, every machine — that uses it.
+
+    ``records`` is a :class:`~borgersag.web.session_stores.SessionStore` (keys, JSON
+    records, a TTL each). A record is ``{"sealed": base64(nonce || AES-GCM(json))}`` with
+    the record's key as associated data, so a value copied under another token does not
+    decrypt; the JSON holds the owner, the hidden count, the purpose and the overview
+    (:func:`~borgersag.domain.serialize.to_json`).
+    """
+
+    def __init__(self, records: Any, secret_key: str, ttl_seconds: float):
+        self.records = records
+        self.ttl = ttl_seconds
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"borgersag overview store"
+        ).derive(secret_key.encode())
+        self._aead = AESGCM(key)
+
+    @staticmethod
+    def record_key(token: str) -> str:
+        """Where the overview of ``token`` is kept: a hash, so the store holds no token."""
+        return "overview:" + hashlib.sha256(token.encode()).hexdigest()
+
+    def put(
+        self,
+        owner: str,
+        overview: Overview,
+        *,
+        hidden_count: int = 0,
+        purpose: str | None = None,
+    ) -> str:
+        """Keep ``overview`` for ``owner``, encrypted, for the TTL; return the token."""
+        token = secrets.token_urlsafe(24)
+        key = self.record_key(token)
+        plain = json.dumps(
+            {
+                "owner": owner,
+                "hidden_count": hidden_count,
+                "purpose": purpose,
+                "overview": to_json(overview),
+            },
+            separators=(",", ":"),
+        ).encode()
+        nonce = os.urandom(12)
+        sealed = nonce + self._aead.encrypt(nonce, plain, key.encode())
+        self.records.save(key, {"sealed": base64.b64encode(sealed).decode()}, self.ttl)
+        return token
+
+    def get(self, token: str, owner: str) -> Overview | None:
+        """The overview for ``token`` if ``owner`` made it and it has not expired."""
+        entry = self.entry(token, owner)
+        return entry.overview if entry else None
+
+    def purpose(self, token: str, owner: str) -> str | None:
+        """The purpose given for the lookup behind ``token`` (for the audit log)."""
+        entry = self.entry(token, owner)
+        return entry.purpose if entry else None
+
+    def entry(self, token: str, owner: str) -> StoredOverview | None:
+        """Everything kept for ``token`` if ``owner`` made it and it has not expired."""
+        if not is_token(token):
+            return None
+        key = self.record_key(token)
+        record = self.records.load(key)
+        if record is None:
+            return None
+        try:
+            sealed = base64.b64decode(record["sealed"], validate=True)
+            plain = self._aead.decrypt(sealed[:12], sealed[12:], key.encode())
+            data = json.loads(plain)
+            if not secrets.compare_digest(str(data["owner"]), owner):
+                return None
+            return StoredOverview(
+                overview_from_dict(data["overview"]),
+                int(data["hidden_count"]),
+                data["purpose"],
+            )
+        except (InvalidTag, ValueError, KeyError, TypeError):
+            # another key (secret_key changed), a tampered value or an older shape
+            log.warning("a kept overview could not be read; treated as expired")
+            return None

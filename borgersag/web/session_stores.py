@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from borgersag.lookup.breaker import BreakerStore, RedisBreakerStore
 from borgersag.runtime.statedir import NotPrivate, private_state_dir
+from borgersag.web.overviews import OverviewStore, SealedOverviewStore
 
 if TYPE_CHECKING:
     from borgersag.web.sections import SessionSettings
@@ -46,6 +47,7 @@ __all__ = [
     "breaker_store",
     "build_store",
     "default_sqlite_path",
+    "overview_store",
     "store_key",
 ]
 
@@ -299,6 +301,17 @@ def breaker_store(settings: SessionSettings) -> BreakerStore | None:
         settings.redis_url, socket_connect_timeout=0.25, socket_timeout=0.25
     )
     return RedisBreakerStore(client)
+
+
+def overview_store(
+    settings: SessionSettings, secret_key: str, ttl_seconds: float
+) -> OverviewStore | SealedOverviewStore:
+    """Where overviews are kept under their tokens: where the sessions are (the SQLite
+    file every worker shares, or Redis, which every machine shares), encrypted, so an
+    overview link made on one worker opens on any other; in memory for ``memory``."""
+    if settings.backend == "memory":
+        return OverviewStore(ttl_seconds)
+    return SealedOverviewStore(build_store(settings), secret_key, ttl_seconds)
 
 
 def build_store(settings: SessionSettings) -> SessionStore:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from borgersag.domain.keys import CPR, CVR
 from borgersag.domain.serialize import key_to_dict, overview_to_dict
 
@@ -88,3 +90,28 @@ def test_a_partial_answer_is_in_the_json_and_makes_it_incomplete():
     assert data["complete"] is False
     sbsys = next(s for s in data["sources"] if s["source"] == "sbsys")
     assert (sbsys["unreadable"], sbsys["truncated"], sbsys["at_least"]) == (1, True, 2000)
+
+
+def test_an_overview_comes_back_from_its_json_as_the_same_value():
+    """What the Redis overview store relies on: to_json, then from_json, is the identity —
+    for keys of every kind, enums, dates and times, nested cases and expansions."""
+    import json
+
+    from borgersag.domain.serialize import overview_from_dict, to_json
+
+    from support.fake_portal import TYPICAL_CPR, sample_overview
+
+    overview = sample_overview(CPR.parse(TYPICAL_CPR), extra_cases=3)
+    assert overview.expansions and overview.cases and overview.sources
+    assert overview_from_dict(json.loads(json.dumps(to_json(overview)))) == overview
+
+
+def test_reading_back_refuses_what_it_did_not_write():
+    from borgersag.domain.model import Provenance
+    from borgersag.domain.serialize import from_json
+
+    good = {"source": "sbsys", "fetched_at": "2026-11-01T09:30:00+00:00", "stale": False}
+    assert from_json(Provenance, good).source == "sbsys"
+    for bad in ({**good, "extra": 1}, {**good, "stale": "no"}, [good], {**good, "fetched_at": 7}):
+        with pytest.raises((ValueError, TypeError)):
+            from_json(Provenance, bad)

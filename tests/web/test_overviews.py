@@ -92,3 +92,27 @@ def test_concurrent_puts_and_gets():
         thread.join()
     assert errors == []
     assert len(store) == 1600
+
+
+def test_workers_sharing_the_sqlite_sessions_share_the_overviews_sealed(tmp_path):
+    """``serve --workers 2`` on one machine: an overview link made by one worker opens on
+    the other; the SQLite file holds it encrypted."""
+    from borgersag.web import create_app
+
+    from support.actions import caseworker_user, csrf_token, sign_in
+    from support.fake_portal import TYPICAL_CPR, FakePortal, make_config
+
+    path = tmp_path / "sessions.sqlite3"
+    config = make_config(tables={"sessions": {"backend": "sqlite", "path": str(path)}})
+    workers = [create_app(config, portal=FakePortal(config=config)) for _ in range(2)]
+    first, second = (app.test_client() for app in workers)
+    sign_in(first, caseworker_user())
+    made = first.post(
+        "/", data={"kind": "cpr", "value": TYPICAL_CPR, "csrf_token": csrf_token(first)}
+    )
+    second.set_cookie("borgersag_session", first.get_cookie("borgersag_session").value)
+    page = second.get(made.location)
+    assert page.status_code == 200
+    assert "Ansøgning om personlig tillæg" in page.get_data(as_text=True)
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert TYPICAL_CPR.encode() not in stored and "personlig tillæg".encode() not in stored
