@@ -94,6 +94,9 @@ CASEWORKER_PROBLEMS = {
 CITIZEN_PROBLEM = "Vi kunne ikke hente alle sagens oplysninger lige nu, så noget kan mangle."
 
 
+_PAGE_RESERVE_SHARE = 0.1  # of a page's deadline, kept for what comes after the sources ...
+_PAGE_RESERVE_MAX = 0.5  # ... but never more than this many seconds
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -107,8 +110,9 @@ def _under_deadline(setting: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             ctx = args[0]
             assert isinstance(ctx, Context)
             seconds = getattr(ctx.settings, setting)
-            # the sources get all but a little of it: recording and rendering need some
-            with deadline_in(seconds - min(0.2, seconds * 0.05)):
+            # the sources get all but a tenth of it (at most half a second): the audit
+            # record, a joined view's merge and the page's rendering come after them
+            with deadline_in(seconds - min(_PAGE_RESERVE_MAX, seconds * _PAGE_RESERVE_SHARE)):
                 return use_case(*args, **kwargs)
 
         return bounded

@@ -198,3 +198,40 @@ class Misbehaving:
 
     def _hang(self, conn: socket.socket) -> None:
         self._closed.wait()
+
+
+def _serve_apart(mode: str, options: dict[str, Any], conn: Any) -> None:
+    with Misbehaving(mode, **options) as server:
+        conn.send(server.url)
+        conn.recv()  # until the parent says stop (or goes away)
+
+
+class MisbehavingProcess:
+    """A :class:`Misbehaving` server in a process of its own, so its sending (50 MB at
+    loopback speed, say) does not compete for the test process's GIL: a real back end is
+    another machine. Same use: ``with MisbehavingProcess("huge") as server: server.url``.
+    """
+
+    def __init__(self, mode: str, **options: Any):
+        import multiprocessing
+
+        self._conn, child = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_serve_apart, args=(mode, options, child), daemon=True
+        )
+        self._process.start()
+        self.url: str = self._conn.recv()
+
+    def __enter__(self) -> MisbehavingProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the server and its process."""
+        with contextlib.suppress(OSError, EOFError, BrokenPipeError):
+            self._conn.send("stop")
+        self._process.join(5)
+        if self._process.is_alive():
+            self._process.kill()

@@ -23,7 +23,7 @@ from borgersag.lookup.portal import Portal
 from borgersag.web import create_app, operations
 
 from support.actions import caseworker_user, csrf_token, sign_in
-from support.misbehaving import MB, Misbehaving
+from support.misbehaving import MB, MisbehavingProcess
 
 pytestmark = pytest.mark.slow
 
@@ -53,9 +53,11 @@ def probe(fault_sandbox, monkeypatch):
     """The sandbox's sources plus the three misbehaving ones, in one portal and app."""
     monkeypatch.setattr(operations, "HEALTH_DEADLINE_SECONDS", DEADLINE)
     servers = {
-        "trickle": Misbehaving("trickle", interval=0.2, body={"sager": []}),
-        "huge": Misbehaving("huge", size=50 * MB),
-        "hang": Misbehaving("hang"),
+        # each in a process of its own, as a real back end is on another machine: their
+        # sending must not compete with the portal for this process's GIL
+        "trickle": MisbehavingProcess("trickle", interval=0.2, body={"sager": []}),
+        "huge": MisbehavingProcess("huge", size=50 * MB),
+        "hang": MisbehavingProcess("hang"),
     }
     sources = dict(fault_sandbox.source_config())
     for mode, server in servers.items():
