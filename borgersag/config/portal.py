@@ -54,6 +54,14 @@ PORTAL_SETTINGS: tuple[Setting, ...] = (
         default=32,
     ),
     Setting(
+        "trusted_proxies",
+        int,
+        "How many reverse proxies in front of the portal add X-Forwarded-For, -Proto and"
+        " -Host: the client's address (for the login limits), scheme and host are read"
+        " through that many; 0 (no proxy) trusts none of those headers.",
+        default=0,
+    ),
+    Setting(
         "breaker_failures",
         int,
         "Circuit breaker: after this many failed calls in a row (timeouts, errors worth"
@@ -119,6 +127,7 @@ class PortalSettings:
     cache_ttl_seconds: float
     stale_max_age_seconds: float
     max_workers: int
+    trusted_proxies: int
     breaker_failures: int
     breaker_open_seconds: float
     document_deadline_seconds: float
@@ -139,6 +148,8 @@ def build_portal(raw: Any, file: str) -> PortalSettings:
     if not portal["secret_key"]:
         portal["secret_key"] = secrets.token_hex(32)
     portal["purposes"] = _purposes(portal, file)
+    if not 0 <= portal["trusted_proxies"] <= 5:
+        raise ConfigError(file, "portal.trusted_proxies", "an integer 0-5 (the proxies in front)")
     return from_table(PortalSettings, portal)
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from borgersag.audit.section import AUDIT
 from borgersag.config.loader import Config, load_config
@@ -135,6 +136,11 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         part.init_app(app)
     csrf.exempt_blueprint(app, api.bp.name)  # JSON only: a cross-site form cannot send it
     limits.init_app(app, config.section(LIMITS))
+    if config.portal.trusted_proxies:
+        # Only the hops the operator vouches for: a client's own X-Forwarded-For entries
+        # come before them in the header and are never read.
+        hops = config.portal.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 

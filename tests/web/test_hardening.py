@@ -155,3 +155,46 @@ def test_redis_counts_are_shared_by_every_instance():
         codes.append(response.status_code)
     assert codes == [303, 303, 303, 429]
     assert len(portal_one.lookups) + len(portal_two.lookups) == 3
+
+
+def _login_starts(app, forwarded_for: str, times: int) -> list[int]:
+    client = app.test_client()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        FakeProvider(issuer=CITIZEN_ISSUER).install(mock)
+        return [
+            client.get("/log-ind/borger", headers={"X-Forwarded-For": forwarded_for}).status_code
+            for _ in range(times)
+        ]
+
+
+def _app_behind(proxies: int):
+    config = Config.from_mapping(
+        {
+            "portal": {"secret_key": "test-secret", "trusted_proxies": proxies},
+            "auth": fake_logins(),
+            "sessions": {"backend": "memory"},
+            "limits": {"login_per_minute": 2},
+        }
+    )
+    app = create_app(config, portal=FakePortal(config=config))
+    app.config["TESTING"] = True
+    return app
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_login_budget():
+    app = _app_behind(1)
+    assert _login_starts(app, "203.0.113.5", 3) == [303, 303, 429]
+    assert _login_starts(app, "198.51.100.7", 2) == [303, 303]  # another citizen
+    # a client cannot buy a new budget by writing its own entry before the proxy's
+    assert _login_starts(app, "192.0.2.1, 203.0.113.5", 1) == [429]
+
+
+def test_without_a_trusted_proxy_the_forwarded_header_is_ignored():
+    app = _app_behind(0)
+    assert _login_starts(app, "203.0.113.5", 2) == [303, 303]
+    assert _login_starts(app, "198.51.100.7", 1) == [429]  # the same peer, whatever it says
+
+
+def test_trusted_proxies_must_be_a_small_count():
+    with pytest.raises(ConfigError, match=r"portal\.trusted_proxies"):
+        Config.from_mapping({"portal": {"trusted_proxies": 9}})
