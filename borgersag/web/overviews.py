@@ -59,7 +59,25 @@ class _Entry:
     expires: float
 
 
-class OverviewStore:
+class _Reads:
+    """What both stores answer from :meth:`entry`."""
+
+    def entry(self, token: str, owner: str) -> StoredOverview | None:
+        """Everything kept for ``token`` if ``owner`` made it and it has not expired."""
+        raise NotImplementedError
+
+    def get(self, token: str, owner: str) -> Overview | None:
+        """The overview for ``token`` if ``owner`` made it and it has not expired."""
+        entry = self.entry(token, owner)
+        return entry.overview if entry else None
+
+    def purpose(self, token: str, owner: str) -> str | None:
+        """The purpose given for the lookup behind ``token`` (for the audit log)."""
+        entry = self.entry(token, owner)
+        return entry.purpose if entry else None
+
+
+class OverviewStore(_Reads):
     """A thread-safe, size-bounded TTL map from token to (owner, overview); the use
     cases' :class:`~borgersag.lookup.ports.OverviewKeeper`."""
 
@@ -96,16 +114,6 @@ class OverviewStore:
             self._entries[token] = _Entry(owner, stored, now + self.ttl)
         return token
 
-    def get(self, token: str, owner: str) -> Overview | None:
-        """The overview for ``token`` if ``owner`` made it and it has not expired."""
-        entry = self.entry(token, owner)
-        return entry.overview if entry else None
-
-    def purpose(self, token: str, owner: str) -> str | None:
-        """The purpose given for the lookup behind ``token`` (for the audit log)."""
-        entry = self.entry(token, owner)
-        return entry.purpose if entry else None
-
     def entry(self, token: str, owner: str) -> StoredOverview | None:
         """Everything kept for ``token`` if ``owner`` made it and it has not expired."""
         if not is_token(token):
@@ -133,7 +141,7 @@ class OverviewStore:
             del self._entries[token]
 
 
-class SealedOverviewStore:
+class SealedOverviewStore(_Reads):
     """The same store over a session store's records (SQLite or Redis), shared by every
     worker — and, with Redis, every machine — that uses it.
 
@@ -181,16 +189,6 @@ class SealedOverviewStore:
         sealed = nonce + self._aead.encrypt(nonce, plain, key.encode())
         self.records.save(key, {"sealed": base64.b64encode(sealed).decode()}, self.ttl)
         return token
-
-    def get(self, token: str, owner: str) -> Overview | None:
-        """The overview for ``token`` if ``owner`` made it and it has not expired."""
-        entry = self.entry(token, owner)
-        return entry.overview if entry else None
-
-    def purpose(self, token: str, owner: str) -> str | None:
-        """The purpose given for the lookup behind ``token`` (for the audit log)."""
-        entry = self.entry(token, owner)
-        return entry.purpose if entry else None
 
     def entry(self, token: str, owner: str) -> StoredOverview | None:
         """Everything kept for ``token`` if ``owner`` made it and it has not expired."""
