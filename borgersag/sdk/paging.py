@@ -72,14 +72,7 @@ def pages_by_number(
     The list ends at a page shorter than ``page_size`` (or empty), or when ``total`` items
     were read.
     """
-    seen = 0
-    for number in range(first, first + max_pages):
-        page = fetch(number)
-        seen += len(page.items)
-        yield page.items
-        if _last(page, page_size, seen):
-            return
-    raise _too_many(source, what, seen, max_pages, page_size)
+    return _counted(lambda i, _seen: fetch(first + i), source, page_size, max_pages, what)
 
 
 def pages_by_offset(
@@ -96,14 +89,22 @@ def pages_by_offset(
     The list ends at a page shorter than ``limit`` (or empty), or when ``total`` items
     were read.
     """
+    return _counted(lambda _i, seen: fetch(start + seen), source, limit, max_pages, what)
+
+
+def _counted(
+    ask: Callable[[int, int], Page], source: str, size: int, max_pages: int, what: str
+) -> Iterator[Sequence[Any]]:
+    """The loop of page-number and offset paging: ``ask(index, items seen so far)``
+    until a short page or ``total``, at most ``max_pages`` times."""
     seen = 0
-    for _ in range(max_pages):
-        page = fetch(start + seen)
+    for index in range(max_pages):
+        page = ask(index, seen)
         seen += len(page.items)
         yield page.items
-        if _last(page, limit, seen):
+        if _last(page, size, seen):
             return
-    raise _too_many(source, what, seen, max_pages, limit)
+    raise _too_many(source, what, seen, max_pages, size)
 
 
 def pages_by_link(

@@ -150,22 +150,26 @@ def unwatch(guard: Guard, outer: Guard | None = None) -> None:
     guard.finish()
 
 
-class GuardedHTTPConnection(HTTPConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+class _Guarded:
+    """For a urllib3 connection class: tell the thread's guard which connection (and
+    socket) a request goes out on."""
+
+    sock: Any
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
         guard = getattr(_current, "guard", None)
         if guard is not None:
-            guard.attach(self)
-        super().request(*args, **kwargs)
+            guard.attach(self)  # type: ignore[arg-type]
+        super().request(*args, **kwargs)  # type: ignore[misc]
         self._borgersag_sock = self.sock  # see _shut: the answer may take the socket
 
 
-class GuardedHTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        guard = getattr(_current, "guard", None)
-        if guard is not None:
-            guard.attach(self)
-        super().request(*args, **kwargs)
-        self._borgersag_sock = self.sock  # see _shut: the answer may take the socket
+class GuardedHTTPConnection(_Guarded, HTTPConnection):
+    pass
+
+
+class GuardedHTTPSConnection(_Guarded, HTTPSConnection):
+    pass
 
 
 def _put_conn(pool: HTTPConnectionPool, conn: Any) -> None:
