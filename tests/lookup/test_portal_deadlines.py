@@ -1,8 +1,6 @@
 """One case's details and one document are fetched under deadlines: a hung source costs
 the page a note, never a long wait; a document may be larger than an answer."""
 
-import time
-
 import pytest
 
 from borgersag.config.loader import Config
@@ -12,7 +10,7 @@ from borgersag.sdk.errors import FatalError, SourceTimeout
 from borgersag.sdk.http import SourceSession
 
 from support.fakes import FakeSource
-from support.misbehaving import MB, Misbehaving
+from support.misbehaving import MB, Misbehaving, timed
 
 DEADLINE = 0.5
 SLACK = 0.25
@@ -49,14 +47,6 @@ def portal():
     yield make
     for built in made:
         built.close()
-
-
-def timed(fn):
-    started = time.monotonic()
-    try:
-        return fn(), time.monotonic() - started
-    except Exception as exc:
-        return exc, time.monotonic() - started
 
 
 @pytest.mark.parametrize("mode", ["hang", "trickle"])

@@ -11,21 +11,13 @@ from borgersag.sdk.credentials import OAuth2ClientCredentials
 from borgersag.sdk.errors import FatalError, RetriableError, SourceTimeout
 from borgersag.sdk.http import SourceSession, deadline_in, document_download, size_text
 
-from support.misbehaving import MB, Misbehaving
+from support.misbehaving import MB, Misbehaving, timed
 
 SLACK = 0.25  # a bounded request may end this much after its limit
 
 
 def session(server, **kwargs):
     return SourceSession(server.url, source="Testkilde", **kwargs)
-
-
-def timed(fn):
-    started = time.monotonic()
-    try:
-        return fn(), time.monotonic() - started
-    except Exception as exc:
-        return exc, time.monotonic() - started
 
 
 def test_a_healthy_answer_reads_as_usual():

@@ -235,3 +235,12 @@ class MisbehavingProcess:
         self._process.join(5)
         if self._process.is_alive():
             self._process.kill()
+
+
+def timed(fn: Any) -> tuple[Any, float]:
+    """``fn()``'s result — or the exception it raised — and how long it took."""
+    started = time.monotonic()
+    try:
+        return fn(), time.monotonic() - started
+    except Exception as exc:
+        return exc, time.monotonic() - started
