@@ -140,11 +140,12 @@ class Engine:
         outer = call_deadline.get()
         if outer is not None:  # a page's own deadline, sooner than the lookup's
             deadline = max(0.0, min(deadline, outer - time.monotonic()))
-        # Stop waiting a little early: summarising, joining and a busy machine's thread
-        # switches must fit in the deadline too, so the overview is out by then.
+        # The calls end at the deadline; the engine stops waiting a little before it:
+        # summarising, joining and a busy machine's thread switches must fit in the
+        # deadline too, and they are then done before the late calls are cut and wake.
+        calls_until = time.monotonic() + deadline
         deadline -= min(_RESERVE_MAX, deadline * _RESERVE_SHARE)
         until = started + deadline
-        calls_until = time.monotonic() + deadline
         lookup = _Lookup(seen_keys={key}, calls_until=calls_until)
         for name, source in self._active():
             if source.expands(key.kind):
