@@ -27,7 +27,7 @@ from support.misbehaving import MB, MisbehavingProcess
 
 pytestmark = pytest.mark.slow
 
-DEADLINE = 2.0
+DEADLINE = 4.0  # the product default: a stall of the test machine is the same, the margin is not
 MARGIN = 1.05
 LOOKUPS = 48
 THREADS = 4
