@@ -55,7 +55,7 @@ def probe(fault_sandbox, monkeypatch):
     servers = {
         # each in a process of its own, as a real back end is on another machine: their
         # sending must not compete with the portal for this process's GIL
-        "trickle": MisbehavingProcess("trickle", interval=0.2, body={"sager": []}),
+        "trickle": MisbehavingProcess("trickle", interval=0.5, body={"sager": []}),  # 6 s
         "huge": MisbehavingProcess("huge", size=50 * MB),
         "hang": MisbehavingProcess("hang"),
     }
