@@ -19,13 +19,41 @@ from borgersag.domain.model import Case, Overview
 from borgersag.lookup.breaker import Breakers, BreakerStore
 from borgersag.lookup.cache import ResultCache
 from borgersag.lookup.engine import Engine
+from borgersag.lookup.section import CACHE, CacheSettings
+from borgersag.lookup.shared_cache import SharedResultCache
 from borgersag.sdk.connector import Connector, DocumentContent
 from borgersag.sdk.errors import NotFound, SourceError, SourceTimeout
 from borgersag.sdk.http import deadline_in, document_download, time_left
 
-__all__ = ["Portal"]
+__all__ = ["Portal", "build_result_cache"]
 
 log = logging.getLogger(__name__)
+
+
+def build_result_cache(config: Config) -> ResultCache | SharedResultCache:
+    """The result cache ``[portal]`` and ``[cache]`` ask for."""
+    portal = config.portal
+    try:
+        settings = config.section(CACHE)
+    except KeyError:  # a config built without the registered sections (a test's)
+        settings = CacheSettings()
+    local = ResultCache(
+        portal.cache_ttl_seconds,
+        portal.stale_max_age_seconds,
+        maxsize=settings.max_entries,
+        max_bytes=settings.max_bytes,
+    )
+    if settings.backend != "redis" or portal.cache_ttl_seconds <= 0:
+        return local
+    import redis
+
+    # Short timeouts: a Redis that hangs must not eat the lookup's deadline.
+    client = redis.Redis.from_url(
+        settings.redis_url, socket_connect_timeout=0.25, socket_timeout=0.25
+    )
+    return SharedResultCache(
+        local, client, portal.secret_key, lock_seconds=portal.deadline_seconds + 1.0
+    )
 
 
 class Portal:
@@ -34,7 +62,10 @@ class Portal:
     Every source call runs under a deadline: a lookup under ``deadline_seconds``, one
     case's details too, a document under ``document_deadline_seconds`` (an outer
     deadline, the page's, shortens them). ``breaker_store`` keeps the circuit breakers'
-    state (default: this process; the web layer passes Redis's when sessions are there).
+    state (default: this process; the web layer passes the shared state store). The
+    result cache is this process's, bounded by ``[cache] max_bytes``, and with
+    ``[cache] backend = "redis"`` a second level shared by every instance
+    (:mod:`borgersag.lookup.shared_cache`).
     """
 
     def __init__(
@@ -50,7 +81,7 @@ class Portal:
         self.engine = Engine(
             sources,
             deadline=portal.deadline_seconds,
-            cache=ResultCache(portal.cache_ttl_seconds, portal.stale_max_age_seconds),
+            cache=build_result_cache(config),
             breakers=Breakers(
                 breaker_store,
                 threshold=portal.breaker_failures,

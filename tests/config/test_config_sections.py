@@ -25,6 +25,7 @@ from borgersag.config import (
     load_config,
     registered_sections,
 )
+from borgersag.lookup.section import CACHE, CacheSettings
 from borgersag.people.citizen_policy import CitizenPolicy
 from borgersag.people.sections import (
     AUTH,
@@ -91,6 +92,7 @@ def test_the_import_check_sees_imports_inside_functions(tmp_path):
 BUILT_IN = {
     "audit": AUDIT,
     "auth": AUTH,
+    "cache": CACHE,
     "citizen": CITIZEN,
     "limits": LIMITS,
     "roles": ROLES,
@@ -110,6 +112,7 @@ def test_each_section_is_read_typed_and_frozen():
     assert isinstance(config.section(SESSIONS), SessionSettings)
     assert isinstance(config.section(LIMITS), LimitSettings)
     assert isinstance(config.section(AUDIT), AuditSettings)
+    assert isinstance(config.section(CACHE), CacheSettings)
     assert isinstance(config.section(AUTH), AuthSettings)
     assert isinstance(config.section(AUTH).citizen, CitizenLoginSettings)
     assert isinstance(config.section(AUTH).caseworker, CaseworkerLoginSettings)
@@ -191,8 +194,8 @@ def test_unknown_table_names_file_key_and_every_registered_table(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path)
     assert str(caught.value) == (
-        f"{tmp_path / 'portal.toml'}: portl: unknown table (known: audit, auth, citizen,"
-        " limits, portal, roles, sandbox, sessions, sources)"
+        f"{tmp_path / 'portal.toml'}: portl: unknown table (known: audit, auth, cache,"
+        " citizen, limits, portal, roles, sandbox, sessions, sources)"
     )
 
 

@@ -61,3 +61,34 @@ def test_stale_value_is_kept_for_the_stale_window_only():
     assert cache.stale("k").age == 50
     now[0] = 101
     assert cache.stale("k") is None
+
+
+def test_filling_past_the_byte_bound_evicts_the_least_recently_used():
+    cache = ResultCache(ttl=60, max_bytes=10_000, sizeof=len)
+    for n in range(10):
+        cache.get_or_compute(n, lambda: "x" * 1500)
+    assert cache.size_bytes <= 10_000
+    assert cache.entry_count < 10
+    assert cache.stale(9) is not None  # the newest stays
+    assert cache.stale(0) is None  # the oldest went first
+
+
+def test_a_value_bigger_than_the_whole_bound_is_answered_but_not_kept():
+    cache = ResultCache(ttl=60, max_bytes=1_000, sizeof=len)
+    assert cache.get_or_compute("big", lambda: "x" * 5_000).value == "x" * 5_000
+    assert cache.stale("big") is None
+    assert cache.entry_count == 0
+
+
+def test_the_entry_bound_still_holds_beside_the_byte_bound():
+    cache = ResultCache(ttl=60, maxsize=3)
+    for n in range(5):
+        cache.get_or_compute(n, lambda: "v")
+    assert cache.entry_count == 3
+
+
+def test_a_model_answer_is_sized_by_its_json():
+    from borgersag.lookup.cache import estimate_size
+
+    small, large = estimate_size(["a"]), estimate_size(["a" * 10_000])
+    assert large >= 10_000 > 100 * small
