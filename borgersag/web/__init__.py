@@ -4,7 +4,9 @@
 itself in with ``init_app(app)``. The app keeps the
 :class:`~borgersag.lookup.portal.Portal` in ``app.extensions["borgersag"]``, the overview
 store in ``app.extensions["borgersag.overviews"]`` and the use cases' settings in
-``app.extensions["borgersag.settings"]`` (see :mod:`borgersag.web.channel`).
+``app.extensions["borgersag.settings"]`` (see :mod:`borgersag.web.channel`) and the
+shared state (kill switches, circuit breakers; :mod:`borgersag.lookup.shared_state`) in
+``app.extensions["borgersag.state"]``.
 
 The outermost layer with the CLI: pages, the JSON API, login, sessions, rate limits, the
 operations page. Views only translate HTTP; what a request does is a use case in
@@ -29,6 +31,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from borgersag.audit.section import AUDIT
 from borgersag.config.loader import Config, load_config
+from borgersag.lookup.section import CACHE, CacheSettings
 from borgersag.runtime import logmask
 from borgersag.sdk.http import request_id
 from borgersag.web import (
@@ -45,7 +48,7 @@ from borgersag.web import (
     present,
 )
 from borgersag.web.sections import LIMITS, SESSIONS
-from borgersag.web.session_stores import breaker_store, overview_store
+from borgersag.web.session_stores import overview_store, shared_state
 from borgersag.web.sessions import init_sessions
 
 if TYPE_CHECKING:
@@ -98,10 +101,11 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     """
     if config is None:
         config = portal.config if portal is not None else load_config()
+    state = shared_state(config.section(SESSIONS))
     if portal is None:
         from borgersag.lookup.portal import Portal
 
-        portal = Portal.from_config(config, breaker_store=breaker_store(config.section(SESSIONS)))
+        portal = Portal.from_config(config, breaker_store=state)
 
     logmask.install()  # defence in depth: CPR-shaped numbers never reach a log
     app = BorgersagFlask(
@@ -116,8 +120,13 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         BORGERSAG_VENDOR_ASSETS=_vendor_assets_present(),
     )
     app.extensions["borgersag"] = portal
+    app.extensions["borgersag.state"] = state
+    cache = config.section(CACHE) if "cache" in config.sections else CacheSettings()
     app.extensions["borgersag.overviews"] = overview_store(
-        config.section(SESSIONS), config.portal.secret_key, config.portal.overview_ttl_seconds
+        config.section(SESSIONS),
+        config.portal.secret_key,
+        config.portal.overview_ttl_seconds,
+        max_bytes=cache.overview_max_bytes,
     )
     app.jinja_env.globals.update(
         municipality=config.portal.municipality,

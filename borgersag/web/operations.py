@@ -8,9 +8,11 @@ process saw, whether its circuit breaker has paused it, and whether it is switch
 next lookup on every worker and every machine leaves it out (shown to caseworkers as
 "slået fra af en administrator").
 
-The switches live in the shared session store (SQLite for the workers of one machine,
-Redis for several machines) under a key that can never be a session's, and every request
-reads them before it looks anything up — one small read.
+The switches live in the shared state store (:mod:`borgersag.lookup.shared_state`:
+SQLite for the workers of one machine, Redis for several machines) under a name of their
+own. Every request applies them before it looks anything up, but reads them from the
+store at most once a second per process (:class:`SwitchBoard`): a switch made on one
+instance holds on every other within :data:`SWITCHES_MAX_AGE` seconds, on its own at once.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -31,14 +34,15 @@ from borgersag.sdk.http import deadline_in
 from borgersag.web import wording
 from borgersag.web.login import administrator_required, current_user
 
-__all__ = ["HEALTH_DEADLINE_SECONDS", "HealthChecks", "init_app", "switched_off"]
+__all__ = ["HEALTH_DEADLINE_SECONDS", "HealthChecks", "SwitchBoard", "init_app", "switched_off"]
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("operations", __name__)
 
-SWITCHES_KEY = "borgersag:kill-switches"  # session keys are hex digests: no clash
+SWITCHES = "kill-switches"  # the name of the value in the shared state store
 SWITCHES_TTL = 10 * 365 * 24 * 3600.0
+SWITCHES_MAX_AGE = 1.0  # seconds a process reuses the switches it read
 HEALTH_DEADLINE_SECONDS = 5.0
 
 
@@ -51,27 +55,82 @@ class Health:
     latency_ms: float | None
 
 
-def _store() -> Any:
-    return current_app.session_interface.store  # type: ignore[attr-defined]
+class SwitchBoard:
+    """The kill switches of one process: read from the shared state ``state`` at most
+    once every ``max_age`` seconds, since every request applies them (a read per request
+    is a round trip per request). A store that cannot be read keeps the last known
+    switches, said once in the log until it answers again."""
+
+    def __init__(
+        self,
+        state: Any,
+        *,
+        max_age: float = SWITCHES_MAX_AGE,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.state = state
+        self.max_age = max_age
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._switches: dict[str, dict[str, str]] = {}
+        self._read_at: float | None = None
+        self._failing = False
+
+    def current(self) -> dict[str, dict[str, str]]:
+        """Sources switched off: name → who and when (at most ``max_age`` old)."""
+        read_at = self._read_at
+        if read_at is not None and self._clock() - read_at < self.max_age:
+            return self._switches
+        if not self._lock.acquire(blocking=read_at is None):
+            return self._switches  # another thread is reading them now
+        try:
+            try:
+                self._remember(self.fresh())
+                if self._failing:
+                    self._failing = False
+                    log.warning("the source switches can be read again")
+            except Exception as exc:
+                if not self._failing:
+                    self._failing = True
+                    log.warning(
+                        "could not read the source switches (%s); keeping the last known ones",
+                        type(exc).__name__,
+                    )
+                self._read_at = self._clock()
+        finally:
+            self._lock.release()
+        return self._switches
+
+    def fresh(self) -> dict[str, dict[str, str]]:
+        """The switches as the store has them now (raises when it cannot be read)."""
+        data = self.state.read(SWITCHES) or {}
+        return {k: v for k, v in data.items() if isinstance(v, dict)}
+
+    def save(self, switches: dict[str, dict[str, str]]) -> None:
+        """Store ``switches`` for every instance; this one uses them at once."""
+        self.state.write(SWITCHES, switches, SWITCHES_TTL)
+        self._remember(switches)
+
+    def _remember(self, switches: dict[str, dict[str, str]]) -> None:
+        self._switches = dict(switches)
+        self._read_at = self._clock()
+
+
+def _board() -> SwitchBoard:
+    return current_app.extensions["borgersag.switches"]
 
 
 def switched_off() -> dict[str, dict[str, str]]:
     """Sources switched off at run time: name → who and when."""
-    data = _store().load(SWITCHES_KEY) or {}
-    return {k: v for k, v in data.items() if isinstance(v, dict)}
+    return _board().current()
 
 
 def _apply_switches() -> None:
     if request.path.startswith("/static/"):
         return
     portal = current_app.extensions["borgersag"]
-    try:
-        names = set(switched_off())
-    except Exception:  # the store is down: keep the last known switches, say so once
-        log.warning("could not read the source switches; keeping the last known ones")
-        return
     if hasattr(portal, "switch_off"):
-        portal.switch_off(names)
+        portal.switch_off(set(_board().current()))
 
 
 def _check(connector: Connector, deadline: float) -> Health:
@@ -188,7 +247,8 @@ def switch(name: str) -> Any:
     if name not in portal.sources or action not in ("sluk", "taend"):
         abort(404)
     user = current_user()
-    data = switched_off()
+    board = _board()
+    data = board.fresh()  # not the cached copy: another instance may have switched since
     if action == "sluk":
         data[name] = {
             "by": f"{user.name} ({user.medarbejdernummer})",
@@ -196,7 +256,7 @@ def switch(name: str) -> Any:
         }
     else:
         data.pop(name, None)
-    _store().save(SWITCHES_KEY, data, SWITCHES_TTL)
+    board.save(data)
     portal.switch_off(set(data))
     log.warning(
         "source %s switched %s by %s", name, "off" if action == "sluk" else "on",
@@ -210,5 +270,6 @@ def init_app(app: Flask) -> None:
     app.extensions["borgersag.health"] = HealthChecks(
         len(app.extensions["borgersag"].config.sources)
     )
+    app.extensions["borgersag.switches"] = SwitchBoard(app.extensions["borgersag.state"])
     app.before_request(_apply_switches)
     app.register_blueprint(bp)

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from borgersag.domain.model import Overview
 from borgersag.domain.serialize import overview_from_dict, to_json
+from borgersag.lookup.cache import estimate_size
 from borgersag.lookup.ports import StoredOverview
 
 __all__ = ["OverviewStore", "SealedOverviewStore", "StoredOverview", "is_token"]
@@ -57,6 +58,7 @@ class _Entry:
     owner: str
     stored: StoredOverview
     expires: float
+    size: int  # estimated bytes (the overview's JSON length)
 
 
 class _Reads:
@@ -78,20 +80,26 @@ class _Reads:
 
 
 class OverviewStore(_Reads):
-    """A thread-safe, size-bounded TTL map from token to (owner, overview); the use
-    cases' :class:`~borgersag.lookup.ports.OverviewKeeper`."""
+    """A thread-safe TTL map from token to (owner, overview), bounded by entries and by
+    bytes (``max_bytes``, each overview sized by ``sizeof``: its JSON length); the oldest
+    go first. The use cases' :class:`~borgersag.lookup.ports.OverviewKeeper`."""
 
     def __init__(
         self,
         ttl_seconds: float,
         *,
         max_entries: int = 2000,
+        max_bytes: int = 32 * 1024 * 1024,
+        sizeof: Callable[[Any], int] = estimate_size,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.ttl = ttl_seconds
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._sizeof = sizeof
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def put(
@@ -105,14 +113,29 @@ class OverviewStore(_Reads):
         """Keep ``overview`` for ``owner``; return the new opaque token."""
         stored = StoredOverview(overview, hidden_count, purpose)
         token = secrets.token_urlsafe(24)
+        size = self._sizeof(overview)
         now = self._clock()
         with self._lock:
             self._purge(now)
-            while len(self._entries) >= self.max_entries:
+            while self._entries and (
+                len(self._entries) >= self.max_entries or self._bytes + size > self.max_bytes
+            ):
                 # dicts keep insertion order: the first entry is the oldest one
-                self._entries.pop(next(iter(self._entries)))
-            self._entries[token] = _Entry(owner, stored, now + self.ttl)
+                self._drop(next(iter(self._entries)))
+            # one overview bigger than the bound is still kept, alone: its link must open
+            self._entries[token] = _Entry(owner, stored, now + self.ttl, size)
+            self._bytes += size
         return token
+
+    @property
+    def size_bytes(self) -> int:
+        """The estimated bytes of the overviews kept now."""
+        with self._lock:
+            self._purge(self._clock())
+            return self._bytes
+
+    def _drop(self, token: str) -> None:
+        self._bytes -= self._entries.pop(token).size
 
     def entry(self, token: str, owner: str) -> StoredOverview | None:
         """Everything kept for ``token`` if ``owner`` made it and it has not expired."""
@@ -124,7 +147,7 @@ class OverviewStore(_Reads):
             if entry is None:
                 return None
             if entry.expires <= now:
-                del self._entries[token]
+                self._drop(token)
                 return None
         if not secrets.compare_digest(entry.owner, owner):
             return None
@@ -138,7 +161,7 @@ class OverviewStore(_Reads):
     def _purge(self, now: float) -> None:
         expired = [t for t, e in self._entries.items() if e.expires <= now]
         for token in expired:
-            del self._entries[token]
+            self._drop(token)
 
 
 class SealedOverviewStore(_Reads):

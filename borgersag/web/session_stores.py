@@ -31,7 +31,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from borgersag.lookup.breaker import BreakerStore, RedisBreakerStore
+from borgersag.lookup.breaker import BreakerStore
+from borgersag.lookup.shared_state import (
+    MemorySharedState,
+    RedisSharedState,
+    SharedState,
+    SQLiteSharedState,
+)
 from borgersag.runtime.statedir import NotPrivate, private_state_dir
 from borgersag.web.overviews import OverviewStore, SealedOverviewStore
 
@@ -48,6 +54,7 @@ __all__ = [
     "build_store",
     "default_sqlite_path",
     "overview_store",
+    "shared_state",
     "store_key",
 ]
 
@@ -288,29 +295,50 @@ def default_sqlite_path() -> Path:
         raise SessionStoreUnavailable(f"{exc}; or set [sessions] path.") from None
 
 
-def breaker_store(settings: SessionSettings) -> BreakerStore | None:
-    """Where the circuit breakers keep their state: the sessions' Redis when sessions are
-    there (so every worker and machine agrees a source is paused), else ``None`` (each
-    process keeps its own). Short timeouts: the state is read on every source call, and
-    a Redis that does not answer lets calls through."""
-    if settings.backend != "redis":
-        return None
-    import redis
+def shared_state(settings: SessionSettings) -> SharedState:
+    """The shared state store (kill switches, circuit breakers) where the sessions are:
+    a table of the sessions' SQLite file (every worker of the machine), the sessions'
+    Redis under keys of its own (every machine), or this process for ``memory``. Short
+    Redis timeouts: breaker state is read on every source call, and a Redis that does not
+    answer lets calls through."""
+    if settings.backend == "memory":
+        return MemorySharedState()
+    if settings.backend == "redis":
+        import redis
 
-    client = redis.Redis.from_url(
-        settings.redis_url, socket_connect_timeout=0.25, socket_timeout=0.25
-    )
-    return RedisBreakerStore(client)
+        client = redis.Redis.from_url(
+            settings.redis_url, socket_connect_timeout=0.25, socket_timeout=0.25
+        )
+        return RedisSharedState(client)
+    path = settings.path or default_sqlite_path()
+    try:
+        return SQLiteSharedState(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise SessionStoreUnavailable(
+            f"The shared state in {path} cannot be used ({exc}): check that its folder"
+            " exists and is writable for the portal, or set [sessions] path."
+        ) from exc
+
+
+def breaker_store(settings: SessionSettings) -> BreakerStore:
+    """Where the circuit breakers keep their state: the shared state store
+    (:func:`shared_state`)."""
+    return shared_state(settings)
 
 
 def overview_store(
-    settings: SessionSettings, secret_key: str, ttl_seconds: float
+    settings: SessionSettings,
+    secret_key: str,
+    ttl_seconds: float,
+    *,
+    max_bytes: int = 32 * 1024 * 1024,
 ) -> OverviewStore | SealedOverviewStore:
     """Where overviews are kept under their tokens: where the sessions are (the SQLite
     file every worker shares, or Redis, which every machine shares), encrypted, so an
-    overview link made on one worker opens on any other; in memory for ``memory``."""
+    overview link made on one worker opens on any other; in memory for ``memory``
+    (bounded by ``max_bytes``)."""
     if settings.backend == "memory":
-        return OverviewStore(ttl_seconds)
+        return OverviewStore(ttl_seconds, max_bytes=max_bytes)
     return SealedOverviewStore(build_store(settings), secret_key, ttl_seconds)
 
 

@@ -201,3 +201,26 @@ def test_redis_down_the_lookup_still_asks_the_source_and_says_so_once(instances,
     assert esdh.calls == 3
     warnings = [r for r in caplog.records if "shared result cache" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_two_portals_with_the_redis_cache_configured_share_their_answers(redis_client):
+    from borgersag.config.loader import Config
+    from borgersag.lookup.portal import Portal
+
+    config = Config.from_mapping(
+        {
+            "portal": {"secret_key": SECRET, "cache_ttl_seconds": 60},
+            "cache": {"backend": "redis", "redis_url": REDIS_URL},
+        }
+    )
+    esdh = FakeSource("esdh", cases={CPR.value: [TITLE]})
+    portals = [Portal(config, {"esdh": esdh}) for _ in range(2)]
+    try:
+        for portal in portals:
+            assert [c.title for c in portal.lookup(CPR).cases] == [TITLE]
+        assert esdh.calls == 1
+    finally:
+        for portal in portals:
+            key = portal.engine.cache.redis_key(("esdh", "search", CPR))
+            redis_client.delete(key)
+            portal.engine.close()

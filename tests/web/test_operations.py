@@ -90,6 +90,8 @@ def test_kill_switch_takes_a_source_out_everywhere_without_a_restart(two_instanc
     assert "sbsys/" not in page  # no SBSYS case is linked
 
     client.post("/drift/kilder/sbsys", data={"handling": "taend", "csrf_token": csrf_token(client)})
+    # each process reads the switches at most once a second: within that, it holds there too
+    time.sleep(operations.SWITCHES_MAX_AGE)
     page = lookup_status(other, cpr)
     assert "sbsys/" in page
 
@@ -217,3 +219,77 @@ def test_a_source_whose_last_answer_left_records_out_says_so(two_instances, faul
     row = page[page.index("SBSYS (sandkasse)") :].split("</tr>", 1)[0]
     assert re.search(r"\d+ sager? kunne ikke læses", row)
     assert "Der kan være flere sager" in row
+
+
+class CountingState:
+    """A shared state store that counts its reads and can be made to fail."""
+
+    def __init__(self):
+        self.values: dict = {}
+        self.reads = 0
+        self.down = False
+
+    def read(self, name):
+        self.reads += 1
+        if self.down:
+            raise OSError("down")
+        return self.values.get(name)
+
+    def write(self, name, value, ttl_seconds):
+        self.values[name] = value
+
+
+def test_requests_read_the_switches_from_the_store_at_most_once_a_second(caplog):
+    state, now = CountingState(), [0.0]
+    board = operations.SwitchBoard(state, clock=lambda: now[0])
+    state.values[operations.SWITCHES] = {"sbsys": {"by": "x", "at": "y"}}
+    for _ in range(100):
+        assert set(board.current()) == {"sbsys"}
+    assert state.reads == 1
+    now[0] += 1.0
+    state.values[operations.SWITCHES] = {}
+    assert board.current() == {}
+    assert state.reads == 2
+
+    state.down = True  # the store fails: the last known switches hold, said once
+    for _ in range(3):
+        now[0] += 1.0
+        assert board.current() == {}
+    assert len([r for r in caplog.records if "source switches" in r.getMessage()]) == 1
+
+
+def test_a_switch_made_here_holds_here_at_once():
+    state = CountingState()
+    board = operations.SwitchBoard(state, clock=lambda: 0.0)
+    assert board.current() == {}
+    board.save({"sbsys": {"by": "x", "at": "y"}})
+    assert set(board.current()) == {"sbsys"}
+
+
+@pytest.mark.slow
+def test_with_redis_a_switch_on_one_instance_holds_on_the_other(sandbox):
+    from support.services import require_redis
+
+    url = "redis://127.0.0.1:6379/7"
+    require_redis(url)
+    sessions = {"backend": "redis", "redis_url": url}
+    built = [portal_app(sandbox, sessions) for _ in range(2)]
+    (first, _), (second, _) = built
+    try:
+        client, other = admin(first), admin(second)
+        client.post(
+            "/drift/kilder/sbsys", data={"handling": "sluk", "csrf_token": csrf_token(client)}
+        )
+        time.sleep(operations.SWITCHES_MAX_AGE)
+        page = lookup_status(other, sandbox.municipality.demo.typical)
+        assert "slået fra af en administrator" in page.lower()
+        assert "sbsys/" not in page
+        kept = first.extensions["borgersag.state"].client
+        assert kept.get("borgersag:state:value:kill-switches") is not None
+        assert kept.ttl("borgersag:state:value:kill-switches") > 0
+    finally:
+        client.post(
+            "/drift/kilder/sbsys", data={"handling": "taend", "csrf_token": csrf_token(client)}
+        )
+        for _, portal in built:
+            portal.close()

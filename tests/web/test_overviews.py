@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from borgersag.domain.keys import CPR
+from borgersag.lookup.cache import estimate_size
 from borgersag.web.overviews import OverviewStore, is_token
 
 from support.fake_portal import sample_overview
@@ -65,6 +66,32 @@ def test_size_is_bounded_oldest_first():
     assert len(store) == 3
     assert store.get(tokens[0], "u1") is None
     assert store.get(tokens[-1], "u1") is OVERVIEW
+
+
+def test_bytes_are_bounded_too_oldest_first():
+    size = estimate_size(OVERVIEW)
+    store = OverviewStore(60, max_bytes=3 * size + size // 2)
+    tokens = [store.put("u1", OVERVIEW) for _ in range(5)]
+    assert store.size_bytes <= 3 * size + size // 2
+    assert [store.get(t, "u1") is not None for t in tokens] == [False, False, True, True, True]
+
+
+def test_one_overview_bigger_than_the_bound_still_opens():
+    store = OverviewStore(60, max_bytes=10)
+    old = store.put("u1", OVERVIEW)
+    new = store.put("u1", OVERVIEW)
+    assert store.get(new, "u1") is OVERVIEW
+    assert store.get(old, "u1") is None
+
+
+def test_the_memory_store_takes_its_byte_bound_from_the_config():
+    from borgersag.web import create_app
+
+    from support.fake_portal import FakePortal, make_config
+
+    config = make_config(tables={"cache": {"overview_max_bytes": 12345}})
+    app = create_app(config, portal=FakePortal(config=config))
+    assert app.extensions["borgersag.overviews"].max_bytes == 12345
 
 
 def test_malformed_tokens_are_simply_unknown():
