@@ -14,8 +14,9 @@ two tables:
 Every other table is a :class:`~borgersag.config.section.Section` that the feature owning
 it registers in the entry-point group ``borgersag.config_sections`` (``[auth]``,
 ``[roles]`` and ``[citizen]`` by :mod:`borgersag.people.sections`, ``[sessions]`` and
-``[limits]`` by :mod:`borgersag.web.sections`, ``[audit]`` by :mod:`borgersag.audit.section`,
-``[sandbox]`` by :mod:`borgersag.sandbox.section`); a table nobody registered is an error.
+``[limits]`` by :mod:`borgersag.web.sections`, ``[cache]`` by :mod:`borgersag.lookup.section`,
+``[audit]`` by :mod:`borgersag.audit.section`, ``[sandbox]`` by
+:mod:`borgersag.sandbox.section`); a table nobody registered is an error.
 
 String values may be ``"${ENV_VAR}"`` so secrets stay out of files. Every error is a
 :class:`~borgersag.sdk.errors.ConfigError` whose message is one line: file, key, expected.
