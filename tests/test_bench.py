@@ -30,3 +30,18 @@ def test_zgw_benchmark_runs(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "case page" in done.stdout and "overview, one by one" in done.stdout
+
+
+@pytest.mark.slow
+def test_shared_state_benchmark_runs(tmp_path):
+    from support.services import require_redis
+
+    require_redis("redis://127.0.0.1:6379/7")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "shared_state.py"), "--keys", "4",
+         "--requests", "50", "--latency-ms", "1"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "the source was asked 1 time(s)" in done.stdout

@@ -244,6 +244,15 @@ class SharedResultCache:
             # the holder let go without an answer (it failed): this one asks
 
     def _lead(self, key: Hashable, lock: str, token: str, compute: Callable[[], Any]) -> CacheHit:
+        # The holder before may have answered between this one's miss and its lock.
+        try:
+            found = self._read(key)
+        except self._errors as exc:
+            self._down(exc)
+            found = None
+        if found is not None and found[1] < self.ttl:
+            self._release(lock, token)
+            return CacheHit(found[0], found[1], True)
         try:
             value = compute()
         except BaseException:
