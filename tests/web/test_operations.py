@@ -291,5 +291,6 @@ def test_with_redis_a_switch_on_one_instance_holds_on_the_other(sandbox):
         client.post(
             "/drift/kilder/sbsys", data={"handling": "taend", "csrf_token": csrf_token(client)}
         )
+        first.extensions["borgersag.state"].client.delete("borgersag:state:value:kill-switches")
         for _, portal in built:
             portal.close()
