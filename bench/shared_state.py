@@ -2,7 +2,8 @@
 
 1. The kill-switch read every request makes: a read of the session store per request
    (how it was) against :class:`~borgersag.web.operations.SwitchBoard` over SQLite and
-   Redis (read at most once a second), in microseconds per request and as a ratio.
+   Redis (read at most once a second), in microseconds per request and as a ratio; and
+   what the circuit breaker's state adds to each source call in memory, SQLite, Redis.
 2. Two instances sharing one Redis result cache, lookups alternating between them over
    ``--keys`` subjects against a source with ``--latency-ms`` latency: how often the
    source was asked, the share of lookups answered from the shared cache, and the time
@@ -30,9 +31,10 @@ import redis
 
 from borgersag.domain.keys import parse_key
 from borgersag.domain.model import Case, Provenance
+from borgersag.lookup.breaker import Breakers
 from borgersag.lookup.cache import ResultCache
 from borgersag.lookup.shared_cache import SharedResultCache
-from borgersag.lookup.shared_state import RedisSharedState, SQLiteSharedState
+from borgersag.lookup.shared_state import MemorySharedState, RedisSharedState, SQLiteSharedState
 from borgersag.web.operations import SWITCHES, SwitchBoard
 from borgersag.web.session_stores import SQLiteSessionStore
 
@@ -63,6 +65,37 @@ def switch_reads(client, prefix: str, folder: Path, n: int) -> None:
         cost = per_call_us(board.current, n)
         print(f"  SwitchBoard over {name:6}                {cost:8.2f} us", end="")
         print(f"  ({old / cost:,.0f}x cheaper than before)")
+
+
+def breaker_calls(client, prefix: str, folder: Path, n: int) -> None:
+    """What the breaker adds to each source call (allow, then succeeded), one thread and
+    30 at once (a fan-out to 30 sources)."""
+    stores = {
+        "memory": MemorySharedState(),
+        "sqlite": SQLiteSharedState(folder / "state.sqlite3"),
+        "redis": RedisSharedState(client, prefix + "breakers:"),
+    }
+    print(f"\ncircuit breaker per source call (allow + succeeded, {n} calls):")
+    for name, store in stores.items():
+        breakers = Breakers(store, threshold=5)
+
+        def call(source: str = "esdh", breakers: Breakers = breakers) -> None:
+            breakers.allow(source)
+            breakers.succeeded(source)
+
+        one = per_call_us(call, n)
+        per_thread = max(1, n // 30)
+        threads = [
+            threading.Thread(target=per_call_us, args=(lambda s=f"src{i}": call(s), per_thread))
+            for i in range(30)
+        ]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = (time.perf_counter() - started) / per_thread * 1e6
+        print(f"  {name:6} {one:8.1f} us per call; 30 threads at once: {wall:8.1f} us a round")
 
 
 def make_answer(subject: str, cases: int) -> list[Case]:
@@ -156,6 +189,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as folder:
             switch_reads(client, prefix, Path(folder), args.requests)
+            breaker_calls(client, prefix, Path(folder), max(30, args.requests // 10))
         shared_cache(client, prefix, args.keys, args.latency_ms / 1000)
         byte_bound()
     finally:

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -91,11 +92,17 @@ class MemorySharedState(MemoryBreakerStore):
 
 class SQLiteSharedState:
     """Shared state in the table ``shared_state`` of a SQLite file (the sessions' file
-    by default): every worker process on the machine sees the same."""
+    by default): every worker process on the machine sees the same.
+
+    The breakers read it on every source call, so each thread keeps its connection (a
+    new one after ``fork``: a connection never crosses processes), and a success writes
+    only when there is a failure to forget: reads in WAL mode wait for no writer.
+    """
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time):
         self.path = Path(path)
         self._clock = clock
+        self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         with self._connect() as conn:
@@ -107,12 +114,18 @@ class SQLiteSharedState:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=2.0, isolation_level=None)
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.conn = sqlite3.connect(
+                self.path, timeout=2.0, isolation_level=None, check_same_thread=False
+            )
+            local.conn.execute("PRAGMA synchronous=NORMAL")
+            local.pid = os.getpid()
         try:
-            conn.execute("PRAGMA synchronous=NORMAL")
-            yield conn
-        finally:
-            conn.close()
+            yield local.conn
+        except sqlite3.Error:
+            local.pid = None  # a broken connection is opened again next time
+            raise
 
     def _get(self, key: str) -> str | None:
         with self._connect() as conn:
@@ -137,10 +150,14 @@ class SQLiteSharedState:
 
     def reset(self, *keys: str) -> None:
         """See :class:`~borgersag.lookup.breaker.BreakerStore`."""
+        names = [("breaker:" + k,) for k in keys]
         with self._connect() as conn:
-            conn.executemany(
-                "DELETE FROM shared_state WHERE key = ?", [("breaker:" + k,) for k in keys]
+            present = any(
+                conn.execute("SELECT 1 FROM shared_state WHERE key = ?", name).fetchone()
+                for name in names
             )
+            if present:  # the usual success has nothing to forget: no write lock taken
+                conn.executemany("DELETE FROM shared_state WHERE key = ?", names)
 
     def flag(self, key: str, seconds: float, *, only_if_absent: bool = False) -> bool:
         """See :class:`~borgersag.lookup.breaker.BreakerStore`."""
@@ -180,7 +197,11 @@ class SQLiteSharedState:
             )
 
     def close(self) -> None:
-        """Nothing to release: connections live for one operation."""
+        """Close this thread's connection (others close when their thread ends)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.pid = None
 
 
 class RedisSharedState(RedisBreakerStore):
