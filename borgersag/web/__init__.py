@@ -39,6 +39,7 @@ from borgersag.web import (
     citizen,
     csrf,
     errors,
+    health,
     limits,
     login,
     operations,
@@ -136,6 +137,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         part.init_app(app)
     csrf.exempt_blueprint(app, api.bp.name)  # JSON only: a cross-site form cannot send it
     limits.init_app(app, config.section(LIMITS))
+    health.init_app(app)  # after sessions, audit and limits: it checks them
     if config.portal.trusted_proxies:
         # Only the hops the operator vouches for: a client's own X-Forwarded-For entries
         # come before them in the header and are never read.
