@@ -23,13 +23,16 @@ import secrets
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from borgersag.audit.section import AUDIT
 from borgersag.config.loader import Config, load_config
+from borgersag.people.sections import AUTH
 from borgersag.runtime import logmask
+from borgersag.sdk.errors import ConfigError
 from borgersag.sdk.http import request_id
 from borgersag.web import (
     api,
@@ -52,7 +55,7 @@ from borgersag.web.sessions import init_sessions
 if TYPE_CHECKING:
     from borgersag.lookup.portal import Portal
 
-__all__ = ["create_app", "static_dir", "templates_dir"]
+__all__ = ["create_app", "static_dir", "templates_dir", "trusted_hosts"]
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     )
     app.config.update(
         SECRET_KEY=config.portal.secret_key,
+        TRUSTED_HOSTS=trusted_hosts(config),
         MAX_CONTENT_LENGTH=64 * 1024,
         BORGERSAG_VENDOR_ASSETS=_vendor_assets_present(),
     )
@@ -144,6 +148,30 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         hops = config.portal.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
+
+
+def trusted_hosts(config: Config) -> list[str] | None:
+    """The host names requests may carry (Flask's ``TRUSTED_HOSTS``); ``None``: any.
+
+    ``portal.trusted_hosts`` and the host of ``[auth] public_url``. Only the sandbox may
+    leave both empty: anywhere else a Host header a client chose would decide where login
+    and logout send people back, so the app refuses to start.
+    """
+    hosts = list(config.portal.trusted_hosts)
+    public_url = config.section(AUTH).public_url
+    if public_url:
+        hosts.append(urlsplit(public_url).hostname or "")
+    if hosts:
+        return hosts
+    if config.has_table("sandbox"):
+        return None
+    raise ConfigError(
+        config.origins.get("portal", config.files[0] if config.files else "<config>"),
+        "portal.trusted_hosts",
+        'the host names the portal answers to (e.g. ["sager.kommune.dk"]), or'
+        " [auth] public_url: outside the sandbox the Host header must not choose the"
+        " addresses login and logout return to",
+    )
 
 
 def _vendor_assets_present() -> bool:

@@ -145,7 +145,7 @@ def test_role_catalogue_from_config_replaces_the_default(tmp_path):
 def test_web_front_end_needs_at_least_one_login(tmp_path):
     from borgersag.web import create_app
 
-    write(tmp_path, "portal.toml", "[portal]\nmunicipality = 'X'\n")
+    write(tmp_path, "portal.toml", "[portal]\nmunicipality = 'X'\ntrusted_hosts = ['x.dk']\n")
     with pytest.raises(ConfigError, match=r"auth: .*at least one login"):
         create_app(load_config(tmp_path))
 
