@@ -45,10 +45,11 @@ from borgersag.web import (
     health,
     limits,
     login,
+    metrics,
     operations,
     present,
 )
-from borgersag.web.sections import LIMITS, SESSIONS
+from borgersag.web.sections import LIMITS, METRICS, SESSIONS
 from borgersag.web.session_stores import breaker_store, overview_store
 from borgersag.web.sessions import init_sessions
 
@@ -142,6 +143,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     csrf.exempt_blueprint(app, api.bp.name)  # JSON only: a cross-site form cannot send it
     limits.init_app(app, config.section(LIMITS))
     health.init_app(app)  # after sessions, audit and limits: it checks them
+    metrics.init_app(app, config.section(METRICS))
     if config.portal.trusted_proxies:
         # Only the hops the operator vouches for: a client's own X-Forwarded-For entries
         # come before them in the header and are never read.
