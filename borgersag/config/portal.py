@@ -74,6 +74,13 @@ PORTAL_SETTINGS: tuple[Setting, ...] = (
         default=[],
     ),
     Setting(
+        "log_format",
+        str,
+        "How log lines are written: 'text' (for people) or 'json' (one JSON object per"
+        " line with time, level, logger, message and request_id, for log collectors).",
+        default="text",
+    ),
+    Setting(
         "breaker_failures",
         int,
         "Circuit breaker: after this many failed calls in a row (timeouts, errors worth"
@@ -141,6 +148,7 @@ class PortalSettings:
     max_workers: int
     trusted_proxies: int
     trusted_hosts: tuple[str, ...]
+    log_format: str
     breaker_failures: int
     breaker_open_seconds: float
     document_deadline_seconds: float
@@ -166,6 +174,8 @@ def build_portal(raw: Any, file: str) -> PortalSettings:
         portal["secret_key"] = secrets.token_hex(32)
     portal["purposes"] = _purposes(portal, file)
     portal["trusted_hosts"] = _trusted_hosts(portal, file)
+    if portal["log_format"] not in ("text", "json"):
+        raise ConfigError(file, "portal.log_format", "'text' or 'json'")
     if not 0 <= portal["trusted_proxies"] <= 5:
         raise ConfigError(file, "portal.trusted_proxies", "an integer 0-5 (the proxies in front)")
     return from_table(PortalSettings, portal)

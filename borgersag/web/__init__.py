@@ -31,7 +31,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from borgersag.audit.section import AUDIT
 from borgersag.config.loader import Config, load_config
 from borgersag.people.sections import AUTH
-from borgersag.runtime import logmask
+from borgersag.runtime import logformat, logmask
 from borgersag.sdk.errors import ConfigError
 from borgersag.sdk.http import request_id
 from borgersag.web import (
@@ -109,6 +109,8 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         portal = Portal.from_config(config, breaker_store=breaker_store(config.section(SESSIONS)))
 
     logmask.install()  # defence in depth: CPR-shaped numbers never reach a log
+    if config.portal.log_format == "json":
+        logformat.use_json_lines(request_id.get)
     app = BorgersagFlask(
         "borgersag.web",
         template_folder=str(templates_dir()),
