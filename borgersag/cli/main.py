@@ -283,6 +283,9 @@ def _serve(args) -> int:
     # picks its multiprocess mode when first imported.
     metrics_dir = prepare_metrics_dir(state_dir, args.bind, args.workers)
     config = _load(args)  # fail fast, in the master, with the one-line error
+    from borgersag.web import trusted_hosts
+
+    trusted_hosts(config)  # outside the sandbox the host names are required: say so here
     settings = gunicorn_settings(args, state_dir)
     if metrics_dir is not None:
         settings["child_exit"] = _metrics_child_exit

@@ -103,6 +103,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     """
     if config is None:
         config = portal.config if portal is not None else load_config()
+    hosts = trusted_hosts(config)  # before anything is built: a refusal leaves nothing open
     if portal is None:
         from borgersag.lookup.portal import Portal
 
@@ -119,7 +120,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     )
     app.config.update(
         SECRET_KEY=config.portal.secret_key,
-        TRUSTED_HOSTS=trusted_hosts(config),
+        TRUSTED_HOSTS=hosts,
         MAX_CONTENT_LENGTH=64 * 1024,
         BORGERSAG_VENDOR_ASSETS=_vendor_assets_present(),
     )

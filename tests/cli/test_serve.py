@@ -121,3 +121,15 @@ def _wait_until_alive(port: int) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"borgersag serve on port {port} did not come up")
+
+
+def test_serve_outside_the_sandbox_without_host_names_stops_with_one_line(tmp_path, capsys):
+    from borgersag.cli.main import main
+
+    (tmp_path / "portal.toml").write_text(
+        "[portal]\nsecret_key = 'x'\n[auth.caseworker]\nissuer = 'https://login.kommune.test'"
+        "\nclient_id = 'c'\nclient_secret = 's'\n"
+    )
+    assert main(["serve", "--config", str(tmp_path), "--bind", "127.0.0.1:1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "portal.trusted_hosts" in error and "public_url" in error
