@@ -96,3 +96,22 @@ def test_the_audit_check_writes_no_row_and_sees_a_read_only_postgresql(pg_url):
     read_only_url = pg_url + "%20-cdefault_transaction_read_only%3Don"
     with AuditLog(read_only_url) as read_only, pytest.raises(AuditUnavailable, match="read-only"):
         read_only.check_writable()
+
+
+@pytest.mark.slow
+def test_ready_with_redis_sessions_and_counters_and_a_postgresql_audit_log(pg_url):
+    from support.services import require_redis
+
+    url = "redis://127.0.0.1:6379/12"  # a database of this test's own
+    require_redis(url)
+    app = build(
+        {
+            "sessions": {"backend": "redis", "redis_url": url},
+            "limits": {"storage_url": url},
+            "audit": {"url": pg_url},
+        }
+    )
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200, response.json
+    assert set(response.json["checks"]) == {"sessions", "audit", "limits"}
+    app.extensions["borgersag.audit"].close()
