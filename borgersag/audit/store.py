@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
@@ -32,6 +32,11 @@ from borgersag.audit.section import AuditSettings, parse_audit_url, url_from_set
 __all__ = ["AuditLog", "AuditRecord", "AuditUnavailable"]
 
 log = logging.getLogger("borgersag.audit")
+
+_PG_WRITABLE = text(
+    "SELECT pg_is_in_recovery(), current_setting('transaction_read_only'),"
+    " has_table_privilege('audit_event', 'INSERT')"
+)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -113,6 +118,33 @@ class AuditLog:
             ) from None
         except sa_exc.SQLAlchemyError as exc:
             raise self._unavailable("could not create its tables", exc) from None
+
+    # --- readiness ----------------------------------------------------------------------------
+
+    def check_writable(self) -> None:
+        """Raise :class:`AuditUnavailable` unless an append could be made now, making none.
+
+        For a readiness probe: it reads the table in a plain transaction and asks whether
+        this process may write (PostgreSQL: not a read-only standby or transaction, and
+        INSERT granted; SQLite: the file and its folder are writable). It never takes the
+        append lock, so it neither waits for nor delays a writer, and never adds a row.
+        """
+        try:
+            with self._transaction() as conn:
+                conn.execute(select(audit_event.c.seq).limit(1)).all()
+                if self.postgres:
+                    standby, read_only, insert = conn.execute(_PG_WRITABLE).one()
+                    if standby or read_only == "on" or not insert:
+                        raise AuditUnavailable(
+                            f"The audit log ({self.backend}) is read-only for this role."
+                        )
+        except sa_exc.SQLAlchemyError as exc:
+            raise self._unavailable("cannot be read", exc) from None
+        if not self.postgres:
+            path = Path(self.url.database or "")
+            writable = path.is_file() and os.access(path, os.W_OK)
+            if not (writable and os.access(path.parent, os.W_OK)):
+                raise AuditUnavailable(f"The audit log ({self.backend}) is not writable.")
 
     # --- writing ----------------------------------------------------------------------------
 

@@ -26,6 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
+import shutil
 import signal
 import sys
 import threading
@@ -36,7 +39,11 @@ from borgersag.domain.keys import parse_key
 from borgersag.sandbox.section import SERVICE_NAMES
 from borgersag.sdk.errors import ConfigError
 
-__all__ = ["main"]
+__all__ = ["gunicorn_app", "gunicorn_settings", "main", "prepare_metrics_dir"]
+
+log = logging.getLogger(__name__)
+
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="worker processes (see docs/architecture.md, Scale)"
     )
     serve.add_argument("--threads", type=int, default=16, help="threads per worker")
+    serve.add_argument(
+        "--control-socket",
+        action="store_true",
+        help="open gunicorn's control socket (gunicornc), one per instance in the private"
+        " state folder; off by default",
+    )
 
     add("sandbox", _sandbox, "Run only the sandbox municipality's services.")
 
@@ -263,26 +276,99 @@ def _sandbox_fault(args) -> int:
 
 
 def _serve(args) -> int:
-    from gunicorn.app.base import BaseApplication
+    from borgersag.runtime.statedir import private_state_dir
 
-    config_dir = args.config
-    _load(args)  # fail fast, in the master, with the one-line error
+    state_dir = private_state_dir()
+    # Before the config is loaded: loading it imports the web layer, and prometheus-client
+    # picks its multiprocess mode when first imported.
+    metrics_dir = prepare_metrics_dir(state_dir, args.bind, args.workers)
+    config = _load(args)  # fail fast, in the master, with the one-line error
+    from borgersag.web import trusted_hosts
+
+    trusted_hosts(config)  # outside the sandbox the host names are required: say so here
+    settings = gunicorn_settings(args, state_dir)
+    if metrics_dir is not None:
+        settings["child_exit"] = _metrics_child_exit
+    log.info(
+        "serving %s on %s with %d worker(s); control socket %s",
+        config.portal.municipality,
+        args.bind,
+        args.workers,
+        settings.get("control_socket", "off"),
+    )
+    gunicorn_app(settings, args.config).run()
+    return 0
+
+
+def _instance_label(bind: str) -> str:
+    """A file-name-safe name for the instance listening on ``bind``."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", bind).strip("-") or "default"
+
+
+def gunicorn_settings(args, state_dir: Path) -> dict[str, object]:
+    """The gunicorn settings ``borgersag serve`` runs with.
+
+    gunicorn 23+ opens a control socket (``gunicornc``) at one path per user
+    (``~/.gunicorn/gunicorn.ctl``), so a second instance on the machine would take over
+    the first one's. Off unless ``--control-socket``; then one per instance (named after
+    its bind address) in the private state folder, mode 0600.
+    """
+    settings: dict[str, object] = {
+        "bind": args.bind,
+        "workers": args.workers,
+        "threads": args.threads,
+        "worker_class": "gthread",
+        "accesslog": None,
+    }
+    if args.control_socket:
+        path = state_dir / f"gunicorn-{_instance_label(args.bind)}.ctl"
+        if len(str(path)) > _UNIX_SOCKET_PATH_MAX:
+            raise ConfigError(
+                str(state_dir), "serve --control-socket", "a shorter BORGERSAG_STATE_DIR"
+            )
+        settings.update(control_socket=str(path), control_socket_mode=0o600)
+    else:
+        settings["control_socket_disable"] = True
+    return settings
+
+
+_UNIX_SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
+
+
+def prepare_metrics_dir(state_dir: Path, bind: str, workers: int) -> Path | None:
+    """With several workers, an empty ``PROMETHEUS_MULTIPROC_DIR`` of this instance's own
+    in the private state folder, set for the workers to inherit; ``None`` with one."""
+    if workers < 2:
+        return None
+    folder = state_dir / f"metrics-{_instance_label(bind)}"
+    if folder.exists():
+        shutil.rmtree(folder)  # counts from an earlier run would be added to this one's
+    folder.mkdir(mode=0o700)
+    os.environ[METRICS_DIR_ENV] = str(folder)
+    return folder
+
+
+def _metrics_child_exit(_server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def gunicorn_app(settings: dict[str, object], config_dir: Path | None):
+    """A gunicorn application that builds the portal in each worker."""
+    from gunicorn.app.base import BaseApplication
 
     class _App(BaseApplication):
         def load_config(self):
-            self.cfg.set("bind", args.bind)
-            self.cfg.set("workers", args.workers)
-            self.cfg.set("threads", args.threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", None)
+            for name, value in settings.items():
+                self.cfg.set(name, value)
 
         def load(self):
             from borgersag.web import create_app
 
             return create_app(load_config(config_dir))
 
-    _App().run()
-    return 0
+    return _App()
 
 
 if __name__ == "__main__":  # pragma: no cover

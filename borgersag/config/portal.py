@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +62,23 @@ PORTAL_SETTINGS: tuple[Setting, ...] = (
         " -Host: the client's address (for the login limits), scheme and host are read"
         " through that many; 0 (no proxy) trusts none of those headers.",
         default=0,
+    ),
+    Setting(
+        "trusted_hosts",
+        list,
+        'The host names the portal answers to (e.g. ["sager.kommune.dk"]; ".kommune.dk"'
+        " also takes its subdomains). A request with any other Host header gets a 400"
+        " page, so no link or redirect is ever built from a host a client chose. Outside"
+        " the sandbox this or [auth] public_url (whose host is always trusted) is"
+        " required. Empty in the sandbox: any host.",
+        default=[],
+    ),
+    Setting(
+        "log_format",
+        str,
+        "How log lines are written: 'text' (for people) or 'json' (one JSON object per"
+        " line with time, level, logger, message and request_id, for log collectors).",
+        default="text",
     ),
     Setting(
         "breaker_failures",
@@ -128,6 +147,8 @@ class PortalSettings:
     stale_max_age_seconds: float
     max_workers: int
     trusted_proxies: int
+    trusted_hosts: tuple[str, ...]
+    log_format: str
     breaker_failures: int
     breaker_open_seconds: float
     document_deadline_seconds: float
@@ -139,7 +160,11 @@ class PortalSettings:
     def as_table(self) -> dict[str, Any]:
         """The settings as a ``[portal]`` table that validates again to the same value."""
         table = {s.name: getattr(self, s.name) for s in PORTAL_SETTINGS}
-        return {**table, "purposes": list(self.purposes)}
+        return {
+            **table,
+            "purposes": list(self.purposes),
+            "trusted_hosts": list(self.trusted_hosts),
+        }
 
 
 def build_portal(raw: Any, file: str) -> PortalSettings:
@@ -148,9 +173,40 @@ def build_portal(raw: Any, file: str) -> PortalSettings:
     if not portal["secret_key"]:
         portal["secret_key"] = secrets.token_hex(32)
     portal["purposes"] = _purposes(portal, file)
+    portal["trusted_hosts"] = _trusted_hosts(portal, file)
+    if portal["log_format"] not in ("text", "json"):
+        raise ConfigError(file, "portal.log_format", "'text' or 'json'")
     if not 0 <= portal["trusted_proxies"] <= 5:
         raise ConfigError(file, "portal.trusted_proxies", "an integer 0-5 (the proxies in front)")
     return from_table(PortalSettings, portal)
+
+
+_HOST_RE = re.compile(
+    r"^\.?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+
+
+def _trusted_hosts(portal: Mapping[str, Any], file: str) -> tuple[str, ...]:
+    """``portal.trusted_hosts`` as lower-case host names (a leading ``.``: subdomains too)."""
+    hosts = []
+    for host in portal["trusted_hosts"]:
+        name = host.strip().lower() if isinstance(host, str) else ""
+        if not _HOST_RE.fullmatch(name) and not _is_address(name):
+            raise ConfigError(
+                file,
+                "portal.trusted_hosts",
+                "host names like 'sager.kommune.dk' (no scheme, port or path)",
+            )
+        hosts.append(name)
+    return tuple(hosts)
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _purposes(portal: Mapping[str, Any], file: str) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -19,6 +20,7 @@ from borgersag.domain.model import Case, Overview
 from borgersag.lookup.breaker import Breakers, BreakerStore
 from borgersag.lookup.cache import ResultCache
 from borgersag.lookup.engine import Engine
+from borgersag.lookup.observe import LookupObserver, NoObserver
 from borgersag.lookup.section import CACHE, CacheSettings
 from borgersag.lookup.shared_cache import SharedResultCache
 from borgersag.sdk.connector import Connector, DocumentContent
@@ -66,6 +68,8 @@ class Portal:
     result cache is this process's, bounded by ``[cache] max_bytes``, and with
     ``[cache] backend = "redis"`` a second level shared by every instance
     (:mod:`borgersag.lookup.shared_cache`).
+    ``observer`` is told about every lookup (:mod:`borgersag.lookup.observe`); the web
+    layer sets it for its metrics.
     """
 
     def __init__(
@@ -91,6 +95,7 @@ class Portal:
         )
         self._details = ThreadPoolExecutor(max_workers=4, thread_name_prefix="details")
         self.configured_off = frozenset(s.name for s in config.sources if not s.enabled)
+        self.observer: LookupObserver = NoObserver()
 
     def switch_off(self, names: frozenset[str] | set[str]) -> None:
         """Sources switched off at run time (the operations kill switch), besides those
@@ -106,7 +111,13 @@ class Portal:
 
     def lookup(self, key: Key) -> Overview:
         """The joined overview for ``key``; source failures are in its SourceResults."""
-        return self.engine.overview(key)
+        started = time.monotonic()
+        overview = self.engine.overview(key)
+        try:
+            self.observer.overview_made(overview, time.monotonic() - started)
+        except Exception:  # counting must never cost a person their overview
+            log.exception("the lookup observer failed")
+        return overview
 
     def source_for(self, case_id: str) -> tuple[Connector, str]:
         """The connector and native id for a namespaced case id; NotFound if unknown."""

@@ -25,6 +25,7 @@ import secrets
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -32,7 +33,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from borgersag.audit.section import AUDIT
 from borgersag.config.loader import Config, load_config
 from borgersag.lookup.section import CACHE, CacheSettings
-from borgersag.runtime import logmask
+from borgersag.people.sections import AUTH
+from borgersag.runtime import logformat, logmask
+from borgersag.sdk.errors import ConfigError
 from borgersag.sdk.http import request_id
 from borgersag.web import (
     api,
@@ -42,19 +45,21 @@ from borgersag.web import (
     citizen,
     csrf,
     errors,
+    health,
     limits,
     login,
+    metrics,
     operations,
     present,
 )
-from borgersag.web.sections import LIMITS, SESSIONS
+from borgersag.web.sections import LIMITS, METRICS, SESSIONS
 from borgersag.web.session_stores import overview_store, shared_state
 from borgersag.web.sessions import init_sessions
 
 if TYPE_CHECKING:
     from borgersag.lookup.portal import Portal
 
-__all__ = ["create_app", "static_dir", "templates_dir"]
+__all__ = ["create_app", "static_dir", "templates_dir", "trusted_hosts"]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +106,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     """
     if config is None:
         config = portal.config if portal is not None else load_config()
+    hosts = trusted_hosts(config)  # before anything is built: a refusal leaves nothing open
     state = shared_state(config.section(SESSIONS))
     if portal is None:
         from borgersag.lookup.portal import Portal
@@ -108,6 +114,8 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         portal = Portal.from_config(config, breaker_store=state)
 
     logmask.install()  # defence in depth: CPR-shaped numbers never reach a log
+    if config.portal.log_format == "json":
+        logformat.use_json_lines(request_id.get)
     app = BorgersagFlask(
         "borgersag.web",
         template_folder=str(templates_dir()),
@@ -116,6 +124,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     )
     app.config.update(
         SECRET_KEY=config.portal.secret_key,
+        TRUSTED_HOSTS=hosts,
         MAX_CONTENT_LENGTH=64 * 1024,
         BORGERSAG_VENDOR_ASSETS=_vendor_assets_present(),
     )
@@ -145,12 +154,38 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         part.init_app(app)
     csrf.exempt_blueprint(app, api.bp.name)  # JSON only: a cross-site form cannot send it
     limits.init_app(app, config.section(LIMITS))
+    health.init_app(app)  # after sessions, audit and limits: it checks them
+    metrics.init_app(app, config.section(METRICS))
     if config.portal.trusted_proxies:
         # Only the hops the operator vouches for: a client's own X-Forwarded-For entries
         # come before them in the header and are never read.
         hops = config.portal.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
+
+
+def trusted_hosts(config: Config) -> list[str] | None:
+    """The host names requests may carry (Flask's ``TRUSTED_HOSTS``); ``None``: any.
+
+    ``portal.trusted_hosts`` and the host of ``[auth] public_url``. Only the sandbox may
+    leave both empty: anywhere else a Host header a client chose would decide where login
+    and logout send people back, so the app refuses to start.
+    """
+    hosts = list(config.portal.trusted_hosts)
+    public_url = config.section(AUTH).public_url
+    if public_url:
+        hosts.append(urlsplit(public_url).hostname or "")
+    if hosts:
+        return hosts
+    if config.has_table("sandbox"):
+        return None
+    raise ConfigError(
+        config.origins.get("portal", config.files[0] if config.files else "<config>"),
+        "portal.trusted_hosts",
+        'the host names the portal answers to (e.g. ["sager.kommune.dk"]), or'
+        " [auth] public_url: outside the sandbox the Host header must not choose the"
+        " addresses login and logout return to",
+    )
 
 
 def _vendor_assets_present() -> bool:

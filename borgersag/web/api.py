@@ -1,6 +1,7 @@
 """The JSON API, version 1 (``/api/v1``). The shape is documented in ``docs/api.md``.
 
-Same sign-in as the pages (401 JSON without it). Lookups are POSTed as JSON, so a key
+Same sign-in as the pages (401 JSON without it); ``openapi.json`` (the OpenAPI 3.1
+document, :file:`borgersag/web/openapi.json`) needs none. Lookups are POSTed as JSON, so a key
 never enters a URL; the overview is kept under the same opaque token the pages use, and
 made by the same use case as the form's (:func:`borgersag.lookup.usecases.look_up`, with
 the key kinds the API channel takes: :data:`borgersag.lookup.channels.CHANNELS`).
@@ -8,12 +9,14 @@ the key kinds the API channel takes: :data:`borgersag.lookup.channels.CHANNELS`)
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from functools import partial
+from importlib import resources
 from typing import Any
 
-from flask import Blueprint, Flask, g, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, g, jsonify, request, url_for
 
 from borgersag.domain.serialize import overview_to_dict
 from borgersag.lookup.channels import Channel, Rejected
@@ -91,6 +94,18 @@ def get_overview(token: str) -> Any:
             404, None, "Oversigten findes ikke eller er udløbet. Lav opslaget igen."
         )
     return jsonify(_body(token, entry))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3.1 document of this API, written by hand beside this module. No
+    sign-in: it describes the API and holds no data."""
+    return Response(_openapi_document(), mimetype="application/json")
+
+
+@functools.cache
+def _openapi_document() -> str:
+    return (resources.files("borgersag.web") / "openapi.json").read_text(encoding="utf-8")
 
 
 def _json_body() -> tuple[Any, str | None]:

@@ -32,6 +32,7 @@ from borgersag.sdk.connector import Connector
 from borgersag.sdk.errors import SourceError
 from borgersag.sdk.http import deadline_in
 from borgersag.web import wording
+from borgersag.web.health import is_probe
 from borgersag.web.login import administrator_required, current_user
 
 __all__ = ["HEALTH_DEADLINE_SECONDS", "HealthChecks", "SwitchBoard", "init_app", "switched_off"]
@@ -126,7 +127,7 @@ def switched_off() -> dict[str, dict[str, str]]:
 
 
 def _apply_switches() -> None:
-    if request.path.startswith("/static/"):
+    if request.path.startswith("/static/") or is_probe():
         return
     portal = current_app.extensions["borgersag"]
     if hasattr(portal, "switch_off"):

@@ -1,4 +1,4 @@
-"""The web layer's config sections: ``[sessions]`` and ``[limits]``, their settings and checks.
+"""The web layer's config sections: ``[sessions]``, ``[limits]``, ``[metrics]`` and their checks.
 
 Registered in the entry-point group ``borgersag.config_sections`` (see
 :mod:`borgersag.config.section`); read back with ``config.section(SESSIONS)`` and
@@ -20,11 +20,15 @@ from borgersag.sdk.settings import Setting, validate_table
 __all__ = [
     "LIMITS",
     "LIMIT_SETTINGS",
+    "METRICS",
+    "METRICS_SETTINGS",
     "SESSIONS",
     "SESSION_SETTINGS",
     "LimitSettings",
+    "MetricsSettings",
     "SessionSettings",
     "validate_limit_settings",
+    "validate_metrics_settings",
     "validate_session_settings",
 ]
 
@@ -199,3 +203,59 @@ def _limits(raw: Any, context: SectionContext) -> LimitSettings:
 
 SESSIONS: Section[SessionSettings] = Section("sessions", _sessions, SESSION_SETTINGS)
 LIMITS: Section[LimitSettings] = Section("limits", _limits, LIMIT_SETTINGS)
+
+
+METRICS_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "enabled",
+        bool,
+        "Serve Prometheus metrics at /metrics. Off: /metrics is 404.",
+        default=False,
+    ),
+    Setting(
+        "allow_from",
+        list,
+        "The client addresses or networks (CIDR) that may read /metrics. The address is"
+        " the one portal.trusted_proxies yields: behind a proxy on the same machine, set"
+        " trusted_proxies, or every client looks like 127.0.0.1.",
+        default=["127.0.0.1/32", "::1/128"],
+    ),
+    Setting(
+        "token",
+        str,
+        "When set, a scrape must also send 'Authorization: Bearer <token>'; use ${ENV_VAR}.",
+        default="",
+        secret=True,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """The validated ``[metrics]`` table (see :data:`METRICS_SETTINGS`)."""
+
+    enabled: bool
+    allow_from: tuple[str, ...]
+    token: str = field(repr=False)
+
+
+def validate_metrics_settings(raw: Any, file: str) -> MetricsSettings:
+    """Validate the ``[metrics]`` table; raise :class:`ConfigError` naming the bad key."""
+    import ipaddress
+
+    metrics = validate_table(METRICS_SETTINGS, raw, file, "metrics.")
+    for entry in metrics["allow_from"]:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                file, "metrics.allow_from", "addresses or networks like '10.0.0.0/8'"
+            ) from None
+    return from_table(MetricsSettings, metrics)
+
+
+def _metrics(raw: Any, context: SectionContext) -> MetricsSettings:
+    return validate_metrics_settings({} if raw is None else raw, context.file)
+
+
+METRICS: Section[MetricsSettings] = Section("metrics", _metrics, METRICS_SETTINGS)

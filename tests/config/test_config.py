@@ -93,6 +93,9 @@ BAD_VALUES = [
     ("[cache]\nbackend = 'memcached'\n", "cache.backend", "memory, redis"),
     ("[cache]\nbackend = 'redis'\nredis_url = 'http://x'\n", "cache.redis_url", "redis://"),
     ("[cache]\nmax_bytes = 0\n", "cache.max_bytes", "greater than 0"),
+    ("[metrics]\nallow_from = ['everyone']\n", "metrics.allow_from", "networks like"),
+    ("[portal]\ntrusted_hosts = ['https://x.dk']\n", "portal.trusted_hosts", "host names"),
+    ("[portal]\nlog_format = 'xml'\n", "portal.log_format", "'json'"),
     ("[audit]\nurl = 'mysql://db/audit'\n", "audit.url", "a sqlite:// or postgresql://"),
     ("[audit]\nretention_days = -1\n", "audit.retention_days", "0 or more"),
     ("[citizen]\nkle_subjects = ['2']\n", "citizen.kle_subjects", "KLE prefixes"),
@@ -148,7 +151,7 @@ def test_role_catalogue_from_config_replaces_the_default(tmp_path):
 def test_web_front_end_needs_at_least_one_login(tmp_path):
     from borgersag.web import create_app
 
-    write(tmp_path, "portal.toml", "[portal]\nmunicipality = 'X'\n")
+    write(tmp_path, "portal.toml", "[portal]\nmunicipality = 'X'\ntrusted_hosts = ['x.dk']\n")
     with pytest.raises(ConfigError, match=r"auth: .*at least one login"):
         create_app(load_config(tmp_path))
 

@@ -39,7 +39,7 @@ from borgersag.people.sections import (
 )
 from borgersag.sandbox.section import SANDBOX, SandboxSettings
 from borgersag.sdk.errors import ConfigError
-from borgersag.web.sections import LIMITS, SESSIONS, LimitSettings, SessionSettings
+from borgersag.web.sections import LIMITS, METRICS, SESSIONS, LimitSettings, SessionSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 FEATURES = ("borgersag.web", "borgersag.sandbox", "borgersag.people", "borgersag.audit")
@@ -95,6 +95,7 @@ BUILT_IN = {
     "cache": CACHE,
     "citizen": CITIZEN,
     "limits": LIMITS,
+    "metrics": METRICS,
     "roles": ROLES,
     "sandbox": SANDBOX,
     "sessions": SESSIONS,
@@ -195,7 +196,7 @@ def test_unknown_table_names_file_key_and_every_registered_table(tmp_path):
         load_config(tmp_path)
     assert str(caught.value) == (
         f"{tmp_path / 'portal.toml'}: portl: unknown table (known: audit, auth, cache,"
-        " citizen, limits, portal, roles, sandbox, sessions, sources)"
+        " citizen, limits, metrics, portal, roles, sandbox, sessions, sources)"
     )
 
 
@@ -261,7 +262,9 @@ def test_a_plugin_section_is_validated_and_read_typed(tmp_path, install_plugin):
         load_config(folder)
 
     (folder / "notice.toml").write_text("[portl]\n")
-    with pytest.raises(ConfigError, match=r"unknown table \(known: .*limits, notice, portal"):
+    with pytest.raises(
+        ConfigError, match=r"unknown table \(known: .*limits, metrics, notice, portal"
+    ):
         load_config(folder)
 
 

@@ -61,7 +61,12 @@ def make_config(
 ) -> Config:
     """A minimal valid config for the web app: two fake logins (tests/support/oidc_fake.py),
     in-memory sessions, no sources; ``tables`` adds or replaces whole tables."""
-    settings = {"municipality": "Testkommune", "secret_key": "test-secret", **portal}
+    settings = {
+        "municipality": "Testkommune",
+        "secret_key": "test-secret",
+        "trusted_hosts": ["localhost"],  # the test client's Host
+        **portal,
+    }
     return Config.from_mapping(
         {
             "portal": settings,

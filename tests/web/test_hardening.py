@@ -17,7 +17,11 @@ from support.oidc_fake import FakeProvider
 def app_with(**limits):
     config = Config.from_mapping(
         {
-            "portal": {"municipality": "Testkommune", "secret_key": "test-secret"},
+            "portal": {
+                "municipality": "Testkommune",
+                "secret_key": "test-secret",
+                "trusted_hosts": ["localhost"],
+            },
             "auth": fake_logins(),
             "sessions": {"backend": "memory"},
             "limits": limits,
@@ -103,7 +107,7 @@ def test_bad_limit_settings_name_the_key(limits, key):
 
 def test_hsts_only_over_https(app):
     assert "Strict-Transport-Security" not in app.test_client().get("/log-ind").headers
-    secure = app.test_client().get("/log-ind", base_url="https://sager.kommune.test")
+    secure = app.test_client().get("/log-ind", base_url="https://localhost")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
@@ -170,7 +174,11 @@ def _login_starts(app, forwarded_for: str, times: int) -> list[int]:
 def _app_behind(proxies: int):
     config = Config.from_mapping(
         {
-            "portal": {"secret_key": "test-secret", "trusted_proxies": proxies},
+            "portal": {
+                "secret_key": "test-secret",
+                "trusted_proxies": proxies,
+                "trusted_hosts": ["localhost"],
+            },
             "auth": fake_logins(),
             "sessions": {"backend": "memory"},
             "limits": {"login_per_minute": 2},

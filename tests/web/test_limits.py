@@ -203,3 +203,26 @@ def test_starting_and_completing_a_login_count_apart_per_address(providers):
     assert client.get("/log-ind/borger").status_code == 429
     elsewhere = client.get("/log-ind/borger", environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert elsewhere.status_code == 303
+
+
+@pytest.mark.slow
+def test_with_redis_counters_two_instances_share_one_budget_per_user():
+    from support.services import require_redis
+
+    url = "redis://127.0.0.1:6379/11"  # a database of this test's own
+    require_redis(url)
+    limits = {"lookups_per_minute": 3, "login_per_minute": 0, "storage_url": url}
+    config = make_config(tables={"limits": limits})
+    apps = [create_app(config, portal=FakePortal(config=config)) for _ in range(2)]
+    user = person("caseworker")  # a fresh id: fresh counters
+    clients = []
+    for app in apps:
+        app.config["TESTING"] = True
+        client = app.test_client()
+        sign_in(client, user)
+        clients.append(client)
+    body = {"kind": "cpr", "value": TYPICAL_CPR}
+    codes = [clients[n % 2].post("/api/v1/overviews", json=body).status_code for n in range(4)]
+    assert codes == [201, 201, 201, 429]  # alternating instances, one budget
+    other, _ = signed_in(apps[1], "caseworker")  # someone else still has theirs
+    assert other.post("/api/v1/overviews", json=body).status_code == 201
