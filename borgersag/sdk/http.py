@@ -45,6 +45,7 @@ from borgersag.sdk.errors import (
     SourceTimeout,
 )
 from borgersag.sdk.problems import problem_reasons
+from borgersag.sdk.sending import Environment, lean, send
 from borgersag.sdk.watchdog import Guard, GuardedAdapter, unwatch, watch
 
 __all__ = [
@@ -153,6 +154,10 @@ class SourceSession(requests.Session):
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
     ):
         super().__init__()
+        # The environment (proxies, NO_PROXY, ~/.netrc, a CA bundle) is read once per host
+        # by our own send path instead of on every request (borgersag.sdk.sending).
+        self.trust_env = False
+        self._environment = Environment()
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.source = source
         self.timeout = (min(connect_timeout, timeout), timeout)
@@ -230,7 +235,12 @@ class SourceSession(requests.Session):
         guard = Guard(time.monotonic() + left)
         outer = watch(guard)
         try:
-            response = super().request(method, url, *args, **kwargs)
+            if lean(self, args, kwargs):
+                response = send(self, self._environment, method, url, kwargs)
+            else:  # cookies in play: the ordinary way, with the environment as read
+                auth, proxies, verify, cert = self._environment.settings(self, url, kwargs)
+                kwargs.update(auth=auth, proxies=proxies, verify=verify, cert=cert)
+                response = super().request(method, url, *args, **kwargs)
             self._read_body(response, guard, limit)
             return response
         except requests.RequestException as exc:

@@ -21,8 +21,11 @@ import time
 from typing import Any
 
 from requests.adapters import HTTPAdapter
+from requests.models import PreparedRequest, Response
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from borgersag.sdk.sending import build_response_lean
 
 __all__ = ["Guard", "GuardedAdapter", "unwatch", "watch"]
 
@@ -104,7 +107,13 @@ class _Watchdog:
                     target=self._loop, name="borgersag-http-watchdog", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            # Wake the thread only when it would wake too late: this guard is now the first
+            # to expire, or the one it sleeps for is finished (then it may sleep for a
+            # time that is no longer anyone's). A lookup's calls share one deadline, and
+            # waking it for each would cost every request a thread switch for nothing.
+            head = self._heap[0][2]
+            if head is guard or head.done:
+                self._cond.notify()
 
     def _loop(self) -> None:
         while True:
@@ -204,3 +213,10 @@ class GuardedAdapter(HTTPAdapter):
             "http": GuardedHTTPPool,
             "https": GuardedHTTPSPool,
         }
+
+    def build_response(self, req: PreparedRequest, resp: Any) -> Response:
+        """As requests builds it; an answer without ``Set-Cookie`` skips the cookie parser."""
+        headers = getattr(resp, "headers", None)
+        if headers is None or "set-cookie" in headers:
+            return super().build_response(req, resp)
+        return build_response_lean(self, req, resp)
