@@ -16,6 +16,7 @@ not know go the ordinary ``requests.Session.request`` way, with the same environ
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from datetime import timedelta
@@ -86,16 +87,35 @@ class Environment:
         auth = kwargs.get("auth")
         if not auth and not session.auth and netrc:
             auth = netrc
-        proxies = dict(kwargs.get("proxies") or {})
-        for scheme, proxy in env_proxies.items():
-            proxies.setdefault(scheme, proxy)
-        proxies = merge_setting(proxies, session.proxies)
+        proxies = {**env_proxies, **(kwargs.get("proxies") or {})}
+        proxies = _merged(proxies, session.proxies)
         verify = kwargs.get("verify")
         if (verify is True or verify is None) and self.ca_bundle:
             verify = self.ca_bundle
-        verify = merge_setting(verify, session.verify)
-        cert = merge_setting(kwargs.get("cert"), session.cert)
+        verify = session.verify if verify is None else verify
+        cert = kwargs.get("cert")
+        cert = session.cert if cert is None else cert
         return auth, proxies, verify, cert
+
+
+def _merged(given: Any, default: Any) -> Any:
+    """``requests.sessions.merge_setting`` for plain dicts, without its generic (and slow)
+    key-value conversions: ``given`` over ``default``, keys set to ``None`` left out."""
+    if given is None:
+        return default
+    if default is None or not isinstance(given, dict) or not isinstance(default, dict):
+        return merge_setting(given, default)
+    merged = {**default, **given}
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+@functools.lru_cache(maxsize=512)
+def _prepared_url(url: str) -> str:
+    """The URL as ``PreparedRequest.prepare_url`` writes it (quoted, IDNA host): the same
+    few URLs come back on every lookup."""
+    prepared = PreparedRequest()
+    prepared.prepare_url(url, None)
+    return prepared.url  # type: ignore[return-value]
 
 
 def lean(session: requests.Session, args: tuple, kwargs: dict[str, Any]) -> bool:
@@ -111,7 +131,11 @@ def send(
     auth, proxies, verify, cert = env.settings(session, url, kwargs)
     prepared = PreparedRequest()
     prepared.prepare_method(method.upper())
-    prepared.prepare_url(url, merge_setting(kwargs.get("params"), session.params))
+    params = _merged(kwargs.get("params"), session.params)
+    if params or not isinstance(url, str):
+        prepared.prepare_url(url, params)
+    else:
+        prepared.url = _prepared_url(url)
     prepared.prepare_headers(
         merge_setting(kwargs.get("headers"), session.headers, dict_class=CaseInsensitiveDict)
     )

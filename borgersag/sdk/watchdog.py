@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest, Response
@@ -206,6 +207,35 @@ class GuardedHTTPSPool(HTTPSConnectionPool):
 
 class GuardedAdapter(HTTPAdapter):
     """An adapter whose connections a :class:`Guard` can shut down."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # (scheme, host, verify, cert) → pool: requests looks the pool up anew on every
+        # request (parsing the URL and normalising a pool key, ~30 µs); a source's session
+        # asks the same one or two hosts every time.
+        self._pools: dict[tuple[Any, ...], HTTPConnectionPool] = {}
+        super().__init__(*args, **kwargs)
+
+    def get_connection_with_tls_context(
+        self, request: PreparedRequest, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> HTTPConnectionPool:
+        """The pool for the request's host, remembered while it is open (not through a
+        proxy: those are looked up as requests does)."""
+        if proxies:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        parts = urlsplit(request.url or "")
+        key = (parts.scheme.lower(), parts.netloc.lower(), verify, cert)
+        try:
+            pool = self._pools.get(key)
+        except TypeError:  # an unhashable verify or cert (a list): no remembering
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        if pool is None or pool.pool is None:  # not yet, or closed (evicted, closed adapter)
+            pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+            self._pools[key] = pool
+        return pool
+
+    def close(self) -> None:
+        self._pools.clear()
+        super().close()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
