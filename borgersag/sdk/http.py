@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import orjson
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
@@ -346,9 +347,22 @@ def classify(response: requests.Response, source: str) -> None:
     raise FatalError(f"{source} afviste forespørgslen (HTTP {code}){said}.", status_code=code)
 
 
+_UTF8 = frozenset({"utf-8", "utf8"})
+
+
 def decode_json(response: requests.Response, source: str, where: str = "") -> Any:
     """Decode a JSON body or raise :class:`FatalError` naming the source (and ``where``:
-    which request, in words that hold no key value)."""
+    which request, in words that hold no key value).
+
+    A UTF-8 body (or one that names no charset) is decoded with orjson — 2-3× faster than
+    the standard library on a large answer, and the GIL the lookup's other calls wait
+    for is held that much shorter; anything orjson refuses (another charset, NaN, an
+    integer past 64 bits, broken UTF-8) is decoded as ``response.json()`` decodes it."""
+    if (response.encoding or "utf-8").lower() in _UTF8 and response.content:
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            pass  # the standard decoder decides, and words the error as before
     try:
         return response.json()
     except ValueError:

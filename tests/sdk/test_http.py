@@ -196,3 +196,21 @@ def test_a_cookie_the_source_sets_is_sent_back():
         http.get_json("login")
         assert http.get_json("sager") == [1]
         assert mock.calls[1].request.headers["Cookie"] == "sid=abc"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        ('{"titel": "Byggetilladelse, Ærø"}'.encode(), "application/json", "Byggetilladelse, Ærø"),
+        ('{"titel": "Ærø"}'.encode("latin-1"), "application/json; charset=iso-8859-1", "Ærø"),
+        (b'{"titel": NaN}', "application/json", None),  # what the standard decoder accepts
+    ],
+)
+def test_json_bodies_decode_as_their_charset_says(body, content_type, expected):
+    with responses.RequestsMock() as mock:
+        mock.get("http://kilde.test/sag", body=body, content_type=content_type)
+        answer = SourceSession("http://kilde.test/", source="Testkilde").get_json("sag")
+    if expected is None:
+        assert answer["titel"] != answer["titel"]  # NaN
+    else:
+        assert answer == {"titel": expected}
