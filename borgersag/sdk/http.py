@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import orjson
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
@@ -45,6 +46,7 @@ from borgersag.sdk.errors import (
     SourceTimeout,
 )
 from borgersag.sdk.problems import problem_reasons
+from borgersag.sdk.sending import Environment, lean, send
 from borgersag.sdk.watchdog import Guard, GuardedAdapter, unwatch, watch
 
 __all__ = [
@@ -153,6 +155,10 @@ class SourceSession(requests.Session):
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
     ):
         super().__init__()
+        # The environment (proxies, NO_PROXY, ~/.netrc, a CA bundle) is read once per host
+        # by our own send path instead of on every request (borgersag.sdk.sending).
+        self.trust_env = False
+        self._environment = Environment()
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.source = source
         self.timeout = (min(connect_timeout, timeout), timeout)
@@ -230,7 +236,12 @@ class SourceSession(requests.Session):
         guard = Guard(time.monotonic() + left)
         outer = watch(guard)
         try:
-            response = super().request(method, url, *args, **kwargs)
+            if lean(self, args, kwargs):
+                response = send(self, self._environment, method, url, kwargs)
+            else:  # cookies in play: the ordinary way, with the environment as read
+                auth, proxies, verify, cert = self._environment.settings(self, url, kwargs)
+                kwargs.update(auth=auth, proxies=proxies, verify=verify, cert=cert)
+                response = super().request(method, url, *args, **kwargs)
             self._read_body(response, guard, limit)
             return response
         except requests.RequestException as exc:
@@ -336,9 +347,22 @@ def classify(response: requests.Response, source: str) -> None:
     raise FatalError(f"{source} afviste forespørgslen (HTTP {code}){said}.", status_code=code)
 
 
+_UTF8 = frozenset({"utf-8", "utf8"})
+
+
 def decode_json(response: requests.Response, source: str, where: str = "") -> Any:
     """Decode a JSON body or raise :class:`FatalError` naming the source (and ``where``:
-    which request, in words that hold no key value)."""
+    which request, in words that hold no key value).
+
+    A UTF-8 body (or one that names no charset) is decoded with orjson — 2-3× faster than
+    the standard library on a large answer, and the GIL the lookup's other calls wait
+    for is held that much shorter; anything orjson refuses (another charset, NaN, an
+    integer past 64 bits, broken UTF-8) is decoded as ``response.json()`` decodes it."""
+    if (response.encoding or "utf-8").lower() in _UTF8 and response.content:
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            pass  # the standard decoder decides, and words the error as before
     try:
         return response.json()
     except ValueError:

@@ -19,10 +19,14 @@ import socket
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
+from requests.models import PreparedRequest, Response
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from borgersag.sdk.sending import build_response_lean
 
 __all__ = ["Guard", "GuardedAdapter", "unwatch", "watch"]
 
@@ -104,7 +108,13 @@ class _Watchdog:
                     target=self._loop, name="borgersag-http-watchdog", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            # Wake the thread only when it would wake too late: this guard is now the first
+            # to expire, or the one it sleeps for is finished (then it may sleep for a
+            # time that is no longer anyone's). A lookup's calls share one deadline, and
+            # waking it for each would cost every request a thread switch for nothing.
+            head = self._heap[0][2]
+            if head is guard or head.done:
+                self._cond.notify()
 
     def _loop(self) -> None:
         while True:
@@ -198,9 +208,45 @@ class GuardedHTTPSPool(HTTPSConnectionPool):
 class GuardedAdapter(HTTPAdapter):
     """An adapter whose connections a :class:`Guard` can shut down."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # (scheme, host, verify, cert) → pool: requests looks the pool up anew on every
+        # request (parsing the URL and normalising a pool key, ~30 µs); a source's session
+        # asks the same one or two hosts every time.
+        self._pools: dict[tuple[Any, ...], HTTPConnectionPool] = {}
+        super().__init__(*args, **kwargs)
+
+    def get_connection_with_tls_context(
+        self, request: PreparedRequest, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> HTTPConnectionPool:
+        """The pool for the request's host, remembered while it is open (not through a
+        proxy: those are looked up as requests does)."""
+        if proxies:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        parts = urlsplit(request.url or "")
+        key = (parts.scheme.lower(), parts.netloc.lower(), verify, cert)
+        try:
+            pool = self._pools.get(key)
+        except TypeError:  # an unhashable verify or cert (a list): no remembering
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        if pool is None or pool.pool is None:  # not yet, or closed (evicted, closed adapter)
+            pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+            self._pools[key] = pool
+        return pool
+
+    def close(self) -> None:
+        self._pools.clear()
+        super().close()
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {
             "http": GuardedHTTPPool,
             "https": GuardedHTTPSPool,
         }
+
+    def build_response(self, req: PreparedRequest, resp: Any) -> Response:
+        """As requests builds it; an answer without ``Set-Cookie`` skips the cookie parser."""
+        headers = getattr(resp, "headers", None)
+        if headers is None or "set-cookie" in headers:
+            return super().build_response(req, resp)
+        return build_response_lean(self, req, resp)

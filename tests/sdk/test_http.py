@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import responses
 
 from borgersag.sdk.credentials import OAuth2ClientCredentials
 from borgersag.sdk.errors import FatalError, RetriableError, SourceTimeout
@@ -170,3 +171,46 @@ def test_a_callers_own_timeout_is_still_bounded_by_the_wall_clock():
         error, took = timed(lambda: http.call("GET", "x", timeout=30))
     assert isinstance(error, SourceTimeout)
     assert took < 0.5 + SLACK
+
+
+def test_an_operators_proxy_from_the_environment_is_still_used(monkeypatch):
+    """The session reads HTTP(S)_PROXY and NO_PROXY once per host, not per request: an
+    outbound proxy set in the portal's environment is used, and bypassed where told."""
+    with Misbehaving("ok", body={"via": "proxy"}) as proxy, Misbehaving("ok") as direct:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "direct.invalid")
+        http = SourceSession("http://backend.invalid/", source="Testkilde")
+        assert http.get_json("sager") == {"via": "proxy"}
+        assert http.get_json("sager") == {"via": "proxy"}
+        assert proxy.requests == 2
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert session(direct).get_json("sager") == {"ok": True}
+        assert (proxy.requests, direct.requests) == (2, 1)
+
+
+def test_a_cookie_the_source_sets_is_sent_back():
+    with responses.RequestsMock() as mock:
+        mock.get("http://kilde.test/login", json={}, headers={"Set-Cookie": "sid=abc; Path=/"})
+        mock.get("http://kilde.test/sager", json=[1])
+        http = SourceSession("http://kilde.test/", source="Testkilde")
+        http.get_json("login")
+        assert http.get_json("sager") == [1]
+        assert mock.calls[1].request.headers["Cookie"] == "sid=abc"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        ('{"titel": "Byggetilladelse, Ærø"}'.encode(), "application/json", "Byggetilladelse, Ærø"),
+        ('{"titel": "Ærø"}'.encode("latin-1"), "application/json; charset=iso-8859-1", "Ærø"),
+        (b'{"titel": NaN}', "application/json", None),  # what the standard decoder accepts
+    ],
+)
+def test_json_bodies_decode_as_their_charset_says(body, content_type, expected):
+    with responses.RequestsMock() as mock:
+        mock.get("http://kilde.test/sag", body=body, content_type=content_type)
+        answer = SourceSession("http://kilde.test/", source="Testkilde").get_json("sag")
+    if expected is None:
+        assert answer["titel"] != answer["titel"]  # NaN
+    else:
+        assert answer == {"titel": expected}
