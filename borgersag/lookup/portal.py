@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -18,7 +18,7 @@ from borgersag.domain.keys import Key
 from borgersag.domain.model import Case, Overview
 from borgersag.lookup.breaker import Breakers, BreakerStore
 from borgersag.lookup.cache import ResultCache
-from borgersag.lookup.engine import Engine
+from borgersag.lookup.engine import Engine, LookupProgress
 from borgersag.sdk.connector import Connector, DocumentContent
 from borgersag.sdk.errors import NotFound, SourceError, SourceTimeout
 from borgersag.sdk.http import deadline_in, document_download, time_left
@@ -73,9 +73,12 @@ class Portal:
 
         return cls(config, build_sources(config), breaker_store=breaker_store)
 
-    def lookup(self, key: Key) -> Overview:
-        """The joined overview for ``key``; source failures are in its SourceResults."""
-        return self.engine.overview(key)
+    def lookup(
+        self, key: Key, on_progress: Callable[[LookupProgress], None] | None = None
+    ) -> Overview:
+        """The joined overview for ``key``; source failures are in its SourceResults.
+        ``on_progress`` hears of each source as it answers (:meth:`Engine.overview`)."""
+        return self.engine.overview(key, on_progress)
 
     def source_for(self, case_id: str) -> tuple[Connector, str]:
         """The connector and native id for a namespaced case id; NotFound if unknown."""
