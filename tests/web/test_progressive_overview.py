@@ -230,3 +230,66 @@ def test_a_lookup_that_cannot_be_recorded_at_the_end_shows_nothing(stepped):
     assert page.status_code == 503
     assert "Opslaget blev ikke færdigt" in page.get_data(as_text=True)
     assert "personlig tillæg" not in page.get_data(as_text=True)
+
+
+# -- the JSON API: a status resource ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [({"wait": False}, {}), ({}, {"Prefer": "respond-async"})],
+    ids=["wait-false", "prefer-respond-async"],
+)
+def test_the_api_answers_202_at_once_and_the_location_says_pending_then_complete(
+    stepped, body, headers
+):
+    app, portal = stepped
+    client = app.test_client()
+    sign_in(client, caseworker_user())
+    made = client.post(
+        "/api/v1/overviews", json={"kind": "cpr", "value": TYPICAL_CPR, **body}, headers=headers
+    )
+    assert made.status_code == 202
+    assert made.json["state"] == "pending"
+    assert made.headers["Location"] == f"/api/v1/overviews/{made.json['id']}"
+    assert made.headers["Preference-Applied"] == "respond-async"
+    assert portal.told.wait(5)
+    for _ in range(100):  # the first source's answer lands in the store
+        early = client.get(made.headers["Location"]).json
+        if early["overview"]["sources"]:
+            break
+        time.sleep(0.02)
+    assert early["state"] == "pending"
+    assert [s["source"] for s in early["overview"]["sources"]] == ["sbsys"]
+    assert "byggesag" in [w["source"] for w in early["waiting_sources"]]
+    assert {c["id"].split("/")[0] for c in early["overview"]["cases"]} == {"sbsys"}
+
+    portal.rest.set()
+    for _ in range(200):
+        final = client.get(made.headers["Location"]).json
+        if final["state"] != "pending":
+            break
+        time.sleep(0.02)
+    assert final["state"] == "complete" and final["waiting_sources"] == []
+    assert len(final["overview"]["sources"]) == 6
+
+
+def test_the_api_still_waits_by_default_and_says_complete(stepped):
+    app, portal = stepped
+    portal.rest.set()
+    client = app.test_client()
+    sign_in(client, caseworker_user())
+    made = client.post("/api/v1/overviews", json={"kind": "cpr", "value": TYPICAL_CPR})
+    assert made.status_code == 201
+    assert made.json["state"] == "complete" and made.json["overview"]["cases"]
+    assert not portal.told.is_set()
+
+
+def test_wait_must_be_true_or_false(stepped):
+    app, _portal = stepped
+    client = app.test_client()
+    sign_in(client, caseworker_user())
+    made = client.post(
+        "/api/v1/overviews", json={"kind": "cpr", "value": TYPICAL_CPR, "wait": "no"}
+    )
+    assert made.status_code == 400 and made.json["error"]["field"] == "wait"
