@@ -390,6 +390,10 @@ def test_hanging_esdh_is_named_and_the_page_still_comes(signed_in, sandbox, demo
         started = time.monotonic()
         look_up_cpr(page, dashed(demo.typical))
         expect(page.get_by_role("heading", level=1)).to_contain_text("Sagsoverblik")
+        # the page comes at once and fills in; the hang must last until the end
+        expect(page.locator("#overview-live")).to_contain_text(
+            "Oversigten er færdig, men ikke komplet", timeout=TIMEOUT_MS
+        )
         elapsed = time.monotonic() - started
     finally:
         faults.reset()
