@@ -30,3 +30,14 @@ def test_zgw_benchmark_runs(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "case page" in done.stdout and "overview, one by one" in done.stdout
+
+
+@pytest.mark.slow
+def test_first_answer_benchmark_runs(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "first_answer.py"), "--lookups", "2", "--sizes", "3"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "first/whole" in done.stdout
