@@ -169,10 +169,10 @@ class Engine:
                 self._submit(lookup, name, "relations", key)
             if source.serves(key.kind):
                 self._submit(lookup, name, "search", key)
-        reported: set[str] | None = set() if on_progress else None
+        reported: set[str] | None = None  # the settled sources on_progress has heard of
         while lookup.pending or lookup.waiting:
-            if reported is not None and on_progress is not None:
-                on_progress = self._report(lookup, key, reported, on_progress)
+            if on_progress is not None:
+                on_progress, reported = self._report(lookup, key, reported, on_progress)
             remaining = until - self._clock()
             if remaining <= 0:
                 break
@@ -232,11 +232,12 @@ class Engine:
         self,
         lookup: _Lookup,
         key: Key,
-        reported: set[str],
+        reported: set[str] | None,
         on_progress: Callable[[LookupProgress], None],
-    ) -> Callable[[LookupProgress], None] | None:
-        """Call ``on_progress`` when sources were settled since the last call (and once
-        at the start); a listener that raises is logged and not called again."""
+    ) -> tuple[Callable[[LookupProgress], None] | None, set[str]]:
+        """Call ``on_progress`` once at the start (``reported`` is ``None``) and again when
+        more sources are settled; returns the listener (``None`` once it has raised: that
+        is logged, and it is not called again) and the sources it has now heard of."""
         busy = [*lookup.pending.values(), *lookup.waiting]
         more_to_come = any(c.op == "relations" for c in busy)
         settled = {
@@ -248,9 +249,8 @@ class Engine:
                 and not (more_to_come and source.key_kinds)  # a relation may yet send a search
             )
         }
-        if reported and settled <= reported:
-            return on_progress
-        reported |= settled
+        if reported is not None and settled <= reported:
+            return on_progress, reported
         results = [
             self._source_result(name, source, lookup)
             for name, source in self.sources.items()
@@ -270,8 +270,8 @@ class Engine:
             on_progress(progress)
         except Exception:
             log.exception("a lookup's progress listener failed; it is not called again")
-            return None
-        return on_progress
+            return None, settled
+        return on_progress, settled
 
     def _active(self):
         return [(n, s) for n, s in self.sources.items() if n not in self.disabled]

@@ -343,3 +343,19 @@ def test_a_failing_progress_listener_costs_the_lookup_nothing(engines, caplog):
     assert len(overview.cases) == 3
     assert len(calls) == 1  # not called again after it failed
     assert "progress listener failed" in caplog.text
+
+
+def test_progress_is_told_once_per_change(engines):
+    class SlowOwnership(FakeOwnership):
+        def relations(self, key):
+            time.sleep(0.3)
+            return super().relations(key)
+
+    # esdh answers first but is not settled while the owners may still name a CPR number
+    owner = SlowOwnership("ejer", {CPR.value: ["2000351-12a"]})
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
+    permits = FakeSource("byg", kinds=(KeyKind.MATRIKEL,), cases={"2000351-12a": ["Byg"]})
+    seen = []
+    engines([owner, esdh, permits], deadline=5).overview(CPR, on_progress=seen.append)
+    settled = [frozenset(r.source for r in p.overview.sources) for p in seen]
+    assert len(settled) == len(set(settled))  # each report says something new
