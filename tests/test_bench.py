@@ -45,3 +45,14 @@ def test_shared_state_benchmark_runs(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "the source was asked 1 time(s)" in done.stdout
+
+
+@pytest.mark.slow
+def test_first_answer_benchmark_runs(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "first_answer.py"), "--lookups", "2", "--sizes", "3"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "first/whole" in done.stdout

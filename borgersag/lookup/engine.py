@@ -11,6 +11,11 @@ For a subject key the engine
 4. returns an :class:`~borgersag.domain.model.Overview` with one
    :class:`~borgersag.domain.model.SourceResult` per configured source and the joined cases.
 
+Whoever wants the first answers at once passes ``on_progress``: it is called with a
+:class:`LookupProgress` when the calls are sent and again each time more sources are settled
+(every call done, and none can follow: no relation answer is still to come that could
+send it a search), with those sources' results and cases joined so far.
+
 It never raises because a source failed: failures are SourceResults.
 
 No source can take the shared pool: each has at most its ``max_concurrent`` calls in
@@ -50,7 +55,7 @@ from borgersag.sdk.errors import (
 from borgersag.sdk.http import DEFAULT_MAX_CONCURRENT, call_deadline
 from borgersag.sdk.records import Records
 
-__all__ = ["Busy", "CircuitOpen", "Engine", "max_concurrent"]
+__all__ = ["Busy", "CircuitOpen", "Engine", "LookupProgress", "max_concurrent"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +76,15 @@ class Busy(SourceBusy):
 def max_concurrent(source: Connector) -> int:
     """The source's bulkhead: how many calls may be in flight to it at once."""
     return max(1, int(getattr(source.http, "max_concurrent", DEFAULT_MAX_CONCURRENT)))
+
+
+@dataclass(frozen=True, slots=True)
+class LookupProgress:
+    """A lookup under way: the settled sources' results and cases (``overview``, whose
+    ``sources`` holds only those), and the sources still being asked as (name, title)."""
+
+    overview: Overview
+    waiting: tuple[tuple[str, str], ...]
 
 
 @dataclass(slots=True)
@@ -133,8 +147,11 @@ class Engine:
 
     # -- the lookup --------------------------------------------------------------------
 
-    def overview(self, key: Key) -> Overview:
-        """Ask every applicable source about ``key`` and return the joined overview."""
+    def overview(
+        self, key: Key, on_progress: Callable[[LookupProgress], None] | None = None
+    ) -> Overview:
+        """Ask every applicable source about ``key`` and return the joined overview;
+        ``on_progress`` hears of each source as it is settled (module docstring)."""
         started = self._clock()
         deadline = self.deadline
         outer = call_deadline.get()
@@ -152,7 +169,10 @@ class Engine:
                 self._submit(lookup, name, "relations", key)
             if source.serves(key.kind):
                 self._submit(lookup, name, "search", key)
+        reported: set[str] | None = None  # the settled sources on_progress has heard of
         while lookup.pending or lookup.waiting:
+            if on_progress is not None:
+                on_progress, reported = self._report(lookup, key, reported, on_progress)
             remaining = until - self._clock()
             if remaining <= 0:
                 break
@@ -207,6 +227,51 @@ class Engine:
             generated_at=dt.datetime.now(dt.UTC),
             expansions=tuple(lookup.expansions),
         )
+
+    def _report(
+        self,
+        lookup: _Lookup,
+        key: Key,
+        reported: set[str] | None,
+        on_progress: Callable[[LookupProgress], None],
+    ) -> tuple[Callable[[LookupProgress], None] | None, set[str]]:
+        """Call ``on_progress`` once at the start (``reported`` is ``None``) and again when
+        more sources are settled; returns the listener (``None`` once it has raised: that
+        is logged, and it is not called again) and the sources it has now heard of."""
+        busy = [*lookup.pending.values(), *lookup.waiting]
+        more_to_come = any(c.op == "relations" for c in busy)
+        settled = {
+            name
+            for name, source in self.sources.items()
+            if name in self.disabled
+            or (
+                all(c.source != name for c in busy)
+                and not (more_to_come and source.key_kinds)  # a relation may yet send a search
+            )
+        }
+        if reported is not None and settled <= reported:
+            return on_progress, reported
+        results = [
+            self._source_result(name, source, lookup)
+            for name, source in self.sources.items()
+            if name in settled
+        ]
+        progress = LookupProgress(
+            Overview(
+                subject=key,
+                cases=tuple(self._collect_cases(lookup, only=settled)),
+                sources=tuple(results),
+                generated_at=dt.datetime.now(dt.UTC),
+                expansions=tuple(lookup.expansions),
+            ),
+            tuple((n, s.display_name) for n, s in self.sources.items() if n not in settled),
+        )
+        try:
+            on_progress(progress)
+        except Exception:
+            log.exception("a lookup's progress listener failed; it is not called again")
+            return None, settled
+        return on_progress, settled
 
     def _active(self):
         return [(n, s) for n, s in self.sources.items() if n not in self.disabled]
@@ -417,11 +482,15 @@ class Engine:
             return f"Intet svar inden for kildens tidsgrænse på {limit} s."
         return call.error.message if call.error else "Ukendt fejl."
 
-    def _collect_cases(self, lookup: _Lookup) -> list[Case]:
+    def _collect_cases(self, lookup: _Lookup, only: set[str] | None = None) -> list[Case]:
         by_id: dict[str, Case] = {}
         stale_sources = {c.source for c in lookup.calls if c.stale_age is not None}
         for call in lookup.calls:
-            if call.op != "search" or not call.value:
+            if (
+                call.op != "search"
+                or not call.value
+                or (only is not None and call.source not in only)
+            ):
                 continue
             for case in call.value:
                 if not isinstance(case, Case) or case.id in by_id:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -19,7 +19,7 @@ from borgersag.domain.keys import Key
 from borgersag.domain.model import Case, Overview
 from borgersag.lookup.breaker import Breakers, BreakerStore
 from borgersag.lookup.cache import ResultCache
-from borgersag.lookup.engine import Engine
+from borgersag.lookup.engine import Engine, LookupProgress
 from borgersag.lookup.observe import LookupObserver, NoObserver
 from borgersag.lookup.section import CACHE, CacheSettings
 from borgersag.lookup.shared_cache import SharedResultCache
@@ -109,10 +109,13 @@ class Portal:
 
         return cls(config, build_sources(config), breaker_store=breaker_store)
 
-    def lookup(self, key: Key) -> Overview:
-        """The joined overview for ``key``; source failures are in its SourceResults."""
+    def lookup(
+        self, key: Key, on_progress: Callable[[LookupProgress], None] | None = None
+    ) -> Overview:
+        """The joined overview for ``key``; source failures are in its SourceResults.
+        ``on_progress`` hears of each source as it answers (:meth:`Engine.overview`)."""
         started = time.monotonic()
-        overview = self.engine.overview(key)
+        overview = self.engine.overview(key, on_progress)
         try:
             self.observer.overview_made(overview, time.monotonic() - started)
         except Exception:  # counting must never cost a person their overview

@@ -9,7 +9,7 @@ read (:class:`LookupSettings`, the one place they are read from config).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,9 +20,13 @@ from borgersag.people.identity import User
 from borgersag.people.sections import CITIZEN
 
 if TYPE_CHECKING:
+    from borgersag.lookup.engine import LookupProgress
     from borgersag.sdk.connector import DocumentContent
 
 __all__ = [
+    "COMPLETE",
+    "FAILED",
+    "PENDING",
     "Context",
     "LookupSettings",
     "OverviewKeeper",
@@ -37,8 +41,11 @@ __all__ = [
 class Sources(Protocol):
     """The portal: every source at once, or one case or document from its source."""
 
-    def lookup(self, key: Key) -> Overview:
-        """Ask every source about ``key`` (a fan-out)."""
+    def lookup(
+        self, key: Key, on_progress: Callable[[LookupProgress], None] | None = None
+    ) -> Overview:
+        """Ask every source about ``key`` (a fan-out); ``on_progress`` hears of each
+        source as its answer is final (:class:`~borgersag.lookup.engine.LookupProgress`)."""
         ...
 
     def get_case(self, case_id: str, *, also_known_as: Sequence[str] = ()) -> Case:
@@ -72,14 +79,32 @@ class Recorder(Protocol):
         ...
 
 
+PENDING, COMPLETE, FAILED = "pending", "complete", "failed"
+"""The states of a kept lookup: still asking sources, done, or ended without an answer."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredOverview:
     """What a lookup left under its token: the overview, how many cases were hidden from
-    the user who made it, and the purpose they gave (``None``: none asked or chosen)."""
+    the user who made it, and the purpose they gave (``None``: none asked or chosen).
+
+    A lookup whose first answers are shown at once is kept ``state`` :data:`PENDING`
+    while sources answer: ``overview`` then holds the sources that have answered and
+    their cases, ``waiting`` the (name, title) of those still asked, ``started`` its
+    start (``time.time()``); the final overview replaces it as :data:`COMPLETE`.
+    """
 
     overview: Overview
     hidden_count: int = 0
     purpose: str | None = None
+    state: str = COMPLETE
+    waiting: tuple[tuple[str, str], ...] = ()
+    started: float | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether sources are still being asked."""
+        return self.state == PENDING
 
 
 class OverviewKeeper(Protocol):
@@ -93,6 +118,11 @@ class OverviewKeeper(Protocol):
 
     def entry(self, token: str, owner: str) -> StoredOverview | None:
         """What is kept under ``token`` for ``owner``, or ``None`` (unknown, expired)."""
+        ...
+
+    def put_entry(self, owner: str, stored: StoredOverview, *, token: str | None = None) -> str:
+        """Keep ``stored`` for ``owner`` under ``token`` (replacing what is there) or a
+        new token; return the token."""
         ...
 
 

@@ -21,14 +21,23 @@ committed) and only then kept or returned. Case details and documents are in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 from borgersag.audit import source_outcomes
 from borgersag.domain.keys import Key, KeyKind
 from borgersag.domain.model import Case, Overview
 from borgersag.lookup.channels import Channel, Rejected, authorise, own_key, parse
-from borgersag.lookup.ports import Context, LookupSettings, StoredOverview
+from borgersag.lookup.engine import LookupProgress
+from borgersag.lookup.ports import (
+    FAILED,
+    PENDING,
+    Context,
+    LookupSettings,
+    StoredOverview,
+)
 from borgersag.people.citizen_view import CitizenCase, CitizenOverview, citizen_view
 from borgersag.people.restrictions import restrict
 
@@ -46,10 +55,16 @@ __all__ = [
     "my_cases",
     "record_case_view",
     "record_lookup",
+    "start_look_up",
     "stored_overview",
 ]
 
+log = logging.getLogger(__name__)
+
 PURPOSE_ERROR = "Vælg formålet med opslaget."
+STARTED_DETAIL = "opslag startet"  # the audit row written before a pending lookup is shown
+PARTIAL_DETAIL = "delsvar"  # a row for each update of a pending lookup that shows new cases
+ABANDONED_AFTER = 60.0  # seconds past the deadline a pending lookup is given up (a lost worker)
 DESK_PURPOSE = "Eget skrivebord"
 NO_EMPLOYEE_NUMBER = (
     "Dit login har intet gyldigt medarbejdernummer",
@@ -69,8 +84,22 @@ class Kept:
 def fan_out(ctx: Context, key: Key) -> Overview:
     """Ask every source about ``key`` — the one way a use case does — charging the
     user's quota first (:class:`~borgersag.lookup.ports.QuotaExceeded`: nobody asked)."""
+    return charged_fan_out(ctx, key)(None)
+
+
+def charged_fan_out(
+    ctx: Context, key: Key
+) -> Callable[[Callable[[LookupProgress], None] | None], Overview]:
+    """:func:`fan_out` in two steps: the quota is charged now, and the returned function
+    asks the sources (with a progress listener, or ``None``) when called, in any thread."""
     ctx.quota.charge(ctx.user)
-    return ctx.portal.lookup(key)
+
+    def ask(on_progress: Callable[[LookupProgress], None] | None) -> Overview:
+        if on_progress is None:  # a portal (or a test's) that predates progress works on
+            return ctx.portal.lookup(key)
+        return ctx.portal.lookup(key, on_progress)
+
+    return ask
 
 
 def check_purpose(settings: LookupSettings, raw: object) -> str | None:
@@ -94,6 +123,14 @@ def look_up(ctx: Context, channel: Channel, kind: object, value: object, purpose
     purpose), or 403 when the key is not one this person may look up (a colleague's
     medarbejdernummer without the permission) — recorded as refused.
     """
+    key, chosen = _checked(ctx, channel, kind, value, purpose)
+    return keep(ctx, fan_out(ctx, key), chosen)
+
+
+def _checked(
+    ctx: Context, channel: Channel, kind: object, value: object, purpose: object
+) -> tuple[Key, str | None]:
+    """The key and purpose of a lookup, checked and authorised (see :func:`look_up`)."""
     errors: dict[str | None, str] = {}
     key = chosen = None
     try:
@@ -116,11 +153,12 @@ def look_up(ctx: Context, channel: Channel, kind: object, value: object, purpose
             detail=f"opslag af {key.kind.label.lower()} afvist ({channel.value})",
         )
         raise
-    return keep(ctx, fan_out(ctx, key), chosen)
+    return key, chosen
 
 
-def keep(ctx: Context, overview: Overview, purpose: str | None) -> Kept:
-    """Keep what the user may see of ``overview``: restrict, record (committed), store.
+def keep(ctx: Context, overview: Overview, purpose: str | None, token: str | None = None) -> Kept:
+    """Keep what the user may see of ``overview``: restrict, record (committed), store
+    (under ``token``: the final state of a pending lookup).
 
     The one way a lookup's result is kept: hidden cases are dropped here, before anything
     can link to them, and nothing is stored when the audit record fails.
@@ -128,8 +166,57 @@ def keep(ctx: Context, overview: Overview, purpose: str | None) -> Kept:
     view = restrict(overview, ctx.user)
     found = view.overview
     record_lookup(ctx, found.subject, found, found.cases, purpose)
-    token = ctx.overviews.put(ctx.user.id, found, hidden_count=view.hidden_count, purpose=purpose)
-    return Kept(token, StoredOverview(found, view.hidden_count, purpose))
+    entry = StoredOverview(found, view.hidden_count, purpose)
+    return Kept(ctx.overviews.put_entry(ctx.user.id, entry, token=token), entry)
+
+
+def start_look_up(
+    ctx: Context,
+    channel: Channel,
+    kind: object,
+    value: object,
+    purpose: object,
+    *,
+    in_background: Callable[[Callable[[], None]], None],
+) -> str:
+    """:func:`look_up` that returns at once: the token of a *pending* overview which
+    fills in as the sources answer, the fan-out running in ``in_background``.
+
+    Checked, authorised and charged as :func:`look_up` (the same refusals, raised here),
+    then recorded (committed) as started before the token exists. Each update is
+    restricted like a final overview, and one that shows cases not shown before is
+    recorded (committed, detail :data:`PARTIAL_DETAIL`) before it is kept; the final
+    overview is kept by :func:`keep`, replacing it. If an update cannot be recorded the
+    page stays as it was; if the end cannot, the lookup is kept as failed, showing nothing.
+    """
+    key, chosen = _checked(ctx, channel, kind, value, purpose)
+    ask = charged_fan_out(ctx, key)
+    ctx.record("lookup", user=ctx.user, subject=key, purpose=chosen, detail=STARTED_DETAIL)
+    started = time.time()
+    nothing = Overview(subject=key, cases=(), sources=(), generated_at=dt.datetime.now(dt.UTC))
+    pending = StoredOverview(nothing, 0, chosen, PENDING, started=started)
+    token = ctx.overviews.put_entry(ctx.user.id, pending)
+    shown: set[str] = set()
+
+    def update(progress: LookupProgress) -> None:
+        view = restrict(progress.overview, ctx.user)
+        found = view.overview
+        if not {c.id for c in found.cases} <= shown:
+            record_lookup(ctx, key, found, found.cases, chosen, detail=PARTIAL_DETAIL)
+            shown.update(c.id for c in found.cases)
+        entry = StoredOverview(found, view.hidden_count, chosen, PENDING, progress.waiting, started)
+        ctx.overviews.put_entry(ctx.user.id, entry, token=token)
+
+    def run() -> None:
+        try:
+            keep(ctx, ask(update), chosen, token)
+        except Exception:
+            log.exception("a pending lookup could not be completed; it is kept as failed")
+            failed = StoredOverview(nothing, 0, chosen, FAILED, started=started)
+            ctx.overviews.put_entry(ctx.user.id, failed, token=token)
+
+    in_background(run)
+    return token
 
 
 def stored_overview(ctx: Context, token: str) -> StoredOverview | None:
@@ -142,7 +229,20 @@ def stored_overview(ctx: Context, token: str) -> StoredOverview | None:
     if entry is None:
         return None
     view = restrict(entry.overview, ctx.user)
-    return StoredOverview(view.overview, entry.hidden_count + view.hidden_count, entry.purpose)
+    state = entry.state
+    abandoned = ctx.settings.page_deadline_seconds + ABANDONED_AFTER
+    if state == PENDING and time.time() - (entry.started or 0.0) > abandoned:
+        state = FAILED  # the worker asking the sources is gone (restarted, say)
+    if state == FAILED:
+        return StoredOverview(replace(view.overview, cases=()), 0, entry.purpose, FAILED)
+    return StoredOverview(
+        view.overview,
+        entry.hidden_count + view.hidden_count,
+        entry.purpose,
+        state,
+        entry.waiting if state == PENDING else (),
+        entry.started,
+    )
 
 
 def find_case(overview: Overview, case_id: str) -> Case | None:
@@ -225,6 +325,7 @@ def record_lookup(
     overview: Overview,
     shown: Iterable[Case | CitizenCase],
     purpose: str | None,
+    detail: str = "",
 ) -> None:
     """Record (committed) that ``ctx.user`` looked ``subject`` up and was shown ``shown``,
     with what every source answered; raises when the record could not be written."""
@@ -235,6 +336,7 @@ def record_lookup(
         purpose=purpose,
         sources=source_outcomes(overview.sources),
         case_ids=[case.id for case in shown],
+        detail=detail,
     )
 
 

@@ -20,10 +20,10 @@ from flask import Blueprint, Flask, Response, g, jsonify, request, url_for
 
 from borgersag.domain.serialize import overview_to_dict
 from borgersag.lookup.channels import Channel, Rejected
-from borgersag.lookup.ports import StoredOverview
-from borgersag.lookup.usecases import look_up
+from borgersag.lookup.ports import FAILED, StoredOverview
+from borgersag.lookup.usecases import look_up, start_look_up
 from borgersag.web.caseworker import purposes, stored_overview
-from borgersag.web.channel import context
+from borgersag.web.channel import context, in_background
 from borgersag.web.errors import error_response
 from borgersag.web.login import caseworker_required
 from borgersag.web.wording import source_texts
@@ -47,6 +47,8 @@ def _bad_request(field: str | None, message: str, status: int = 400) -> Any:
 def _body(token: str, entry: StoredOverview) -> dict[str, Any]:
     return {
         "id": token,
+        "state": entry.state,
+        "waiting_sources": [{"source": name, "title": title} for name, title in entry.waiting],
         "purpose": entry.purpose,
         "hidden_count": entry.hidden_count,
         "overview": overview_to_dict(
@@ -59,7 +61,11 @@ def _body(token: str, entry: StoredOverview) -> dict[str, Any]:
 @caseworker_required
 def create_overview() -> Any:
     """Look a key up: ``{"kind": "cpr", "value": "...", "purpose": "..."}`` → 201 with id
-    and overview (``purpose`` is optional unless ``portal.purpose_required``)."""
+    and overview (``purpose`` is optional unless ``portal.purpose_required``).
+
+    With ``"wait": false`` or ``Prefer: respond-async``: 202 at once, the overview
+    ``"state": "pending"`` with the sources answered so far; GET its Location until
+    ``"complete"``."""
     if not request.is_json:
         return error_response(415)
     body, problem = _json_body()
@@ -67,20 +73,34 @@ def create_overview() -> Any:
         problem = 'Forventede et JSON-objekt: {"kind": ..., "value": ...}.'
     if problem is not None:
         return _bad_request(None, problem)
+    wait = body.get("wait", True)
+    if not isinstance(wait, bool):
+        return _bad_request("wait", '"wait" er true (vent på hele oversigten) eller false.')
+    if "respond-async" in request.headers.get("Prefer", "").lower():
+        wait = False
+    args = (context(), Channel.API, body.get("kind"), body.get("value"), body.get("purpose"))
     try:
-        kept = look_up(
-            context(), Channel.API, body.get("kind"), body.get("value"), body.get("purpose")
-        )
+        if not wait:
+            token = start_look_up(*args, in_background=in_background())
+            entry = stored_overview(token)
+            assert entry is not None  # kept a moment ago, by this user
+            return _made(token, entry, 202)
+        kept = look_up(*args)
     except Rejected as exc:
         message = exc.message
         choices, _required = purposes()
         if exc.field == "purpose" and choices:
             message = f"{message} Brug en af: {', '.join(choices)}."
         return _bad_request(exc.field, message, exc.status)
-    token, entry = kept.token, kept.entry
+    return _made(kept.token, kept.entry, 201)
+
+
+def _made(token: str, entry: StoredOverview, status: int) -> Any:
     response = jsonify(_body(token, entry))
-    response.status_code = 201
+    response.status_code = status
     response.headers["Location"] = url_for("api_v1.get_overview", token=token)
+    if status == 202:
+        response.headers["Preference-Applied"] = "respond-async"
     return response
 
 
@@ -92,6 +112,10 @@ def get_overview(token: str) -> Any:
     if entry is None:
         return error_response(
             404, None, "Oversigten findes ikke eller er udløbet. Lav opslaget igen."
+        )
+    if entry.state == FAILED:
+        return error_response(
+            503, None, "Opslaget kunne ikke gøres færdigt, så intet fra det vises. Lav det igen."
         )
     return jsonify(_body(token, entry))
 

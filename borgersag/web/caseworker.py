@@ -16,22 +16,33 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from borgersag.domain.keys import KeyKind
+from borgersag.domain.model import SourceStatus
 from borgersag.lookup import cases, usecases
 from borgersag.lookup.cases import Expired, NotShown
 from borgersag.lookup.channels import Channel, Rejected, kinds_for
 from borgersag.lookup.documents import DocumentGone, DocumentUnavailable
-from borgersag.lookup.ports import StoredOverview
+from borgersag.lookup.ports import FAILED, StoredOverview
 from borgersag.people.permissions import Permission
-from borgersag.web.channel import context, send_download, settings
+from borgersag.web.channel import context, in_background, send_download, settings
 from borgersag.web.errors import error_response
 from borgersag.web.login import caseworker_required, current_user
 from borgersag.web.overviews import OverviewStore, SealedOverviewStore
-from borgersag.web.present import access_summary, source_titles
+from borgersag.web.present import access_summary, join_da, plural, source_titles
 
 __all__ = [
+    "ASYNC_FIELD",
     "HINTS",
     "init_app",
     "overview_store",
@@ -49,6 +60,11 @@ HINTS = {
     KeyKind.MEDARBEJDER: "Dit eget{own} (en kollegas kræver, at din rolle må se kollegers sager)",
 }
 HINT_ANY_EMPLOYEE = "Dit eget{own} eller en kollegas"
+
+ASYNC_FIELD = ("respond", "async")
+"""The form field ``static/js/lookup.js`` adds: the POST then answers at once with the
+pending overview, which the page fills in as the sources answer. Without it (no
+JavaScript) the POST waits for the whole overview, as it always did."""
 
 
 def _hints() -> dict[KeyKind, str]:
@@ -101,11 +117,17 @@ def lookup_post() -> Any:
     kind = request.form.get("kind", "")
     value = request.form.get("value", "")
     chosen = request.form.get("purpose", "")
+    name, wanted = ASYNC_FIELD
     try:
-        kept = usecases.look_up(context(), Channel.FORM, kind, value, chosen)
+        if request.form.get(name) == wanted:
+            token = usecases.start_look_up(
+                context(), Channel.FORM, kind, value, chosen, in_background=in_background()
+            )
+        else:
+            token = usecases.look_up(context(), Channel.FORM, kind, value, chosen).token
     except Rejected as exc:
         return _lookup_page(kind, value, chosen, exc.errors, exc.status)
-    return redirect(url_for("web.overview", token=kept.token), code=303)
+    return redirect(url_for("web.overview", token=token), code=303)
 
 
 def _lookup_page(
@@ -135,19 +157,70 @@ def overview(token: str) -> Any:
     entry = stored_overview(token)
     if entry is None:
         return _expired()
+    if entry.state == FAILED:
+        return _failed_lookup()
+    return render_template("overview.html", **_overview_view(token, entry))
+
+
+@bp.get("/oversigt/<token>/status")
+@caseworker_required
+def overview_status(token: str) -> Any:
+    """A pending overview's progress for the page's script: ``state`` (``pending``,
+    ``complete``, ``failed``), ``answered`` of ``total`` sources, the sentence to
+    announce, and the overview's body as HTML rendered here (escaped by Jinja)."""
+    entry = stored_overview(token)
+    if entry is None:
+        return jsonify(state="expired"), 404
+    if entry.state == FAILED:
+        return jsonify(state=FAILED)
+    view = _overview_view(token, entry)
+    return jsonify(
+        state=entry.state,
+        answered=view["answered"],
+        total=view["total"],
+        announce=view["announce"],
+        html=render_template("_overview_body.html", **view),
+    )
+
+
+def _overview_view(token: str, entry: StoredOverview) -> dict[str, Any]:
+    """What the overview page and its status fragment are rendered from."""
     found = entry.overview
-    groups = found.by_area()
-    return render_template(
-        "overview.html",
+    asked = [
+        r
+        for r in found.sources
+        if r.status not in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED)
+    ]
+    answered, total = len(asked), len(asked) + len(entry.waiting)
+    if entry.pending:
+        announce = (
+            f"{answered} af {plural(total, 'system', 'systemer')} har svaret."
+            if total
+            else "Systemerne spørges."
+        )
+    elif found.unavailable:
+        missing = join_da(r.title or r.source for r in found.unavailable)
+        announce = f"Oversigten er færdig, men ikke komplet: {missing} kunne ikke svare."
+    else:
+        announce = (
+            f"Oversigten er færdig: {plural(len(found.cases), 'sag', 'sager')}"
+            f" fra {plural(answered, 'system', 'systemer')}."
+        )
+    return dict(
         overview=found,
         token=token,
-        groups=groups,
+        groups=found.by_area(),
         titles=source_titles(found),
         open_count=sum(1 for c in found.cases if c.is_open),
         collapse_groups=len(found.cases) > 40,
         hidden_count=entry.hidden_count,
         access=access_summary(current_user().restrictions),
         purpose=entry.purpose,
+        pending=entry.pending,
+        waiting=entry.waiting,
+        answered=answered,
+        total=total,
+        announce=announce,
     )
 
 
@@ -240,6 +313,15 @@ def _no_such_case() -> Any:
         404,
         "Sagen findes ikke i oversigten",
         "Sagen er ikke en del af dette opslag. Gå tilbage til oversigten.",
+    )
+
+
+def _failed_lookup() -> Any:
+    return error_response(
+        503,
+        "Opslaget blev ikke færdigt",
+        "Opslaget kunne ikke gøres færdigt, så der vises intet fra det. Lav opslaget igen."
+        " Sker det igen, så kontakt din systemadministrator.",
     )
 
 

@@ -11,16 +11,26 @@ document leaves the app, for caseworkers and citizens alike.
 from __future__ import annotations
 
 import io
+import threading
+from collections.abc import Callable
 
-from flask import Flask, Response, current_app, send_file
+from flask import Flask, Response, current_app, g, send_file
 
 from borgersag.lookup.documents import Download
 from borgersag.lookup.ports import Context, LookupSettings
+from borgersag.sdk.http import request_id
 from borgersag.web import auditing
 from borgersag.web.limits import LookupQuota
 from borgersag.web.login import current_user
 
-__all__ = ["DOWNLOAD_POLICY", "context", "init_app", "send_download", "settings"]
+__all__ = [
+    "DOWNLOAD_POLICY",
+    "context",
+    "in_background",
+    "init_app",
+    "send_download",
+    "settings",
+]
 
 DOWNLOAD_POLICY = "default-src 'none'; sandbox"
 """The ``Content-Security-Policy`` of a download: should a browser show it after all, it
@@ -45,6 +55,30 @@ def context() -> Context:
         quota=LookupQuota(),
         settings=settings(),
     )
+
+
+def in_background() -> Callable[[Callable[[], None]], None]:
+    """Starts a job (a pending lookup's fan-out) in a thread of this instance, in an app
+    context of its own carrying this request's id (for the audit row and log lines).
+
+    Bounded without a pool of its own: the user's lookup quota was charged for it and
+    the engine's deadline ends it."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    rid = g.get("request_id") or ""
+
+    def start(job: Callable[[], None]) -> None:
+        def run() -> None:
+            with app.app_context():
+                g.request_id = rid
+                token = request_id.set(rid)
+                try:
+                    job()
+                finally:
+                    request_id.reset(token)
+
+        threading.Thread(target=run, name="lookup-progress", daemon=True).start()
+
+    return start
 
 
 def send_download(download: Download) -> Response:

@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from borgersag.domain.model import Overview
 from borgersag.domain.serialize import overview_from_dict, to_json
 from borgersag.lookup.cache import estimate_size
-from borgersag.lookup.ports import StoredOverview
+from borgersag.lookup.ports import COMPLETE, StoredOverview
 
 __all__ = ["OverviewStore", "SealedOverviewStore", "StoredOverview", "is_token"]
 
@@ -111,12 +111,18 @@ class OverviewStore(_Reads):
         purpose: str | None = None,
     ) -> str:
         """Keep ``overview`` for ``owner``; return the new opaque token."""
-        stored = StoredOverview(overview, hidden_count, purpose)
-        token = secrets.token_urlsafe(24)
-        size = self._sizeof(overview)
+        return self.put_entry(owner, StoredOverview(overview, hidden_count, purpose))
+
+    def put_entry(self, owner: str, stored: StoredOverview, *, token: str | None = None) -> str:
+        """Keep ``stored`` for ``owner`` under ``token`` (a pending lookup's next state)
+        or a new token; return the token."""
+        token = token or secrets.token_urlsafe(24)
+        size = self._sizeof(stored.overview)
         now = self._clock()
         with self._lock:
             self._purge(now)
+            if token in self._entries:
+                self._drop(token)
             while self._entries and (
                 len(self._entries) >= self.max_entries or self._bytes + size > self.max_bytes
             ):
@@ -197,17 +203,26 @@ class SealedOverviewStore(_Reads):
         purpose: str | None = None,
     ) -> str:
         """Keep ``overview`` for ``owner``, encrypted, for the TTL; return the token."""
-        token = secrets.token_urlsafe(24)
+        return self.put_entry(owner, StoredOverview(overview, hidden_count, purpose))
+
+    def put_entry(self, owner: str, stored: StoredOverview, *, token: str | None = None) -> str:
+        """Keep ``stored`` for ``owner``, encrypted, for the TTL, under ``token`` (a
+        pending lookup's next state replaces the last) or a new token; return the token."""
+        token = token or secrets.token_urlsafe(24)
         key = self.record_key(token)
-        plain = json.dumps(
-            {
-                "owner": owner,
-                "hidden_count": hidden_count,
-                "purpose": purpose,
-                "overview": to_json(overview),
-            },
-            separators=(",", ":"),
-        ).encode()
+        data: dict[str, Any] = {
+            "owner": owner,
+            "hidden_count": stored.hidden_count,
+            "purpose": stored.purpose,
+            "overview": to_json(stored.overview),
+        }
+        if stored.state != COMPLETE:  # a complete entry keeps the shape it always had
+            data.update(
+                state=stored.state,
+                waiting=[list(w) for w in stored.waiting],
+                started=stored.started,
+            )
+        plain = json.dumps(data, separators=(",", ":")).encode()
         nonce = os.urandom(12)
         sealed = nonce + self._aead.encrypt(nonce, plain, key.encode())
         self.records.save(key, {"sealed": base64.b64encode(sealed).decode()}, self.ttl)
@@ -231,6 +246,9 @@ class SealedOverviewStore(_Reads):
                 overview_from_dict(data["overview"]),
                 int(data["hidden_count"]),
                 data["purpose"],
+                str(data.get("state", COMPLETE)),
+                tuple((str(n), str(t)) for n, t in data.get("waiting", ())),
+                data.get("started"),
             )
         except (InvalidTag, ValueError, KeyError, TypeError):
             # another key (secret_key changed), a tampered value or an older shape

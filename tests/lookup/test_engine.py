@@ -276,3 +276,86 @@ def test_a_cached_answer_keeps_what_it_could_not_read(engines):
     again = status_of(engine.overview(CPR), "esdh")
     assert source.calls == 1 and again.age_seconds is not None
     assert again.unreadable == 1 and again.truncated
+
+
+# -- progress: each source's answer as it is settled ------------------------------------
+
+
+def test_progress_reports_each_source_as_it_answers_with_its_cases_so_far(engines):
+    fast = FakeSource("fast", cases={CPR.value: ["Boligstøtte"]})
+    slow = FakeSource("slow", cases={CPR.value: ["Kontanthjælp"]}, delay=0.4)
+    seen = []
+    overview = engines([fast, slow], deadline=5).overview(CPR, on_progress=seen.append)
+    assert seen[0].overview.sources == ()  # when the calls are sent: nobody has answered
+    assert {name for name, _title in seen[0].waiting} == {"fast", "slow"}
+    first = next(p for p in seen if p.overview.sources)
+    assert [r.source for r in first.overview.sources] == ["fast"]
+    assert first.overview.sources[0].status is SourceStatus.OK
+    assert [c.title for c in first.overview.cases] == ["Boligstøtte"]
+    assert first.waiting == (("slow", "Fake"),)
+    # the final answer is the return value, with both
+    assert sorted(c.title for c in overview.cases) == ["Boligstøtte", "Kontanthjælp"]
+
+
+def test_a_search_source_is_not_settled_while_a_relation_may_still_send_it_a_search(engines):
+    class SlowOwnership(FakeOwnership):
+        def relations(self, key):
+            time.sleep(0.3)
+            return super().relations(key)
+
+    owner = SlowOwnership("ejer", {CPR.value: ["2000351-12a"]})
+    permits = FakeSource("byg", kinds=(KeyKind.MATRIKEL,), cases={"2000351-12a": ["Byg"]})
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
+    seen = []
+    engines([owner, permits, esdh], deadline=5).overview(CPR, on_progress=seen.append)
+    for progress in seen:
+        settled = {r.source for r in progress.overview.sources}
+        if "ejer" not in settled:
+            # until the owners are known, the permit system may yet be asked (and esdh
+            # too: a relation could name a CPR number)
+            assert settled == set()
+    # the permit system appears with the case found through the parcel, never as "not asked"
+    byg = [r for p in seen for r in p.overview.sources if r.source == "byg"]
+    assert all(r.status is not SourceStatus.NOT_APPLICABLE for r in byg)
+
+
+def test_a_timed_out_source_is_only_in_the_final_answer(engines):
+    hung = FakeSource("hung", fail="hang")
+    fast = FakeSource("fast", cases={CPR.value: ["Boligstøtte"]})
+    seen = []
+    overview = engines([hung, fast], deadline=0.4).overview(CPR, on_progress=seen.append)
+    assert all("hung" in dict(p.waiting) for p in seen)
+    assert status_of(overview, "hung").status is SourceStatus.TIMEOUT
+
+
+def test_a_failing_progress_listener_costs_the_lookup_nothing(engines, caplog):
+    calls = []
+
+    def listener(progress):
+        calls.append(progress)
+        raise RuntimeError("the store is down")
+
+    sources = [
+        FakeSource(f"s{i}", cases={CPR.value: [f"Sag {i}"]}, delay=0.05 * i) for i in range(3)
+    ]
+    with caplog.at_level(logging.ERROR):
+        overview = engines(sources, deadline=5).overview(CPR, on_progress=listener)
+    assert len(overview.cases) == 3
+    assert len(calls) == 1  # not called again after it failed
+    assert "progress listener failed" in caplog.text
+
+
+def test_progress_is_told_once_per_change(engines):
+    class SlowOwnership(FakeOwnership):
+        def relations(self, key):
+            time.sleep(0.3)
+            return super().relations(key)
+
+    # esdh answers first but is not settled while the owners may still name a CPR number
+    owner = SlowOwnership("ejer", {CPR.value: ["2000351-12a"]})
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
+    permits = FakeSource("byg", kinds=(KeyKind.MATRIKEL,), cases={"2000351-12a": ["Byg"]})
+    seen = []
+    engines([owner, esdh, permits], deadline=5).overview(CPR, on_progress=seen.append)
+    settled = [frozenset(r.source for r in p.overview.sources) for p in seen]
+    assert len(settled) == len(set(settled))  # each report says something new

@@ -13,7 +13,8 @@ from borgersag.lookup import cases, documents, usecases
 from borgersag.lookup.cases import Expired, NotShown
 from borgersag.lookup.channels import CHANNELS, Channel, Rejected, Whose, kinds_for, own_key
 from borgersag.lookup.documents import DocumentGone, DocumentUnavailable, safe_media_type
-from borgersag.lookup.ports import Context, LookupSettings, QuotaExceeded, StoredOverview
+from borgersag.lookup.engine import LookupProgress
+from borgersag.lookup.ports import Context, LookupSettings, QuotaExceeded
 from borgersag.people.permissions import Permission
 from borgersag.sdk.connector import DocumentContent
 from borgersag.sdk.errors import NotFound, RetriableError
@@ -48,9 +49,9 @@ class Keeper:
     kept: dict = dataclasses.field(default_factory=dict)
     counter: itertools.count = dataclasses.field(default_factory=itertools.count)
 
-    def put(self, owner, overview, *, hidden_count=0, purpose=None):
-        token = f"token-{next(self.counter)}"
-        self.kept[token] = (owner, StoredOverview(overview, hidden_count, purpose))
+    def put_entry(self, owner, stored, *, token=None):
+        token = token or f"token-{next(self.counter)}"
+        self.kept[token] = (owner, stored)
         self.journal.append("keep")
         return token
 
@@ -75,9 +76,9 @@ class Quota:
 class JournalPortal(FakePortal):
     journal: Journal | None = None
 
-    def lookup(self, key):
+    def lookup(self, key, on_progress=None):
         self.journal.append("fan-out")
-        return super().lookup(key)
+        return super().lookup(key, on_progress)
 
 
 def make(user=None, *, fail_audit=False, allowed=100, **settings):
@@ -364,3 +365,116 @@ def test_a_document_gone_or_unavailable_is_not_recorded_as_handed_over():
 )  # fmt: skip
 def test_safe_media_type(given, sent):
     assert safe_media_type(given) == sent
+
+
+# -- a lookup whose first answers are shown at once -------------------------------------------
+
+
+class ProgressPortal(JournalPortal):
+    """Tells of the first source's answer before returning the whole overview."""
+
+    def lookup(self, key, on_progress=None):
+        self.journal.append("fan-out")
+        whole = self.overview_for(key)
+        first = whole.sources[0].source
+        early = dataclasses.replace(
+            whole,
+            sources=whole.sources[:1],
+            cases=tuple(c for c in whole.cases if c.source == first),
+        )
+        waiting = tuple((r.source, r.title) for r in whole.sources[1:])
+        if on_progress:
+            on_progress(LookupProgress(early, waiting))
+        return whole
+
+
+class CoveredKeeper(Keeper):
+    """Fails the test if it is asked to keep a case no committed audit row covers."""
+
+    recorder: Recorder | None = None
+
+    def put_entry(self, owner, stored, *, token=None):
+        covered = {cid for event in self.recorder.events for cid in event[3]}
+        assert {c.id for c in stored.overview.cases} <= covered
+        return super().put_entry(owner, stored, token=token)
+
+
+def make_pending(user=None, **kwargs):
+    ctx, journal = make(user, **kwargs)
+    portal = ProgressPortal()
+    portal.journal = journal
+    keeper = CoveredKeeper(journal)
+    keeper.recorder = ctx.record
+    jobs = []
+    ctx = dataclasses.replace(ctx, portal=portal, overviews=keeper)
+    start = lambda: usecases.start_look_up(  # noqa: E731
+        ctx, Channel.FORM, "cpr", TYPICAL_CPR, "", in_background=jobs.append
+    )
+    return ctx, journal, start, jobs
+
+
+def test_a_pending_lookup_is_recorded_before_its_token_exists_and_fills_in():
+    ctx, journal, start, jobs = make_pending()
+    token = start()
+    assert journal == ["charge", "record lookup", "keep"]  # nobody asked yet
+    assert ctx.record.events[0][4] == usecases.STARTED_DETAIL
+    first = usecases.stored_overview(ctx, token)
+    assert first.pending and first.overview.cases == () and first.overview.sources == ()
+
+    seen = []
+    ctx.overviews.journal.append = lambda step: seen.append(
+        (step, ctx.overviews.kept.get(token, (None, None))[1])
+    )
+    jobs.pop()()  # the background fan-out
+    steps = [step for step, _ in seen]
+    assert steps == ["fan-out", "record lookup", "keep", "record lookup", "keep"]
+    partial = ctx.record.events[1]
+    assert partial[4] == usecases.PARTIAL_DETAIL and partial[3]  # the cases it shows
+    final = usecases.stored_overview(ctx, token)
+    assert final.state == "complete" and not final.pending and final.waiting == ()
+    assert ctx.record.events[-1][4] == ""  # the final row is a lookup's usual row
+    assert set(ctx.record.events[-1][3]) == {c.id for c in final.overview.cases}
+
+
+def test_a_pending_update_shows_only_what_the_user_may_see():
+    user = caseworker_user(0)
+    narrowed = dataclasses.replace(
+        user, restrictions=dataclasses.replace(user.restrictions, kle_prefixes=("02",))
+    )
+    ctx, _journal, start, jobs = make_pending(narrowed)
+    token = start()
+    captured = []
+    real = ctx.overviews.put_entry
+    ctx.overviews.put_entry = lambda owner, stored, token=None: (
+        captured.append(stored),
+        real(owner, stored, token=token),
+    )[1]
+    jobs.pop()()
+    partial = captured[0]
+    assert partial.pending
+    assert all(c.id == "sbsys/1002" for c in partial.overview.cases)
+    assert usecases.stored_overview(ctx, token).hidden_count == 2
+
+
+def test_a_pending_lookup_whose_end_cannot_be_recorded_shows_nothing():
+    ctx, _journal, start, jobs = make_pending()
+    token = start()
+    ctx.record.fail = True  # the audit database goes away during the fan-out
+    jobs.pop()()
+    entry = usecases.stored_overview(ctx, token)
+    assert entry.state == "failed" and entry.overview.cases == ()
+
+
+def test_a_pending_lookup_refuses_like_the_blocking_one_and_asks_nobody():
+    ctx, journal, _start, jobs = make_pending(purposes=("Sagsbehandling",), purpose_required=True)
+    with pytest.raises(Rejected):
+        usecases.start_look_up(ctx, Channel.FORM, "cpr", TYPICAL_CPR, "", in_background=jobs.append)
+    assert journal == [] and jobs == []
+
+
+def test_a_pending_lookup_left_by_a_lost_worker_ends_as_failed(monkeypatch):
+    ctx, _journal, start, _jobs = make_pending()
+    token = start()  # ... and the worker never runs the job
+    later = usecases.time.time() + ctx.settings.page_deadline_seconds + usecases.ABANDONED_AFTER + 1
+    monkeypatch.setattr(usecases.time, "time", lambda: later)
+    assert usecases.stored_overview(ctx, token).state == "failed"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from borgersag.config.loader import Config
 from borgersag.domain.keys import BFE, CPR, Key, Matrikel
@@ -242,8 +243,9 @@ class FakePortal:
     case_requests: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     document_requests: list[tuple[str, str]] = field(default_factory=list)
 
-    def lookup(self, key: Key) -> Overview:
-        """The sample overview for ``key``."""
+    def lookup(self, key: Key, on_progress: Callable[[Any], None] | None = None) -> Overview:
+        """The sample overview for ``key`` (``on_progress`` is not called: it all
+        arrives at once)."""
         self.lookups.append(key)
         return self.overview_for(key)
 

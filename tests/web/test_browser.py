@@ -390,6 +390,10 @@ def test_hanging_esdh_is_named_and_the_page_still_comes(signed_in, sandbox, demo
         started = time.monotonic()
         look_up_cpr(page, dashed(demo.typical))
         expect(page.get_by_role("heading", level=1)).to_contain_text("Sagsoverblik")
+        # the page comes at once and fills in; the hang must last until the end
+        expect(page.locator("#overview-live")).to_contain_text(
+            "Oversigten er færdig, men ikke komplet", timeout=TIMEOUT_MS
+        )
         elapsed = time.monotonic() - started
     finally:
         faults.reset()
@@ -514,3 +518,88 @@ def test_idle_session_warns_can_be_extended_and_then_ends(browser, short_session
         expect(page).to_have_url(re.compile(r"/log-ind"))
     finally:
         context.close()
+
+
+# --- the first answers at once ---------------------------------------------------------------
+
+SLOW_MS = 2000  # the permit system, slowest by far
+
+
+@pytest.fixture(scope="module")
+def patient_server(sandbox):
+    """The portal with a deadline that a 2-second source fits in, for watching a lookup
+    fill in."""
+    config = Config.from_mapping(
+        {
+            "sandbox": {},
+            "portal": {
+                "deadline_seconds": 6.0,
+                "source_timeout_seconds": 5.0,
+                "cache_ttl_seconds": 0,
+            },
+            "auth": sandbox.auth_config(),
+            "sessions": {"backend": "memory"},
+            "sources": sandbox.source_config(),
+        }
+    )
+    with _serve(config) as url:
+        yield url
+
+
+def test_first_answers_are_shown_before_the_slowest_source_and_the_end_announced(
+    browser, patient_server, sandbox, demo, shots
+):
+    context = browser.new_context(base_url=patient_server, locale="da-DK")
+    context.set_default_timeout(TIMEOUT_MS)
+    problems: list[str] = []
+    faults = sandbox.faults("byggesag")
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        page.on(
+            "console",
+            lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None,
+        )
+        sign_in(page)
+        esdh, _owners, permits = sandbox_titles(sandbox)
+        faults.update(latency_ms=SLOW_MS)
+        started = time.monotonic()
+        look_up_cpr(page, dashed(demo.typical))
+
+        # The page is there at once, and the ESDH's cases arrive while the permit
+        # system is still being asked.
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Sagsoverblik")
+        expect(source_row(page, esdh)).to_contain_text("Svarede")
+        expect(page.locator("table.case-table tbody tr").first).to_be_visible()
+        expect(source_row(page, permits)).to_contain_text("Venter på svar")
+        seen_after = time.monotonic() - started
+        assert seen_after < SLOW_MS / 1000, f"the first cases came after {seen_after:.1f} s"
+        live = page.locator("#overview-live")
+        expect(live).to_have_attribute("aria-live", "polite")
+        expect(live).to_contain_text("systemer har svaret")
+        shots(page, "20-pending-1280")
+        assert_no_serious(page, "a pending overview")
+        page.set_viewport_size({"width": 390, "height": 844})
+        top = shots(page, "21-pending-390")
+        page.screenshot(path=str(top.with_name("21-pending-390-top.png")))
+        page.set_viewport_size({"width": 1280, "height": 720})
+
+        # The end: every source in, and said so in the live region.
+        expect(live).to_contain_text("Oversigten er færdig", timeout=20_000)
+        expect(source_row(page, permits)).to_contain_text("Svarede")
+        expect(page.get_by_text("Venter på svar")).to_have_count(0)
+        building = page.locator("table.case-table tbody tr").filter(has_text="Med fordi: ejer af")
+        expect(building.first).to_be_visible()
+        shots(page, "22-complete-1280")
+        assert_no_serious(page, "a completed overview")
+        page.set_viewport_size({"width": 390, "height": 844})
+        top = shots(page, "23-complete-390")
+        page.screenshot(path=str(top.with_name("23-complete-390-top.png")))
+
+        # The address still opens the whole overview, as a page without the script sees it.
+        page.reload()
+        expect(source_row(page, permits)).to_contain_text("Svarede")
+    finally:
+        faults.reset()
+        context.close()
+    assert not problems, "\n".join(problems)
