@@ -47,39 +47,39 @@ def key_to_dict(key: Key) -> dict[str, str]:
 
 def to_json(value: Any) -> Any:
     """Convert a model value (dataclass, enum, date, key, collection) to JSON types."""
-    if value is None or type(value) in _PLAIN:
-        return value
-    if isinstance(value, Key):
-        return key_to_dict(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dt.date):  # datetime is a date too
-        return value.isoformat()
-    names = _field_names(type(value))
-    if names is not None:
-        return {name: to_json(getattr(value, name)) for name in names}
-    if isinstance(value, (set, frozenset)):
-        return sorted(to_json(item) for item in value)
-    if isinstance(value, (list, tuple)):
-        return [to_json(item) for item in value]
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    return value
-
-
-_PLAIN = frozenset({str, int, float, bool})
+    return _writer(type(value))(value)
 
 
 @functools.cache
-def _field_names(typ: type) -> tuple[str, ...] | None:
-    """A dataclass type's field names, looked up once per type (``None``: not one).
-
-    An overview is serialised on every API read and every save; asking ``dataclasses``
-    for the fields of each of its thousands of values was most of that cost.
-    """
+def _writer(typ: type) -> Callable[[Any], Any]:
+    """How a value of ``typ`` is written, worked out once per type: an overview holds
+    thousands of values, and asking each one what it is was most of writing it."""
+    if typ in (str, int, float, bool, type(None)):
+        return _same
+    if issubclass(typ, Key):
+        return key_to_dict
+    if issubclass(typ, Enum):
+        return _enum_value
+    if issubclass(typ, dt.date):  # datetime is a date too
+        return _isoformat
     if dataclasses.is_dataclass(typ):
-        return tuple(f.name for f in dataclasses.fields(typ))
-    return None
+        names = tuple(f.name for f in dataclasses.fields(typ))
+        return lambda value: {name: to_json(getattr(value, name)) for name in names}
+    if issubclass(typ, (set, frozenset)):
+        return lambda value: sorted(to_json(item) for item in value)
+    if issubclass(typ, (list, tuple)):
+        return lambda value: [to_json(item) for item in value]
+    if issubclass(typ, dict):
+        return lambda value: {str(k): to_json(v) for k, v in value.items()}
+    return _same
+
+
+def _enum_value(value: Enum) -> Any:
+    return value.value
+
+
+def _isoformat(value: dt.date) -> str:
+    return value.isoformat()
 
 
 Describe = Callable[[SourceResult], Mapping[str, Any]]
