@@ -229,3 +229,51 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+DATA_SERVICES = ("esdh", "ejerfortegnelse", "byggesag", "zgw", "momentum", "os2mo")
+
+
+def source_requests(config: Path) -> int:
+    """How many requests the sandbox's data services were asked so far, all together."""
+    portal = tomllib.loads((config / "portal.toml").read_text())
+    services = portal["sandbox"]["services"]
+    total = 0
+    for name in DATA_SERVICES:
+        url = f"http://127.0.0.1:{services[name]['port']}/_sandbox/requests"
+        total += requests.get(url, timeout=5).json()["requests"]
+    return total
+
+
+def shared_state(schema: str, redis_url: str = REDIS_URL) -> dict[str, dict[str, Any]]:
+    """The config tables of several instances sharing state: sessions, overviews and
+    limits in Redis (``redis_url``, a db of its own, emptied first), the audit chain in
+    PostgreSQL under ``schema`` (dropped and made anew, so the chain starts empty)."""
+    import psycopg
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return {
+        "sessions": {"backend": "redis", "redis_url": redis_url},
+        "limits": {"storage_url": redis_url},
+        "audit": {"url": f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"},
+    }
+
+
+def drop_schema(schema: str) -> None:
+    """Remove what :func:`shared_state` made in PostgreSQL."""
+    import psycopg
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def audit(config: Path, action: str) -> subprocess.CompletedProcess:
+    """``borgersag audit ACTION --config DIR`` (``init``, ``verify``), its output captured."""
+    argv = [str(BIN / "borgersag"), "audit", action, "--config", str(config)]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
