@@ -108,6 +108,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="load per target")
     parser.add_argument("--connections", type=int, default=16, help="open connections")
     parser.add_argument("--threads", type=int, default=16, help="gunicorn threads")
+    parser.add_argument("--warm-up", type=float, default=2.0, help="seconds before each")
     args = parser.parse_args()
     need_wrk()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
@@ -127,7 +128,8 @@ def main() -> int:
 
         print(
             f"throughput: gunicorn gthread, 1 worker, {args.threads} threads; wrk 2 threads, "
-            f"{args.connections} connections, {args.seconds:g} s per target after 2 s warm-up"
+            f"{args.connections} connections, {args.seconds:g} s per target after"
+            f" {args.warm_up:g} s warm-up"
         )
         print(f"  overview JSON: {len(answer.content) / 1024:.1f} KB")
         results = {}
@@ -136,7 +138,7 @@ def main() -> int:
             ("portal: cached overview as JSON", api_url, cookie),
             ("portal: /tilgaengelighed (page)", base + "tilgaengelighed", cookie),
         ):
-            wrk(url, 2, args.connections, headers)  # warm-up: pools, caches, JIT-free Python
+            wrk(url, args.warm_up, args.connections, headers)  # pools, caches, first reads
             results[label] = wrk(url, args.seconds, args.connections, headers)
             print(line(label, results[label]), flush=True)
         bare = results["bare Flask, same JSON"]["rate"]
