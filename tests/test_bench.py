@@ -56,3 +56,46 @@ def test_first_answer_benchmark_runs(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "first/whole" in done.stdout
+
+
+def _run(script: str, *args: str, tmp_path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_throughput_benchmark_runs(tmp_path):
+    import shutil
+
+    if shutil.which("wrk", path="/usr/bin:/bin:/usr/local/bin") is None:
+        done = _run("throughput.py", "--seconds", "1", tmp_path=tmp_path)
+        assert done.returncode != 0 and "apt-get install -y wrk" in done.stderr
+        pytest.skip("wrk is not installed: the benchmark says how to install it")
+    done = _run("throughput.py", "--seconds", "1", "--warm-up", "1", tmp_path=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ratio overview : bare Flask" in done.stdout
+
+
+@pytest.mark.slow
+def test_scale_benchmark_runs(tmp_path):
+    from support.services import REDIS_URL, require_postgres, require_redis
+
+    require_postgres()
+    require_redis(REDIS_URL)
+    done = _run("scale.py", "--keys", "2", "--workers", "1", tmp_path=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "expired overviews on the other instance   0 of 4" in done.stdout
+    assert "audit verify (one chain, both instances)  exit 0: OK" in done.stdout
+
+
+@pytest.mark.slow
+def test_soak_benchmark_runs(tmp_path):
+    done = _run(
+        "soak.py", "--minutes", "0.2", "--probe-seconds", "2", "--sample-seconds", "1",
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "growth after warm-up" in done.stdout and "errors: 0" in done.stdout

@@ -47,21 +47,39 @@ def key_to_dict(key: Key) -> dict[str, str]:
 
 def to_json(value: Any) -> Any:
     """Convert a model value (dataclass, enum, date, key, collection) to JSON types."""
-    if isinstance(value, Key):
-        return key_to_dict(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dt.date):  # datetime is a date too
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (set, frozenset)):
-        return sorted(to_json(item) for item in value)
-    if isinstance(value, (list, tuple)):
-        return [to_json(item) for item in value]
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    return value
+    return _writer(type(value))(value)
+
+
+@functools.cache
+def _writer(typ: type) -> Callable[[Any], Any]:
+    """How a value of ``typ`` is written, worked out once per type: an overview holds
+    thousands of values, and asking each one what it is was most of writing it."""
+    if typ in (str, int, float, bool, type(None)):
+        return _same
+    if issubclass(typ, Key):
+        return key_to_dict
+    if issubclass(typ, Enum):
+        return _enum_value
+    if issubclass(typ, dt.date):  # datetime is a date too
+        return _isoformat
+    if dataclasses.is_dataclass(typ):
+        names = tuple(f.name for f in dataclasses.fields(typ))
+        return lambda value: {name: to_json(getattr(value, name)) for name in names}
+    if issubclass(typ, (set, frozenset)):
+        return lambda value: sorted(to_json(item) for item in value)
+    if issubclass(typ, (list, tuple)):
+        return lambda value: [to_json(item) for item in value]
+    if issubclass(typ, dict):
+        return lambda value: {str(k): to_json(v) for k, v in value.items()}
+    return _same
+
+
+def _enum_value(value: Enum) -> Any:
+    return value.value
+
+
+def _isoformat(value: dt.date) -> str:
+    return value.isoformat()
 
 
 Describe = Callable[[SourceResult], Mapping[str, Any]]
@@ -114,44 +132,107 @@ def from_json(typ: Any, data: Any) -> Any:
     ``tuple[X, ...]``, ``frozenset[X]`` or a plain JSON type. Raises ``ValueError`` for
     data of the wrong shape.
     """
+    return _reader(typ)(data)
+
+
+@functools.cache
+def _reader(typ: Any) -> Callable[[Any], Any]:
+    """A function reading data of ``typ``, worked out from the type hints once per type
+    (reading a kept overview back, on every request that shows it, was dominated by
+    inspecting the same types again for each of its values)."""
     if typ is Any:
-        return data
+        return _same
     origin = typing.get_origin(typ)
     if origin in (types.UnionType, typing.Union):
         options = typing.get_args(typ)
-        if data is None and type(None) in options:
-            return None
         (inner,) = [o for o in options if o is not type(None)]
-        return from_json(inner, data)
+        return _optional(_reader(inner)) if type(None) in options else _reader(inner)
     if origin in (tuple, frozenset, list, set):
-        (inner, *_) = typing.get_args(typ)
+        return _collection(origin, typ)
+    if origin is dict:
+        return _dictionary(typ)
+    if isinstance(typ, type) and issubclass(typ, Key):
+        return lambda data: key_of(_mapping(data, typ)["kind"], _mapping(data, typ)["value"])
+    if isinstance(typ, type) and issubclass(typ, Enum):
+        return typ
+    if typ is dt.datetime:
+        return dt.datetime.fromisoformat
+    if typ is dt.date:
+        return dt.date.fromisoformat
+    if dataclasses.is_dataclass(typ):
+        return _dataclass(typ)
+    if typ is float:
+        return _float
+    if isinstance(typ, type):
+        return _checked(typ)
+    return _same
+
+
+def _same(data: Any) -> Any:
+    return data
+
+
+def _optional(read: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda data: None if data is None else read(data)
+
+
+def _collection(origin: Any, typ: Any) -> Callable[[Any], Any]:
+    (inner, *_) = typing.get_args(typ)
+
+    def read(data: Any) -> Any:
         if not isinstance(data, list):
             raise ValueError(f"expected a list for {typ}")
-        return origin(from_json(inner, item) for item in data)
-    if origin is dict:
-        _, inner = typing.get_args(typ)
-        return {k: from_json(inner, v) for k, v in _mapping(data, typ).items()}
-    if isinstance(typ, type) and issubclass(typ, Key):
+        item = _reader(inner)  # looked up here: a type may contain itself
+        return origin(item(value) for value in data)
+
+    return read
+
+
+def _dictionary(typ: Any) -> Callable[[Any], Any]:
+    _, inner = typing.get_args(typ)
+
+    def read(data: Any) -> Any:
+        value = _reader(inner)
+        return {k: value(v) for k, v in _mapping(data, typ).items()}
+
+    return read
+
+
+def _dataclass(typ: type) -> Callable[[Any], Any]:
+    def read(data: Any) -> Any:
         fields = _mapping(data, typ)
-        return key_of(fields["kind"], fields["value"])
-    if isinstance(typ, type) and issubclass(typ, Enum):
-        return typ(data)
-    if typ is dt.datetime:
-        return dt.datetime.fromisoformat(data)
-    if typ is dt.date:
-        return dt.date.fromisoformat(data)
-    if dataclasses.is_dataclass(typ):
-        fields = _mapping(data, typ)
-        hints = _hints(typ)
-        unknown = set(fields) - set(hints)
-        if unknown:
-            raise ValueError(f"{typ.__name__} has no field {sorted(unknown)[0]}")
-        return typ(**{name: from_json(hints[name], value) for name, value in fields.items()})
-    if typ is float and isinstance(data, int) and not isinstance(data, bool):
+        readers = _field_readers(typ)
+        try:
+            return typ(**{name: readers[name](value) for name, value in fields.items()})
+        except KeyError:
+            unknown = sorted(set(fields) - set(readers))
+            if not unknown:
+                raise
+            raise ValueError(f"{typ.__name__} has no field {unknown[0]}") from None
+
+    return read
+
+
+@functools.cache
+def _field_readers(typ: type) -> dict[str, Callable[[Any], Any]]:
+    return {name: _reader(hint) for name, hint in _hints(typ).items()}
+
+
+def _float(data: Any) -> Any:
+    if isinstance(data, int) and not isinstance(data, bool):
         return float(data)
-    if isinstance(typ, type) and not isinstance(data, typ):
-        raise ValueError(f"expected {typ.__name__}, got {type(data).__name__}")
+    if not isinstance(data, float):
+        raise ValueError(f"expected float, got {type(data).__name__}")
     return data
+
+
+def _checked(typ: type) -> Callable[[Any], Any]:
+    def read(data: Any) -> Any:
+        if not isinstance(data, typ):
+            raise ValueError(f"expected {typ.__name__}, got {type(data).__name__}")
+        return data
+
+    return read
 
 
 def _mapping(data: Any, typ: Any) -> Mapping[str, Any]:

@@ -7,6 +7,7 @@ the common parts so the service modules hold only their API.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable
 
 from flask import Flask, Response, jsonify, request
@@ -55,11 +56,14 @@ def make_service_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config["SANDBOX_FAULTS"] = faults
     app.config["SANDBOX_PUBLIC_PATHS"] = {"/health"}
+    served = _Counter()  # what the portal asked for: benchmarks read it to count cache hits
 
     @app.before_request
     def _apply_faults():
         if request.path.startswith("/_sandbox/"):
             return None
+        if request.path != "/health":
+            served.add()
         outcome = faults.before_request()
         if outcome is None:
             if authorize and request.path not in app.config["SANDBOX_PUBLIC_PATHS"]:
@@ -91,6 +95,10 @@ def make_service_app(
             return json_error(400, str(exc), field=exc.field)
         return jsonify(faults.as_dict())
 
+    @app.get("/_sandbox/requests")
+    def _get_requests():
+        return jsonify({"requests": served.value})
+
     @app.delete("/_sandbox/faults")
     def _reset_faults():
         faults.reset()
@@ -103,3 +111,17 @@ def make_service_app(
         return json_error(500, f"Intern fejl i {title} (sandkasse): {type(exc).__name__}.")
 
     return app
+
+
+class _Counter:
+    """A thread-safe count of the requests a service was asked (``/_sandbox/*`` and
+    ``/health`` left out)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self) -> None:
+        """Count one request."""
+        with self._lock:
+            self.value += 1

@@ -52,6 +52,7 @@ from borgersag.web import (
     operations,
     present,
 )
+from borgersag.web.json_provider import OrjsonProvider
 from borgersag.web.sections import LIMITS, METRICS, SESSIONS
 from borgersag.web.session_stores import overview_store, shared_state
 from borgersag.web.sessions import init_sessions
@@ -78,7 +79,10 @@ CONTENT_SECURITY_POLICY = (
 
 
 class BorgersagFlask(Flask):
-    """Flask, but unhandled exceptions are logged without personal data."""
+    """Flask, but unhandled exceptions are logged without personal data, and JSON is
+    written by orjson (:mod:`borgersag.web.json_provider`)."""
+
+    json_provider_class = OrjsonProvider
 
     def log_exception(self, exc_info) -> None:  # type: ignore[override]
         """See :func:`borgersag.web.errors.log_exception`."""

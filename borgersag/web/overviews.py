@@ -27,6 +27,7 @@ import re
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -170,6 +171,51 @@ class OverviewStore(_Reads):
             self._drop(token)
 
 
+OPENED_BUDGET_BYTES = 4 * 1024 * 1024
+"""How many bytes of sealed values :class:`_Opened` remembers the reading of, per process
+(a couple of hundred typical overviews; what they read back as takes about as much again)."""
+
+
+class _Opened:
+    """Kept overviews this process has already decrypted and read, by record key and
+    sealed value, least recently used first out, bounded by the values' bytes.
+
+    A kept overview never changes, and reading one back (decrypting, parsing, rebuilding
+    thousands of model values) was most of what showing it again cost. An entry is only
+    found by presenting the value the store holds *now* under the same key, so an
+    overview that expired or was removed there is never answered from here, and a value
+    moved under another key still has to decrypt.
+    """
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget = budget_bytes
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[str, str], tuple[str, StoredOverview]] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: str, sealed: str) -> tuple[str, StoredOverview] | None:
+        """The owner and entry read from ``sealed`` under ``key`` before, if remembered."""
+        with self._lock:
+            found = self._entries.get((key, sealed))
+            if found is not None:
+                self._entries.move_to_end((key, sealed))
+            return found
+
+    def put(self, key: str, sealed: str, owner: str, stored: StoredOverview) -> None:
+        """Remember what ``sealed`` under ``key`` reads as (values over budget are not)."""
+        size = len(key) + len(sealed)
+        if size > self.budget:
+            return
+        with self._lock:
+            if (key, sealed) in self._entries:
+                return
+            self._entries[(key, sealed)] = (owner, stored)
+            self._bytes += size
+            while self._bytes > self.budget:
+                (old_key, old_sealed), _ = self._entries.popitem(last=False)
+                self._bytes -= len(old_key) + len(old_sealed)
+
+
 class SealedOverviewStore(_Reads):
     """The same store over a session store's records (SQLite or Redis), shared by every
     worker — and, with Redis, every machine — that uses it.
@@ -178,12 +224,21 @@ class SealedOverviewStore(_Reads):
     records, a TTL each). A record is ``{"sealed": base64(nonce || AES-GCM(json))}`` with
     the record's key as associated data, so a value copied under another token does not
     decrypt; the JSON holds the owner, the hidden count, the purpose and the overview
-    (:func:`~borgersag.domain.serialize.to_json`).
+    (:func:`~borgersag.domain.serialize.to_json`). What this process has read back is
+    remembered (:class:`_Opened`), so showing the same overview again costs one store read.
     """
 
-    def __init__(self, records: Any, secret_key: str, ttl_seconds: float):
+    def __init__(
+        self,
+        records: Any,
+        secret_key: str,
+        ttl_seconds: float,
+        *,
+        opened_budget_bytes: int = OPENED_BUDGET_BYTES,
+    ):
         self.records = records
         self.ttl = ttl_seconds
+        self._opened = _Opened(opened_budget_bytes)
         key = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"borgersag overview store"
         ).derive(secret_key.encode())
@@ -225,7 +280,10 @@ class SealedOverviewStore(_Reads):
         plain = json.dumps(data, separators=(",", ":")).encode()
         nonce = os.urandom(12)
         sealed = nonce + self._aead.encrypt(nonce, plain, key.encode())
-        self.records.save(key, {"sealed": base64.b64encode(sealed).decode()}, self.ttl)
+        text = base64.b64encode(sealed).decode()
+        self.records.save(key, {"sealed": text}, self.ttl)
+        # the redirect that follows usually shows it here: no need to read it back
+        self._opened.put(key, text, owner, stored)
         return token
 
     def entry(self, token: str, owner: str) -> StoredOverview | None:
@@ -236,13 +294,22 @@ class SealedOverviewStore(_Reads):
         record = self.records.load(key)
         if record is None:
             return None
+        text = record.get("sealed")
+        remembered = self._opened.get(key, text) if isinstance(text, str) else None
+        if remembered is None:
+            remembered = self._open(key, record)
+            if remembered is None:
+                return None
+            self._opened.put(key, text, *remembered)
+        made_by, stored = remembered
+        return stored if secrets.compare_digest(made_by, owner) else None
+
+    def _open(self, key: str, record: dict[str, Any]) -> tuple[str, StoredOverview] | None:
         try:
             sealed = base64.b64decode(record["sealed"], validate=True)
             plain = self._aead.decrypt(sealed[:12], sealed[12:], key.encode())
             data = json.loads(plain)
-            if not secrets.compare_digest(str(data["owner"]), owner):
-                return None
-            return StoredOverview(
+            stored = StoredOverview(
                 overview_from_dict(data["overview"]),
                 int(data["hidden_count"]),
                 data["purpose"],
@@ -250,6 +317,7 @@ class SealedOverviewStore(_Reads):
                 tuple((str(n), str(t)) for n, t in data.get("waiting", ())),
                 data.get("started"),
             )
+            return str(data["owner"]), stored
         except (InvalidTag, ValueError, KeyError, TypeError):
             # another key (secret_key changed), a tampered value or an older shape
             log.warning("a kept overview could not be read; treated as expired")

@@ -145,15 +145,18 @@ class MemorySessionStore:
 class SQLiteSessionStore:
     """Sessions in one SQLite file, shared by every worker process on the machine.
 
-    Each operation opens its own short-lived connection, so the store is safe across
-    threads, processes and ``fork``; the file is in WAL mode so readers do not wait for
-    writers. The file is created readable by its owner only.
+    Each thread keeps one connection and reuses it (opening one costs more than the
+    query: every request reads the session, the kill switches and often an overview), so
+    the store is safe across threads; a process started by ``fork`` opens its own. The
+    file is in WAL mode so readers do not wait for writers. The file is created readable
+    by its owner only.
     """
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time):
         self.path = Path(path)
         self._clock = clock
         self._last_purge = clock()
+        self._local = threading.local()  # a thread's connection goes with the thread
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
@@ -171,12 +174,19 @@ class SQLiteSessionStore:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
-        try:
+        """This thread's connection; one that failed is closed and the next opens anew."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
             conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn, self._local.pid = conn, os.getpid()
+        try:
             yield conn
-        finally:
-            conn.close()
+        except sqlite3.Error:
+            self._local.conn = None
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            raise
 
     def _unavailable(self, exc: BaseException) -> SessionStoreUnavailable:
         return SessionStoreUnavailable(
@@ -225,7 +235,12 @@ class SQLiteSessionStore:
             raise self._unavailable(exc) from exc
 
     def close(self) -> None:
-        """Nothing to release: connections live for one operation."""
+        """Close this thread's connection; other threads' close when their thread ends."""
+        conn = getattr(self._local, "conn", None)
+        mine = getattr(self._local, "pid", None) == os.getpid()
+        self._local = threading.local()
+        if conn is not None and mine:  # never one inherited across fork (SQLite's rule)
+            conn.close()
 
 
 class RedisSessionStore:

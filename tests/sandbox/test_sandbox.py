@@ -540,3 +540,12 @@ def test_sandbox_starts_fast_and_stops_cleanly(sandbox):
         }
     with pytest.raises(requests.ConnectionError):
         get(other.url("esdh") + "health", timeout=1)
+
+
+def test_a_service_counts_the_requests_it_was_asked(sandbox):
+    """What a benchmark reads to tell a cache hit from a call to the source."""
+    url = sandbox.url("byggesag")
+    before = get(url + "_sandbox/requests").json()["requests"]
+    get(url + "api/v1/byggesager?bfe=1", headers={"X-Api-Key": "sandbox-key"})
+    get(url + "health")  # a load balancer's probe is not the portal asking
+    assert get(url + "_sandbox/requests").json()["requests"] == before + 1
