@@ -53,12 +53,18 @@ class OrjsonProvider(DefaultJSONProvider):
         """Compact JSON as orjson writes it; with other options (``indent``), Flask's."""
         if kwargs.keys() - {"separators"}:
             return super().dumps(obj, **kwargs)
-        return orjson.dumps(obj, default=_default, option=_OPTIONS).decode()
+        try:
+            return orjson.dumps(obj, default=_default, option=_OPTIONS).decode()
+        except TypeError:  # what orjson cannot write (an integer past 64 bits): Flask's
+            return super().dumps(obj, **kwargs)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         """``jsonify``: the bytes straight from orjson (indented in debug mode, as Flask)."""
         if self.compact is False or (self.compact is None and self._app.debug):
             return super().response(*args, **kwargs)
         obj = self._prepare_response_obj(args, kwargs)
-        body = orjson.dumps(obj, default=_default, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+        try:
+            body = orjson.dumps(obj, default=_default, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # what orjson cannot write (an integer past 64 bits): Flask's
+            return super().response(*args, **kwargs)
         return self._app.response_class(body, mimetype=self.mimetype)

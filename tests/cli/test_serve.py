@@ -58,7 +58,10 @@ def test_two_instances_get_two_control_sockets_in_the_private_folder(state):
 
 
 def test_several_workers_get_an_empty_metrics_folder_of_their_instance(state, monkeypatch):
-    monkeypatch.delenv(METRICS_DIR_ENV, raising=False)
+    # set, then removed: the monkeypatch then removes what prepare_metrics_dir sets, so
+    # later tests in this process do not read metrics from a folder that is gone
+    monkeypatch.setenv(METRICS_DIR_ENV, "")
+    monkeypatch.delenv(METRICS_DIR_ENV)
     assert prepare_metrics_dir(state, "127.0.0.1:8000", 1) is None
     assert METRICS_DIR_ENV not in os.environ
     folder = prepare_metrics_dir(state, "127.0.0.1:8000", 4)

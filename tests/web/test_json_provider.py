@@ -42,3 +42,10 @@ def test_debug_mode_still_indents():
     app.debug = True
     with app.app_context():
         assert app.json.response({"a": 1}).get_data() == b'{\n  "a": 1\n}\n'
+
+
+def test_an_integer_past_64_bits_is_written_as_flask_writes_it():
+    app = _app()
+    with app.app_context():
+        assert json.loads(app.json.dumps({"n": 2**70})) == {"n": 2**70}
+        assert json.loads(app.json.response({"n": 2**70}).get_data()) == {"n": 2**70}
