@@ -8,6 +8,7 @@ checks every answer against the document (status codes, content types, headers, 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from importlib import resources
 
@@ -95,3 +96,21 @@ def test_a_real_lookup_and_reading_it_back_match_the_document():
     assert again.status_code == 200 and again.json()["id"] == token
     anonymous = get.Case(path_parameters={"id": token}).call_and_validate()
     assert anonymous.status_code == 401
+
+
+def test_a_lookup_that_answers_at_once_matches_the_document_while_pending_and_after():
+    schema, cookies = signed_in_app()
+    post = schema["/overviews"]["POST"]
+    body = {"kind": "cpr", "value": TYPICAL_CPR, "wait": False}
+    started = post.Case(body=body, cookies=cookies).call_and_validate()
+    assert started.status_code == 202
+    assert started.json()["state"] in ("pending", "complete")
+    get = schema["/overviews/{id}"]["GET"]
+    token = started.json()["id"]
+    state = started.json()["state"]
+    until = time.monotonic() + 10
+    while state == "pending" and time.monotonic() < until:
+        time.sleep(0.05)
+        answer = get.Case(path_parameters={"id": token}, cookies=cookies).call_and_validate()
+        state = answer.json()["state"]
+    assert state == "complete"
