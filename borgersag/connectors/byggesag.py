@@ -188,7 +188,10 @@ class ByggesagConnector(Connector):
         return Case(
             id=self.case_id(sagsnummer),
             sagsnummer=sagsnummer,
-            title=r.text(raw, "titel", where) or r.text(raw, "sagstype", where) or "Byggesag",
+            # a blank title falls back as a missing one does: a case needs a readable name
+            title=(r.text(raw, "titel", where) or "").strip()
+            or (r.text(raw, "sagstype", where) or "").strip()
+            or "Byggesag",
             provenance=self.provenance(),
             progress=history[-1].progress,
             progress_history=tuple(history),

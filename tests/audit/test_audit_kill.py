@@ -89,7 +89,11 @@ def test_sigkill_mid_burst_loses_no_audit_row(sandbox, tmp_path):
     config = tmp_path / "config"
     config.mkdir()
     tables = {
-        "portal": {"secret_key": "kill-test-secret", "cache_ttl_seconds": 0.0},
+        "portal": {
+            "secret_key": "kill-test-secret",
+            "cache_ttl_seconds": 0.0,
+            "trusted_hosts": ["127.0.0.1"],  # outside the sandbox the Host must be named
+        },
         "sessions": {"backend": "sqlite", "path": str(tmp_path / "sessions.sqlite3")},
         "audit": {"url": audit_url},
         "limits": {"lookups_per_minute": 0},

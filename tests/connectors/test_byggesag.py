@@ -181,3 +181,10 @@ class TestByggesagConformance(ConformanceSuite):
 
     def backend(self, mock, base_url):
         mock.get(base_url + "api/v1/byggesager", json={"sager": [building()], "antal": 1})
+
+
+@responses.activate
+def test_a_blank_title_is_named_by_the_case_type(byg):
+    responses.get(LIST, json={"sager": [building(titel="  ")], "antal": 1})
+    (case,) = byg.search(BFE.parse("123456"))
+    assert case.title == "Tilbygning"
