@@ -246,9 +246,10 @@ def source_requests(config: Path) -> int:
 
 
 def shared_state(schema: str, redis_url: str = REDIS_URL) -> dict[str, dict[str, Any]]:
-    """The config tables of several instances sharing state: sessions, overviews and
-    limits in Redis (``redis_url``, a db of its own, emptied first), the audit chain in
-    PostgreSQL under ``schema`` (dropped and made anew, so the chain starts empty)."""
+    """The config tables of several instances sharing state: sessions, overviews, the
+    sources' answers (the shared result cache) and limits in Redis (``redis_url``, a db
+    of its own, emptied first), the audit chain in PostgreSQL under ``schema`` (dropped
+    and made anew, so the chain starts empty)."""
     import psycopg
     import redis
 
@@ -261,6 +262,7 @@ def shared_state(schema: str, redis_url: str = REDIS_URL) -> dict[str, dict[str,
     return {
         "sessions": {"backend": "redis", "redis_url": redis_url},
         "limits": {"storage_url": redis_url},
+        "cache": {"backend": "redis", "redis_url": redis_url},
         "audit": {"url": f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"},
     }
 

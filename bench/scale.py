@@ -2,10 +2,10 @@
 
 Starts the sandbox municipality and two ``borgersag serve`` processes on different ports
 (``--workers`` each), configured as docs/architecture.md "Many machines" says: sessions,
-overviews and rate limits in Redis (``[sessions] backend = "redis"``, ``[limits]
-storage_url``), the audit log in PostgreSQL (``[audit] url``, a schema of its own,
-emptied first). One caseworker signs in once; then, for each of ``--keys`` citizens,
-alternating which instance goes first:
+overviews, the sources' answers and rate limits in Redis (``[sessions] backend =
+"redis"``, ``[cache] backend = "redis"``, ``[limits] storage_url``), the audit log in
+PostgreSQL (``[audit] url``, a schema of its own, emptied first). One caseworker signs
+in once; then, for each of ``--keys`` citizens, alternating which instance goes first:
 
 * the lookup is made on one instance, and its overview opened on the other — as a page
   and through the API. Each one that says "expired" (or is not there) is counted

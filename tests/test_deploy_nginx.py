@@ -163,6 +163,7 @@ def proxied(tmp_path, pg_url):
             portal={"trusted_proxies": 1},
             auth={"public_url": proxy.rstrip("/")},
             sessions={"backend": "redis", "redis_url": REDIS_URL},
+            cache={"backend": "redis", "redis_url": REDIS_URL},
             limits={"storage_url": REDIS_URL, "login_per_minute": LOGIN_PER_MINUTE},
             audit={"url": pg_url},
         )
@@ -173,7 +174,7 @@ def proxied(tmp_path, pg_url):
             for name in ("first", "second")
         ]
         _wait_for_proxy(proxy, cert)
-        yield proxy, instances, cert, cluster, cluster.demo_people(folder)
+        yield proxy, instances, cert, cluster, cluster.demo_people(folder), folder
 
 
 def _start_nginx(stack, nginx, cluster, folder: Path, cert: Path, key: Path):
@@ -229,7 +230,7 @@ def _sign_in(proxy: str, cert: Path, municipality) -> requests.Session:
 
 
 def test_a_login_and_a_lookup_through_the_proxy_open_on_either_instance(proxied):
-    proxy, instances, cert, cluster, municipality = proxied
+    proxy, instances, cert, cluster, municipality, _ = proxied
     browser = _sign_in(proxy, cert, municipality)
     path = cluster.look_up(browser, proxy, municipality.demo.typical)
     assert path.startswith("/oversigt/")
@@ -244,8 +245,24 @@ def test_a_login_and_a_lookup_through_the_proxy_open_on_either_instance(proxied)
         assert "Sagsoverblik for CPR-nummer" in page.text and "udløbet" not in page.text
 
 
+def test_a_lookup_repeated_on_each_instance_is_answered_from_the_shared_cache(proxied):
+    proxy, instances, cert, cluster, municipality, folder = proxied
+    browser = _sign_in(proxy, cert, municipality)
+    cpr = municipality.demo.heavy
+    before = cluster.source_requests(folder)
+    cluster.look_up(browser, proxy, cpr)
+    asked = cluster.source_requests(folder) - before
+    assert asked > 0
+    direct = requests.Session()  # the Secure cookie, sent by hand over plain HTTP
+    direct.headers["Cookie"] = f"borgersag_session={browser.cookies.get('borgersag_session')}"
+    for base in instances:  # the same person again on each instance, directly
+        again = cluster.look_up(direct, base, cpr)
+        assert again.startswith("/oversigt/")
+    assert cluster.source_requests(folder) - before == asked  # no source was asked again
+
+
 def test_the_client_address_comes_from_x_forwarded_for_through_one_trusted_proxy(proxied):
-    proxy, _, cert, _, _ = proxied
+    proxy, _, cert, _, _, _ = proxied
 
     def login_starts(address: str, times: int, **headers) -> list[int]:
         client = _client(address, cert)
