@@ -101,7 +101,7 @@ def main() -> int:
 
     hits = 1 - repeat / cold if cold else 0.0
     print(
-        f"scale: 2 instances x {args.workers} workers, sessions/overviews/limits in Redis,"
+        f"scale: 2 instances x {args.workers} workers, sessions/overviews/answers/limits in Redis,"
         f" audit in PostgreSQL; {len(keys)} citizens, each looked up on one instance and"
         f" again on the other ({took:.1f} s)"
     )

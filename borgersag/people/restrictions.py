@@ -128,6 +128,14 @@ def restrict(overview: Overview, user: User) -> RestrictedView:
             dataclasses.replace(e, address=PROTECTED_ADDRESS) if e.address else e
             for e in expansions
         )
+    if (
+        not hidden_count
+        and expansions is overview.expansions
+        and all(new is old for new, old in zip(cases, overview.cases, strict=True))
+    ):
+        # Nothing to take away: the same object, so what was worked out from it once (the
+        # API's JSON form of a kept overview) can be used again.
+        return RestrictedView(overview, 0)
     restricted = dataclasses.replace(overview, cases=cases, sources=sources, expansions=expansions)
     return RestrictedView(restricted, hidden_count)
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
+from collections import OrderedDict
 from functools import partial
 from importlib import resources
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request, url_for
 
+from borgersag.domain.model import Overview
 from borgersag.domain.serialize import overview_to_dict
 from borgersag.lookup.channels import Channel, Rejected
 from borgersag.lookup.ports import FAILED, StoredOverview
@@ -44,6 +47,39 @@ def _bad_request(field: str | None, message: str, status: int = 400) -> Any:
     return jsonify(error=body), status
 
 
+class _Written:
+    """The JSON form of the overviews read most recently, by the overview object itself.
+
+    A kept overview read again is the same object (the overview store remembers what it
+    decrypted, and :func:`~borgersag.people.restrictions.restrict` gives back what it was
+    given when it takes nothing away), so writing it anew — most of a cached overview's
+    request — is done once. Held by a strong reference, an entry's id cannot be reused
+    while it is here; a few entries, as the overview store's own memory, bound it."""
+
+    def __init__(self, size: int = 32):
+        self.size = size
+        self._entries: OrderedDict[int, tuple[Overview, bool, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, overview: Overview, restricted: bool) -> dict[str, Any]:
+        key = id(overview)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] is overview and hit[1] == restricted:
+                self._entries.move_to_end(key)
+                return hit[2]
+        written = overview_to_dict(overview, describe=partial(source_texts, restricted=restricted))
+        with self._lock:
+            self._entries[key] = (overview, restricted, written)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return written
+
+
+_written = _Written()
+
+
 def _body(token: str, entry: StoredOverview) -> dict[str, Any]:
     return {
         "id": token,
@@ -51,9 +87,7 @@ def _body(token: str, entry: StoredOverview) -> dict[str, Any]:
         "waiting_sources": [{"source": name, "title": title} for name, title in entry.waiting],
         "purpose": entry.purpose,
         "hidden_count": entry.hidden_count,
-        "overview": overview_to_dict(
-            entry.overview, describe=partial(source_texts, restricted=entry.hidden_count > 0)
-        ),
+        "overview": _written(entry.overview, entry.hidden_count > 0),
     }
 
 

@@ -187,6 +187,10 @@ def test_unrestricted_user_sees_the_overview_unchanged():
     view = restrict(original, user())
     assert view.hidden_count == 0
     assert view.overview == original
+    # the very object: what was worked out from a kept overview once (its JSON) is reused
+    assert view.overview is original
+    narrowed = restrict(original, user(ALL))
+    assert narrowed.overview is not original and narrowed.hidden_count == 1
 
 
 def test_per_source_counts_are_recomputed_to_the_visible_cases():
