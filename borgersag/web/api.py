@@ -18,6 +18,7 @@ from functools import partial
 from importlib import resources
 from typing import Any
 
+import orjson
 from flask import Blueprint, Flask, Response, g, jsonify, request, url_for
 
 from borgersag.domain.model import Overview
@@ -54,11 +55,14 @@ class _Written:
     decrypted, and :func:`~borgersag.people.restrictions.restrict` gives back what it was
     given when it takes nothing away), so writing it anew — most of a cached overview's
     request — is done once. Held by a strong reference, an entry's id cannot be reused
-    while it is here; a few entries, as the overview store's own memory, bound it."""
+    while it is here. Bounded by bytes (each entry sized by its JSON, 4 MB in all, as the
+    overview store's own memory) and entries; an overview bigger than that is not kept."""
 
-    def __init__(self, size: int = 32):
+    def __init__(self, size: int = 32, max_bytes: int = 4 * 1024 * 1024):
         self.size = size
-        self._entries: OrderedDict[int, tuple[Overview, bool, dict[str, Any]]] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[int, tuple[Overview, bool, dict[str, Any], int]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def __call__(self, overview: Overview, restricted: bool) -> dict[str, Any]:
@@ -69,11 +73,20 @@ class _Written:
                 self._entries.move_to_end(key)
                 return hit[2]
         written = overview_to_dict(overview, describe=partial(source_texts, restricted=restricted))
+        try:
+            size = len(orjson.dumps(written))  # a tenth of what writing the dict cost
+        except TypeError:  # nothing orjson cannot write is expected here; then not kept
+            return written
+        if size > self.max_bytes:
+            return written
         with self._lock:
-            self._entries[key] = (overview, restricted, written)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[3]
+            self._entries[key] = (overview, restricted, written, size)
+            self._bytes += size
+            while len(self._entries) > self.size or self._bytes > self.max_bytes:
+                self._bytes -= self._entries.popitem(last=False)[1][3]
         return written
 
 

@@ -59,3 +59,21 @@ def test_an_unknown_kind_lists_the_kinds_the_api_takes(client):
 def test_a_value_that_is_not_text_is_a_400_on_the_value(client):
     response = lookup(signed_in(client), "cpr", 103854321)
     assert response.status_code == 400 and response.json["error"]["field"] == "value"
+
+
+def test_the_json_of_kept_overviews_read_again_is_bounded_by_bytes():
+    import orjson
+
+    from borgersag.domain.keys import CPR
+    from borgersag.web.api import _Written
+
+    from support.fake_portal import sample_overview
+
+    subject = CPR.parse("0101901234")
+    small, big = sample_overview(subject), sample_overview(subject, extra_cases=200)
+    written = _Written(max_bytes=len(orjson.dumps(_Written()(big, False))) + 10)
+    first = written(small, False)
+    assert written(small, False) is first  # read again: not written anew
+    written(big, False)  # fills the bound: the oldest goes
+    assert written(small, False) is not first
+    assert written(small, True) is not written(small, False)  # restricted wording differs
