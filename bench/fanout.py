@@ -329,8 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         print_fanout(bench_fanout(municipality, body, n, args.lookups))
     print(
         "first ms: median time to the first source answered (for the overview: the first"
-        " connector search returned inside the engine; TODO: time the engine's progress"
-        " callback once it has one)"
+        " connector search returned inside the engine; bench/first_answer.py times the"
+        " engine's progress listener, what the page shows first)"
     )
     heavy = bench_heavy(municipality)
     print(
