@@ -21,9 +21,9 @@ import threading
 import time
 from contextlib import ExitStack
 
+from fanout import percentile, sources_config  # beside this script in bench/
 from werkzeug.serving import make_server
 
-from borgersag.config.loader import Config
 from borgersag.domain.keys import parse_key
 from borgersag.lookup.cache import ResultCache
 from borgersag.lookup.engine import Engine, LookupProgress
@@ -51,7 +51,6 @@ def _serve(latencies: list[int], conn) -> None:
 
 
 def _engine(stack: ExitStack, latencies: list[int]) -> Engine:
-    from borgersag.sandbox.esdh import CREDENTIALS
 
     parent, child = multiprocessing.Pipe()
     process = multiprocessing.get_context("spawn").Process(
@@ -61,30 +60,10 @@ def _engine(stack: ExitStack, latencies: list[int]) -> Engine:
     stack.callback(process.kill)
     stack.callback(parent.send, "stop")
     urls = [f"http://127.0.0.1:{port}/" for port in parent.recv()]
-    config = Config.from_mapping(
-        {
-            "sandbox": {},
-            "portal": {"deadline_seconds": 10.0},
-            "sources": {
-                f"esdh{i}": {
-                    "type": "sbsys",
-                    "title": f"ESDH {i}",
-                    "base_url": url,
-                    "token_url": url + "connect/token",
-                    **CREDENTIALS,
-                }
-                for i, url in enumerate(urls)
-            },
-        }
-    )
+    config = sources_config(urls)  # the fan-out bench's sources, the same settings
     engine = Engine(build_sources(config), deadline=10.0, cache=ResultCache(ttl=0))
     stack.callback(engine.close)
     return engine
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def bench(n: int, lookups: int, citizens: list[str]) -> dict[str, float]:
@@ -111,7 +90,7 @@ def bench(n: int, lookups: int, citizens: list[str]) -> dict[str, float]:
         "fastest": min(latencies) / 1000,
         "slowest": max(latencies) / 1000,
         "first_p50": statistics.median(firsts),
-        "first_p95": _percentile(firsts, 0.95),
+        "first_p95": percentile(firsts, 0.95),
         "whole_p50": statistics.median(wholes),
     }
 
