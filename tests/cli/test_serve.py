@@ -115,12 +115,12 @@ def test_two_real_instances_run_side_by_side_with_their_own_sockets(tmp_path, st
 
 
 def _wait_until_alive(port: int) -> None:
-    until = time.monotonic() + 30
+    until = time.monotonic() + 60  # a loaded CI machine boots gunicorn workers slowly
     while time.monotonic() < until:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.2)
     raise AssertionError(f"borgersag serve on port {port} did not come up")
