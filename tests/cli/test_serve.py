@@ -101,6 +101,11 @@ def test_two_real_instances_run_side_by_side_with_their_own_sockets(tmp_path, st
         for port in ports:
             _wait_until_alive(port)
         sockets = {state / f"gunicorn-127.0.0.1-{port}.ctl" for port in ports}
+        # gunicorn opens its control socket in a thread of its own, maybe after the
+        # workers already answer
+        until = time.monotonic() + 30
+        while not all(path.is_socket() for path in sockets) and time.monotonic() < until:
+            time.sleep(0.2)
         assert len(sockets) == 2 and all(path.is_socket() for path in sockets)
         for port in ports:
             scrape = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
