@@ -30,6 +30,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
+from borgersag.runtime import sqlite as sqlite_settings
+
 __all__ = ["describe", "error_reason", "make_engine", "transaction"]
 
 # pg_advisory_xact_lock(class, object): the class is ours ("BAud"), the object the
@@ -68,6 +70,7 @@ def make_engine(url: URL, *, lock_timeout_seconds: float, connect_timeout_second
         else:
             dbapi_connection.isolation_level = None  # BEGIN is ours (on_begin)
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            dbapi_connection.execute(f"PRAGMA cache_size=-{sqlite_settings.PAGE_CACHE_KIB}")
 
     @event.listens_for(engine, "checkout")
     def on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:

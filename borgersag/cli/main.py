@@ -36,6 +36,7 @@ from pathlib import Path
 
 from borgersag.config.loader import Config, load_config
 from borgersag.domain.keys import parse_key
+from borgersag.runtime.memory import DEFAULT_ARENAS, limit_malloc_arenas
 from borgersag.sandbox.section import SERVICE_NAMES
 from borgersag.sdk.errors import ConfigError
 
@@ -93,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open gunicorn's control socket (gunicornc), one per instance in the private"
         " state folder; off by default",
+    )
+    serve.add_argument(
+        "--malloc-arenas",
+        type=int,
+        default=DEFAULT_ARENAS,
+        metavar="N",
+        help=f"glibc malloc arenas per process (default {DEFAULT_ARENAS}, keeps memory flat"
+        " under many threads; 0 leaves glibc's default; MALLOC_ARENA_MAX wins)",
     )
 
     add("sandbox", _sandbox, "Run only the sandbox municipality's services.")
@@ -287,6 +296,7 @@ def _serve(args) -> int:
 
     trusted_hosts(config)  # outside the sandbox the host names are required: say so here
     settings = gunicorn_settings(args, state_dir)
+    limit_malloc_arenas(args.malloc_arenas)  # in the master: the workers fork with it
     if metrics_dir is not None:
         settings["child_exit"] = _metrics_child_exit
     log.info(

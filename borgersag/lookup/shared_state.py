@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from borgersag.lookup.breaker import BreakerStore, MemoryBreakerStore, RedisBreakerStore
+from borgersag.runtime import sqlite as sqlite_settings
 
 __all__ = [
     "MemorySharedState",
@@ -119,7 +120,7 @@ class SQLiteSharedState:
             local.conn = sqlite3.connect(
                 self.path, timeout=2.0, isolation_level=None, check_same_thread=False
             )
-            local.conn.execute("PRAGMA synchronous=NORMAL")
+            sqlite_settings.tune(local.conn)
             local.pid = os.getpid()
         try:
             yield local.conn

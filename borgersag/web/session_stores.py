@@ -38,6 +38,7 @@ from borgersag.lookup.shared_state import (
     SharedState,
     SQLiteSharedState,
 )
+from borgersag.runtime import sqlite as sqlite_settings
 from borgersag.runtime.statedir import NotPrivate, private_state_dir
 from borgersag.web.overviews import OverviewStore, SealedOverviewStore
 
@@ -178,7 +179,7 @@ class SQLiteSessionStore:
         conn = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
             conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
-            conn.execute("PRAGMA synchronous=NORMAL")
+            sqlite_settings.tune(conn)
             self._local.conn, self._local.pid = conn, os.getpid()
         try:
             yield conn
