@@ -12,8 +12,9 @@ What is recorded where:
   before it is stored) and a citizen opening "Mine sager";
 * ``case_view`` and ``document`` — a case page and a document download, by either;
 * ``login``, ``logout`` — after a verified login, and at logout;
-* ``refused`` — a refused login (the refusal code), a 403, and a citizen asking for a
-  case or document that is not theirs.
+* ``refused`` — a refused login (the refusal code), a 403, a citizen asking for a
+  case or document that is not theirs, and a caseworker opening the address of a case or
+  document outside their overview (hidden from them, made up, or under an unknown token).
 
 Showing an overview again (reload, the API's GET of the same overview) is not a new
 lookup: the data was recorded when the overview was made, for this user only.
