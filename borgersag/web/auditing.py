@@ -118,25 +118,23 @@ def require_least_privilege(config: Config, audit: AuditLog | None = None) -> No
     app's log; without it one is opened for the check and closed again (``borgersag
     serve`` asks before it starts its workers).
     """
-    opened = audit is None
-    log_ = AuditLog.from_settings(config.section(AUDIT)) if audit is None else audit
-    try:
-        report = role_report(log_)
-    except AuditUnavailable as exc:
-        if not opened:
-            raise
-        log.warning("%s The check of its role is left to the workers.", exc)
-        return
-    finally:
-        if opened:
-            log_.close()
+    if audit is None:
+        try:
+            with AuditLog.from_settings(config.section(AUDIT)) as opened:
+                report = role_report(opened)
+        except AuditUnavailable as exc:
+            # the workers open it themselves and stop with what is wrong
+            log.warning("%s The check of its role is left to the workers.", exc)
+            return
+    else:
+        report = role_report(audit)
     if report is None or report.ok:
         return
     if config.has_table("sandbox"):
         log.warning("%s; allowed in the sandbox only.", report.sentence())
         return
-    if not opened:
-        log_.close()  # the app is not built after all
+    if audit is not None:
+        audit.close()  # the app is not built after all
     origin = config.origins.get("audit", config.files[0] if config.files else "<config>")
     raise ConfigError(origin, "audit.url", report.sentence())
 
