@@ -39,6 +39,25 @@ def pg_url():
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@pytest.fixture
+def pg_audit_roles():
+    """The least-privilege roles of docs/audit.md ("PostgreSQL roles"), made by running its
+    SQL with names of this test's own, over a schema initialised by the owner role;
+    dropped afterwards (tests/support/pg_roles.py)."""
+    from support.pg_roles import documented_roles
+
+    require_postgres()
+    with documented_roles() as roles:
+        yield roles
+
+
+@pytest.fixture
+def pg_app_url(pg_audit_roles):
+    """A URL into a fresh, initialised audit schema as the portal's own role: what the
+    app must be given outside the sandbox (a superuser or owner is refused)."""
+    return pg_audit_roles.app_url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def audit_url(request, tmp_path):
     """An empty audit database, once on SQLite (a file) and once on PostgreSQL."""
@@ -48,7 +67,7 @@ def audit_url(request, tmp_path):
 
 
 # Tests that need a real service are slow: `scripts/test -m "not slow"` leaves them out.
-SLOW_FIXTURES = frozenset({"pg_url", "redis_prefix"})
+SLOW_FIXTURES = frozenset({"pg_url", "pg_audit_roles", "redis_prefix"})
 
 
 def pytest_collection_modifyitems(items):

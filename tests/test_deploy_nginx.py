@@ -146,7 +146,7 @@ def _client(address: str, cert: Path) -> requests.Session:
 
 
 @pytest.fixture
-def proxied(tmp_path, pg_url):
+def proxied(tmp_path, pg_app_url):
     """nginx on https://127.0.0.1:<port>/ in front of two instances; yields
     (proxy URL, instance URLs, certificate, cluster helpers, the demo municipality)."""
     nginx = _nginx()
@@ -165,7 +165,7 @@ def proxied(tmp_path, pg_url):
             sessions={"backend": "redis", "redis_url": REDIS_URL},
             cache={"backend": "redis", "redis_url": REDIS_URL},
             limits={"storage_url": REDIS_URL, "login_per_minute": LOGIN_PER_MINUTE},
-            audit={"url": pg_url},
+            audit={"url": pg_app_url},
         )
         assert cluster.audit(folder, "init").returncode == 0
         cluster.start_sandbox(stack, folder)

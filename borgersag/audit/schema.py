@@ -172,17 +172,17 @@ _PG_TRIGGERS = {
 
 def _pg_current(conn: Connection) -> bool:
     """Whether PostgreSQL already has our trigger functions and enabled triggers."""
-    functions = dict(
-        conn.execute(
-            text(
-                "SELECT p.proname, p.prosrc FROM pg_proc p"
-                " WHERE p.pronamespace ="
-                " (SELECT n.oid FROM pg_namespace n WHERE n.nspname = current_schema())"
-                " AND p.proname IN ('audit_event_guard', 'audit_checkpoint_guard')"
-            )
-        ).all()
-    )
-    if functions != _PG_FUNCTIONS:
+    rows = conn.execute(
+        text(
+            "SELECT p.proname, p.prosrc, p.proconfig FROM pg_proc p"
+            " WHERE p.pronamespace ="
+            " (SELECT n.oid FROM pg_namespace n WHERE n.nspname = current_schema())"
+            " AND p.proname IN ('audit_event_guard', 'audit_checkpoint_guard')"
+        )
+    ).all()
+    if {name: body for name, body, _config in rows} != _PG_FUNCTIONS:
+        return False
+    if not all(_PG_SEARCH_PATH.fullmatch(",".join(config or ())) for _n, _b, config in rows):
         return False
     triggers = dict(
         conn.execute(
@@ -196,14 +196,20 @@ def _pg_current(conn: Connection) -> bool:
     return all(triggers.get(name) == "O" for name in _PG_TRIGGERS)
 
 
+# search_path is pinned to the schema the tables were created in, so the functions never
+# resolve audit_checkpoint through a caller's search_path — and pg_temp is named last:
+# left out, it is searched *first*, and a role allowed to DELETE could create a
+# temporary audit_checkpoint naming any row and delete the whole log.
+_PG_SEARCH_PATH = re.compile(r'search_path=(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*), pg_temp')
+
+
 def _pg_install(conn: Connection) -> None:
+    schema = conn.execute(text("SELECT quote_ident(current_schema())")).scalar_one()
     for name, body in _PG_FUNCTIONS.items():
-        # search_path is pinned to the schema the tables were created in, so the
-        # function never resolves audit_checkpoint through a caller's search_path.
         # psycopg reads % as a placeholder even without parameters: double it.
         conn.exec_driver_sql(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
-            f" SET search_path FROM CURRENT AS $body${body.replace('%', '%%')}$body$"
+            f" SET search_path = {schema}, pg_temp AS $body${body.replace('%', '%%')}$body$"
         )
     for name, (when, table, level, function) in _PG_TRIGGERS.items():
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")

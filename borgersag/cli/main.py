@@ -293,8 +293,10 @@ def _serve(args) -> int:
     metrics_dir = prepare_metrics_dir(state_dir, args.bind, args.workers)
     config = _load(args)  # fail fast, in the master, with the one-line error
     from borgersag.web import trusted_hosts
+    from borgersag.web.auditing import require_least_privilege
 
     trusted_hosts(config)  # outside the sandbox the host names are required: say so here
+    require_least_privilege(config)  # and the audit log's role may not disable its guards
     settings = gunicorn_settings(args, state_dir)
     limit_malloc_arenas(args.malloc_arenas)  # in the master: the workers fork with it
     if metrics_dir is not None:

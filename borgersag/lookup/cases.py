@@ -16,7 +16,9 @@ Every use case here runs under a deadline (``page_deadline_seconds``,
 makes, so a hung source costs a note on the page, not a wait.
 
 A case or document the person may not see gets :class:`NotShown` — the same for one that
-is hidden, another person's or made up — and its source is not asked about it.
+is hidden, another person's or made up — and its source is not asked about it. Either
+way the attempt is recorded as ``refused`` first, for caseworkers as for citizens: a
+caseworker trying the addresses of cases hidden from them must leave a trace.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -41,6 +44,7 @@ from borgersag.lookup.usecases import (
 )
 from borgersag.people.citizen_view import CitizenCase, CitizenOverview
 from borgersag.people.restrictions import case_ids, restrict_case
+from borgersag.runtime.logmask import mask_cpr
 from borgersag.sdk.errors import NotFound, SourceError
 from borgersag.sdk.http import deadline_in
 
@@ -171,9 +175,41 @@ class CaseView:
     problem: str | None
 
 
-def _entry(ctx: Context, token: str) -> StoredOverview:
+# Refusal codes of a caseworker's case and document addresses (the audit row's detail).
+REFUSED_EXPIRED = "oversigt udløbet eller ukendt"
+REFUSED_CASE = "sag ikke i opslaget"  # hidden from them, or made up: the same to us
+REFUSED_CASE_DETAIL = "sag uden for adgangen"  # the source's own view is restricted
+REFUSED_DOCUMENT = "dokument ikke i opslaget"
+
+# The id asked for is kept with the refusal when it has the shape of a case id; anything
+# else came from whoever typed the address, and is left out rather than stored.
+_CASE_ID_SHAPE = re.compile(r"^[A-Za-z0-9._-]{1,40}/[A-Za-z0-9._:-]{1,100}$")
+
+
+def _refused(
+    ctx: Context, entry: StoredOverview | None, case_id: str, detail: str, what: str
+) -> NotShown:
+    """Record a caseworker's refused case or document address and return the refusal.
+
+    The recorder raises when the row cannot be committed, so an unrecorded probe is
+    refused all the same (with the page that says the access could not be recorded).
+    """
+    asked = (case_id,) if _CASE_ID_SHAPE.match(case_id) and mask_cpr(case_id) == case_id else ()
+    ctx.record(
+        "refused",
+        user=ctx.user,
+        subject=entry.overview.subject if entry else None,
+        purpose=entry.purpose if entry else None,
+        case_ids=asked,
+        detail=detail,
+    )
+    return NotShown(what)
+
+
+def _entry(ctx: Context, token: str, case_id: str, what: str) -> StoredOverview:
     entry = stored_overview(ctx, token)
     if entry is None:
+        _refused(ctx, None, case_id, f"{REFUSED_EXPIRED} ({what})", what)
         raise Expired()
     return entry
 
@@ -193,15 +229,15 @@ def caseworker_case(ctx: Context, token: str, case_id: str) -> CaseView:
     """One case of the overview under ``token``, from its source, recorded.
 
     Raises :class:`Expired` or :class:`NotShown` (not in the overview, or the source's
-    view of it is outside the caseworker's restrictions).
+    view of it is outside the caseworker's restrictions), each recorded as refused.
     """
-    entry = _entry(ctx, token)
+    entry = _entry(ctx, token, case_id, "sag")
     summary = find_case(entry.overview, case_id)
     if summary is None:
-        raise NotShown("sag")
+        raise _refused(ctx, entry, case_id, REFUSED_CASE, "sag")
     detail, failure = _visible_detail(ctx, summary, entry.overview)
     if detail is None:
-        raise NotShown("sag")
+        raise _refused(ctx, entry, case_id, REFUSED_CASE_DETAIL, "sag")
     record_case_view(
         ctx, summary, entry.overview.subject, entry.purpose, failed=failure is not None
     )
@@ -212,14 +248,14 @@ def caseworker_case(ctx: Context, token: str, case_id: str) -> CaseView:
 def caseworker_document(ctx: Context, token: str, case_id: str, document_id: str) -> Download:
     """A document of a case in the overview under ``token`` (see :func:`fetch_document`).
 
-    Raises :class:`Expired`, :class:`NotShown`, :class:`DocumentGone`,
-    :class:`DocumentUnavailable`.
+    Raises :class:`Expired`, :class:`NotShown` (each recorded as refused),
+    :class:`DocumentGone`, :class:`DocumentUnavailable`.
     """
-    entry = _entry(ctx, token)
+    entry = _entry(ctx, token, case_id, "dokument")
     summary = find_case(entry.overview, case_id)
     doc = _find_document(ctx, summary, document_id, entry.overview) if summary else None
     if summary is None or doc is None:
-        raise NotShown("dokument")
+        raise _refused(ctx, entry, case_id, REFUSED_DOCUMENT, "dokument")
     return fetch_document(
         ctx,
         doc,

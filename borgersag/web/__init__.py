@@ -68,6 +68,9 @@ VENDOR_CSS = "vendor/dkfds/css/dkfds-borgerdk.min.css"
 VENDOR_JS = "vendor/dkfds/js/dkfds.min.js"
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+CLIENT_REQUEST_ID_HEADER = "X-Client-Request-ID"
+"""Where a client's own ``X-Request-ID`` (when well-formed) is echoed: beside the
+server's id, never instead of it."""
 
 # No inline scripts or styles anywhere, so the policy can be this strict. ``form-action``
 # also names the identity providers: logging out is a form POST that redirects there.
@@ -150,6 +153,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     channel.init_app(app, config)  # the use cases' settings, read once
     init_sessions(app, config.section(SESSIONS))
     auditing.init_app(app, config.section(AUDIT))
+    auditing.require_least_privilege(config, app.extensions["borgersag.audit"])
 
     app.before_request(_start_request)
     app.after_request(_secure_headers)
@@ -204,9 +208,18 @@ def _vendor_assets_present() -> bool:
 
 
 def _start_request() -> None:
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
+    # The id in audit rows, log lines and error pages is always ours: a client's id
+    # could be reused to blur which request an audit row belongs to. A well-formed id
+    # the client (or its proxy) sent is kept beside it, logged once with ours, so the
+    # two can be matched up.
+    g.request_id = secrets.token_hex(8)
     g.request_id_token = request_id.set(g.request_id)
+    incoming = request.headers.get("X-Request-ID", "")
+    # A CPR-shaped id is not kept: it would be logged.
+    valid = _REQUEST_ID_RE.match(incoming) and logmask.mask_cpr(incoming) == incoming
+    g.client_request_id = incoming if valid else None
+    if g.client_request_id:
+        log.info("request %s: the client's X-Request-ID is %s", g.request_id, incoming)
 
 
 def _end_request(_exc: BaseException | None) -> None:
@@ -218,6 +231,8 @@ def _end_request(_exc: BaseException | None) -> None:
 def _secure_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Request-ID", g.get("request_id", ""))
+    if g.get("client_request_id"):
+        headers.setdefault(CLIENT_REQUEST_ID_HEADER, g.client_request_id)
     providers = "".join(f" {o}" for o in sorted(login.form_action_origins(current_app)))
     policy = CONTENT_SECURITY_POLICY.format(providers=providers)
     headers.setdefault("Content-Security-Policy", policy)

@@ -12,8 +12,9 @@ What is recorded where:
   before it is stored) and a citizen opening "Mine sager";
 * ``case_view`` and ``document`` — a case page and a document download, by either;
 * ``login``, ``logout`` — after a verified login, and at logout;
-* ``refused`` — a refused login (the refusal code), a 403, and a citizen asking for a
-  case or document that is not theirs.
+* ``refused`` — a refused login (the refusal code), a 403, a citizen asking for a
+  case or document that is not theirs, and a caseworker opening the address of a case or
+  document outside their overview (hidden from them, made up, or under an unknown token).
 
 Showing an overview again (reload, the API's GET of the same overview) is not a new
 lookup: the data was recorded when the overview was made, for this user only.
@@ -29,16 +30,20 @@ from flask import Flask, current_app, g
 from werkzeug.exceptions import HTTPException
 
 from borgersag.audit import (
+    AUDIT,
     AuditEvent,
     AuditLog,
     AuditSettings,
     AuditUnavailable,
     subject_key,
 )
+from borgersag.audit.roles import role_report
+from borgersag.config.loader import Config
 from borgersag.domain.keys import Key
 from borgersag.people.identity import User
+from borgersag.sdk.errors import ConfigError
 
-__all__ = ["AuditFailed", "audit_log", "init_app", "record"]
+__all__ = ["AuditFailed", "audit_log", "init_app", "record", "require_least_privilege"]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +106,37 @@ def _failed(_exc: AuditFailed) -> Any:
     from borgersag.web.errors import error_response
 
     return error_response(503, FAILED_TITLE, FAILED_TEXT)
+
+
+def require_least_privilege(config: Config, audit: AuditLog | None = None) -> None:
+    """Refuse to start when the audit log's PostgreSQL role could switch its guards off.
+
+    A superuser, the tables' owner, a member of the owner's role or a role granted more
+    than the portal needs could disable the triggers or rewrite rows, so outside the
+    sandbox this raises :class:`ConfigError` naming the role and what to do; in the
+    sandbox (a demo on a developer's own database) it is a warning. ``audit`` is the
+    app's log; without it one is opened for the check and closed again (``borgersag
+    serve`` asks before it starts its workers).
+    """
+    if audit is None:
+        try:
+            with AuditLog.from_settings(config.section(AUDIT)) as opened:
+                report = role_report(opened)
+        except AuditUnavailable as exc:
+            # the workers open it themselves and stop with what is wrong
+            log.warning("%s The check of its role is left to the workers.", exc)
+            return
+    else:
+        report = role_report(audit)
+    if report is None or report.ok:
+        return
+    if config.has_table("sandbox"):
+        log.warning("%s; allowed in the sandbox only.", report.sentence())
+        return
+    if audit is not None:
+        audit.close()  # the app is not built after all
+    origin = config.origins.get("audit", config.files[0] if config.files else "<config>")
+    raise ConfigError(origin, "audit.url", report.sentence())
 
 
 def init_app(app: Flask, settings: AuditSettings) -> None:

@@ -293,6 +293,11 @@ def test_an_expired_token_and_a_case_outside_the_overview():
     with pytest.raises(NotShown):
         cases.caseworker_document(ctx, kept.token, "sbsys/424242", "d1")
     assert ctx.portal.document_requests == []
+    refused = [e for e in ctx.record.events if e[0] == "refused"]
+    assert [(e[3], e[4]) for e in refused] == [
+        (("sbsys/1001",), "oversigt udløbet eller ukendt (sag)"),
+        (("sbsys/424242",), "dokument ikke i opslaget"),
+    ]
 
 
 # -- documents: one path, made safe ------------------------------------------------------------

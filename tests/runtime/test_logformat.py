@@ -75,7 +75,10 @@ def test_the_app_logs_json_lines_with_the_request_id_when_asked(root_stream):
         )
     assert answer.status_code == 400
     refused = [line for line in lines(root_stream) if "login refused" in line["message"]]
-    assert refused and refused[0]["request_id"] == "abcdef1234"
+    assert refused and refused[0]["request_id"] == answer.headers["X-Request-ID"]
+    assert answer.headers["X-Request-ID"] != "abcdef1234", "the server's id, not the client's"
+    [paired] = [line for line in lines(root_stream) if "abcdef1234" in line["message"]]
+    assert paired["request_id"] == answer.headers["X-Request-ID"]
     assert refused[0]["logger"] == "borgersag.web.login"
 
 

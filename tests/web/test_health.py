@@ -99,7 +99,7 @@ def test_the_audit_check_writes_no_row_and_sees_a_read_only_postgresql(pg_url):
 
 
 @pytest.mark.slow
-def test_ready_with_redis_sessions_and_counters_and_a_postgresql_audit_log(pg_url):
+def test_ready_with_redis_sessions_and_counters_and_a_postgresql_audit_log(pg_app_url):
     from support.services import require_redis
 
     url = "redis://127.0.0.1:6379/12"  # a database of this test's own
@@ -108,7 +108,7 @@ def test_ready_with_redis_sessions_and_counters_and_a_postgresql_audit_log(pg_ur
         {
             "sessions": {"backend": "redis", "redis_url": url},
             "limits": {"storage_url": url},
-            "audit": {"url": pg_url},
+            "audit": {"url": pg_app_url},
         }
     )
     response = app.test_client().get("/readyz")

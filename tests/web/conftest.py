@@ -1,0 +1,15 @@
+"""The web tests' databases: on PostgreSQL the app logs in as the portal's own role."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def audit_url(request, tmp_path):
+    """An empty audit database, once on SQLite (a file) and once on PostgreSQL — there
+    initialised by its owner and used as the least-privilege role of docs/audit.md, since
+    outside the sandbox the app refuses to start as a superuser or the tables' owner."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'audit.sqlite3'}"
+    return request.getfixturevalue("pg_app_url")
