@@ -400,3 +400,25 @@ def test_the_operators_audit_show_prints_the_officers_rows_masked(dpo_app, capsy
     assert "cpr:010170-xxxx" in search_line and "detail='søgning side 1; 1 rækker'" in search_line
     assert export_line.split()[3] == "audit_export" and "udtræk csv; 2 rækker" in export_line
     assert KAREN not in search_line + export_line and "Dorte" not in search_line + export_line
+
+
+# --- the sandbox's officer ---------------------------------------------------------------------
+
+
+def test_the_sandbox_officer_signs_in_to_the_page_and_finds_a_caseworkers_lookup(live_app, sandbox):
+    from support.actions import sandbox_login
+
+    worker = live_app.test_client()
+    assert sandbox_login(worker, sandbox, "medarbejder", "caseworker").status_code == 303
+    typical = sandbox.municipality.demo.typical
+    form = {"kind": "cpr", "value": typical, "purpose": "", "csrf_token": csrf_token(worker)}
+    assert worker.post("/", data=form).status_code == 303
+
+    client = live_app.test_client()
+    signed_in = sandbox_login(client, sandbox, "medarbejder", "dpo")
+    assert signed_in.status_code == 303 and signed_in.location == "/databeskyttelse"
+    made = search(client, cpr=typical, formaal="Kontrol af opslag")
+    page = client.get(made.location).get_data(as_text=True)
+    number = sandbox.municipality.demo.caseworker
+    assert any(f"Medarbejder {number}" in row and "Opslag" in row for row in rows_of(page))
+    assert typical not in page
