@@ -105,12 +105,29 @@ def officer_row(record: AuditRecord) -> dict[str, Any]:
     }
 
 
+STEP_DETAILS = ("opslag startet", "delsvar")
+"""``detail`` of the rows a lookup shown as it fills in writes before its final row."""
+
+
 def citizen_rows(records: Iterable[AuditRecord], *, names: bool) -> list[dict[str, str]]:
     """The rows of a citizen's export: when, what, why, which unit, and the employee's
-    name only when ``names`` (the municipality's ``[audit] show_staff_names``)."""
+    name only when ``names`` (the municipality's ``[audit] show_staff_names``).
+
+    A lookup shown as it filled in is one row, its final one: its steps (``opslag
+    startet``, ``delsvar``, same request id) are left out when the final row is there.
+    A lookup that ended early keeps its steps, the only trace of it.
+    """
+    records = list(records)
+    finished = {
+        r.event.request_id
+        for r in records
+        if r.event.kind.value == "lookup" and not r.event.detail and r.event.request_id
+    }
     rows = []
     for record in records:
         event = record.event
+        if event.detail in STEP_DETAILS and event.request_id in finished:
+            continue
         row = {
             "at": local_time(event.at),
             "what": CITIZEN_KINDS.get(event.kind.value, OFFICER_KINDS.get(event.kind.value, "")),

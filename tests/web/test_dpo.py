@@ -422,3 +422,16 @@ def test_the_sandbox_officer_signs_in_to_the_page_and_finds_a_caseworkers_lookup
     number = sandbox.municipality.demo.caseworker
     assert any(f"Medarbejder {number}" in row and "Opslag" in row for row in rows_of(page))
     assert typical not in page
+
+
+def test_a_lookup_shown_as_it_filled_in_is_one_row_of_the_export(dpo_app):
+    app, log = dpo_app
+    steps = [("opslag startet", "r-1"), ("delsvar", "r-1"), ("", "r-1"), ("opslag startet", "r-2")]
+    for n, (detail, rid) in enumerate(steps):
+        log.record(staff_row(KAREN, START + dt.timedelta(minutes=n), detail=detail, request_id=rid))
+    client = officer(app)
+    made = search(client, cpr=KAREN).location
+    assert len(rows_of(client.get(made).get_data(as_text=True))) == 4, "the officer sees all"
+    table = read_csv(client.get(made + "/udtraek.csv").data)
+    times = [row[0] for row in table[1:] if row[1] == "Slog dig op"]
+    assert times == ["2026-11-02 09:03:00", "2026-11-02 09:02:00"], "the end, and one cut short"

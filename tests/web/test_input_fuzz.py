@@ -140,8 +140,10 @@ def test_a_cpr_number_typed_as_another_kind_never_reaches_a_source(fresh, kind, 
 _text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
 _ascii = st.text(st.characters(min_codepoint=0, max_codepoint=127), max_size=60)
 _field_names = st.sampled_from(
-    ["kind", "value", "purpose", "csrf_token", "handling", "state", "code", "error", "side"]
-    + ["cpr", "medarbejder", "enhed", "fra", "til", "formaal"]  # the officer's search form
+    [
+        *("kind", "value", "purpose", "csrf_token", "handling", "state", "code", "error", "side"),
+        *("cpr", "medarbejder", "enhed", "fra", "til", "formaal"),  # the officer's search form
+    ]
 )
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | _text,
