@@ -608,11 +608,12 @@ def test_first_answers_are_shown_before_the_slowest_source_and_the_end_announced
 # --- the data-protection officer ------------------------------------------------------------
 
 
-def test_the_officer_searches_the_log_and_prints_a_persons_log(
-    signed_in, new_page, sandbox, demo, shots
-):
-    look_up_cpr(signed_in, dashed(demo.typical))  # a caseworker's lookup to be found
-    expect(signed_in.get_by_role("heading", level=1)).to_contain_text("Sagsoverblik")
+def test_the_officer_searches_the_log_and_prints_a_persons_log(new_page, sandbox, demo, shots):
+    # A sign-in of its own: the shared one may already be logged out by the logout test.
+    worker = new_page()
+    sign_in(worker)
+    look_up_cpr(worker, dashed(demo.typical))  # a caseworker's lookup to be found
+    expect(worker.get_by_role("heading", level=1)).to_contain_text("Sagsoverblik")
 
     page = new_page()
     page.goto("/log-ind")

@@ -97,13 +97,10 @@ def test_no_one_but_the_officer_may_search_and_each_try_is_a_refused_row(dpo_app
     ]
     assert [a.status_code for a in answers] == [403] * 5
     refused = [e for e in events(log) if e.kind.value == "refused"]
-    assert [e.detail for e in refused] == [
-        "ingen adgang til dpo.form",
-        "ingen adgang til dpo.form_post",
-        "ingen adgang til dpo.results",
-        "ingen adgang til dpo.export_as_csv",
-        "ingen adgang til dpo.export_for_print",
-    ]
+    endpoints = ["form", "form_post", "results", "export_as_csv", "export_for_print"]
+    assert len(refused) == len(endpoints)
+    for row, endpoint in zip(refused, endpoints, strict=True):
+        assert f"dpo.{endpoint}" in row.detail, row.detail  # e.g. "ingen adgang til dpo.form"
     assert not [e for e in events(log) if e.kind.value.startswith("audit_")]
     assert "Loggen over opslag" not in client.get("/tilgaengelighed").get_data(as_text=True)
 
