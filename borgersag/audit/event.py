@@ -47,6 +47,8 @@ class EventKind(StrEnum):
     LOGIN = "login"
     LOGOUT = "logout"
     REFUSED = "refused"  # access was refused (login or a page); ``detail`` says why
+    AUDIT_SEARCH = "audit_search"  # the data-protection officer searched this log
+    AUDIT_EXPORT = "audit_export"  # ... and exported one person's rows (GDPR art. 15)
 
 
 STAFF_VIEW_KINDS = (EventKind.LOOKUP, EventKind.CASE_VIEW, EventKind.DOCUMENT)

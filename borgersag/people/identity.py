@@ -85,6 +85,12 @@ def default_roles() -> dict[str, Role]:
             "Administrator",
             frozenset({Permission.OPSLAG, Permission.ADMINISTRATION}),
         ),
+        # Searches the audit log, and looks up no one: the officer checks the others.
+        "databeskyttelsesraadgiver": Role(
+            "databeskyttelsesraadgiver",
+            "Databeskyttelsesrådgiver",
+            frozenset({Permission.DATABESKYTTELSE}),
+        ),
     }
 
 

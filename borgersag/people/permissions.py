@@ -19,6 +19,7 @@ class Permission(StrEnum):
     ADMINISTRATION = "administration"
     SE_BESKYTTET_ADRESSE = "se_beskyttet_adresse"
     SE_KOLLEGERS_SAGER = "se_kollegers_sager"
+    DATABESKYTTELSE = "databeskyttelse"
 
     @property
     def description(self) -> str:
@@ -43,4 +44,7 @@ _DESCRIPTIONS = {
     Permission.ADMINISTRATION: "se og styre kildernes drift",
     Permission.SE_BESKYTTET_ADRESSE: "se adressen på personer med adressebeskyttelse",
     Permission.SE_KOLLEGERS_SAGER: "slå en kollegas medarbejdernummer op og se dennes sager",
+    Permission.DATABESKYTTELSE: (
+        "søge i loggen over opslag og lave et udtræk af en borgers log (databeskyttelsesrådgiveren)"
+    ),
 }

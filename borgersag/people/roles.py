@@ -24,7 +24,8 @@ ROLE_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "permissions",
         list,
-        "What the role may do: opslag, administration, se_beskyttet_adresse, se_kollegers_sager.",
+        "What the role may do: opslag, administration, se_beskyttet_adresse, se_kollegers_sager,"
+        " databeskyttelse.",
     ),
     Setting(
         "members",

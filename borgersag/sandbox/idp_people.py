@@ -4,7 +4,8 @@
 (typical, co-owner, many cases, protected, no cases, and one with only level of assurance
 low, whom the portal refuses) with Signicat's claim names. :func:`demo_staff` gives the
 staff test people, one per unit, each showing one kind of access (everything,
-administrator, a few KLE groups, no role at all). Each is a :class:`DemoPerson`.
+administrator, a few KLE groups, the data-protection officer, no role at all). Each is a
+:class:`DemoPerson`.
 
 Their ``sub`` is a stable pseudonym, the same for every run and every seed, never a CPR
 number or a medarbejdernummer. Plain Python: the identity provider apps in
@@ -112,6 +113,17 @@ def _demo_employees(municipality: Municipality) -> list[Employee]:
     return chosen
 
 
+def _officer(municipality: Municipality, chosen: list[Employee]) -> Employee | None:
+    """The data-protection officer: an employee of a unit none of the others is from."""
+    units = {e.unit for e in chosen}
+    numbers = {e.medarbejdernummer for e in chosen}
+    rest = sorted(
+        (e for e in municipality.employees if e.medarbejdernummer not in numbers),
+        key=lambda e: (e.unit in units, e.unit, e.name),
+    )
+    return rest[0] if rest else None
+
+
 def demo_staff(municipality: Municipality) -> tuple[DemoPerson, ...]:
     """The staff test people, one per unit, each showing one kind of access.
 
@@ -119,7 +131,8 @@ def demo_staff(municipality: Municipality) -> tuple[DemoPerson, ...]:
     administrator role; ``restricted`` sees only their unit's KLE groups (the social
     area when possible: it has cases at every sensitivity) up to confidential data;
     ``no_role`` has no role in borgersag and is refused; the rest (``unit_<KLE>``) are
-    ordinary caseworkers limited to their unit's KLE groups.
+    ordinary caseworkers limited to their unit's KLE groups. ``dpo``, from a unit of its
+    own, is the data-protection officer: it searches the audit log and looks no one up.
     """
     employees = _demo_employees(municipality)
     rest = employees[2:]
@@ -158,6 +171,21 @@ def demo_staff(municipality: Municipality) -> tuple[DemoPerson, ...]:
         }
         sub = _sub("medarbejderlogin", employee.medarbejdernummer)
         people.append(DemoPerson(key, sub, employee.name, label, claims))
+    officer = _officer(municipality, employees)
+    if officer is not None:
+        claims = {
+            "name": officer.name,
+            "medarbejdernummer": officer.medarbejdernummer,
+            "organisationsenhed": officer.unit,
+            "roles": ["databeskyttelsesraadgiver"],
+            "kle_emner": [],
+            "max_foelsomhed": _sensitivity(Sensitivity.IKKE_FORTROLIG),
+        }
+        label = (
+            f"Databeskyttelsesrådgiver, {officer.unit} — søger i loggen over opslag, slår ingen op"
+        )
+        sub = _sub("medarbejderlogin", officer.medarbejdernummer)
+        people.append(DemoPerson("dpo", sub, officer.name, label, claims))
     # The special cases first, the refused one last, as on the MitID page.
-    rank = {"caseworker": 0, "administrator": 1, "restricted": 2, "no_role": 9}
+    rank = {"caseworker": 0, "administrator": 1, "restricted": 2, "dpo": 3, "no_role": 9}
     return tuple(sorted(people, key=lambda p: rank.get(p.key, 5)))

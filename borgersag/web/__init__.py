@@ -44,6 +44,7 @@ from borgersag.web import (
     channel,
     citizen,
     csrf,
+    dpo,
     errors,
     health,
     limits,
@@ -158,7 +159,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     app.before_request(_start_request)
     app.after_request(_secure_headers)
     app.teardown_request(_end_request)
-    for part in (errors, present, csrf, login, caseworker, citizen, operations, api):
+    for part in (errors, present, csrf, login, caseworker, citizen, operations, dpo, api):
         part.init_app(app)
     csrf.exempt_blueprint(app, api.bp.name)  # JSON only: a cross-site form cannot send it
     limits.init_app(app, config.section(LIMITS))

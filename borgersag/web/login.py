@@ -65,6 +65,7 @@ __all__ = [
     "caseworker_required",
     "citizen_required",
     "current_user",
+    "dpo_required",
     "init_app",
     "login_required",
 ]
@@ -183,11 +184,16 @@ citizen_required = _guard(lambda user: user.is_citizen)
 administrator_required = _guard(lambda user: user.may(Permission.ADMINISTRATION))
 """A caseworker whose roles allow operations (the source health page, kill switches)."""
 
+dpo_required = _guard(lambda user: user.may(Permission.DATABESKYTTELSE))
+"""The data-protection officer: searching the audit log and exporting a person's log."""
+
 
 def home_for(user: User) -> str:
     """Where a person lands after sign-in."""
     if user.is_citizen:
         return url_for("citizen.overview")
+    if not user.may(Permission.OPSLAG) and user.may(Permission.DATABESKYTTELSE):
+        return url_for("dpo.form")  # the officer looks no one up
     return url_for("web.lookup")
 
 

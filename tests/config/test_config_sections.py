@@ -132,7 +132,11 @@ def test_absent_tables_get_their_defaults_and_sandbox_is_none():
     assert config.section(SANDBOX) is None and not config.has_table("sandbox")
     assert config.section(SESSIONS).idle_minutes == 15.0
     assert config.section(AUTH).citizen is None
-    assert set(config.section(ROLES).roles) == {"sagsbehandler", "administrator"}
+    assert set(config.section(ROLES).roles) == {
+        "sagsbehandler",
+        "administrator",
+        "databeskyttelsesraadgiver",
+    }
     assert config.portal.purposes[0] == "Sagsbehandling"
 
 

@@ -361,7 +361,8 @@ def test_demo_people_are_stable_and_complete(town):
     assert staff[0].claims["medarbejdernummer"] == town.demo.caseworker
     assert staff[-1].key == "no_role"
     units = [p.claims["organisationsenhed"] for p in staff]
-    assert len(units) == len(set(units)) == 6
+    assert len(units) == len(set(units)) == 7
+    assert person(staff, "dpo").claims["roles"] == ["databeskyttelsesraadgiver"]
     levels = {"ikke_fortrolig", "fortrolige_personoplysninger", "foelsomme_personoplysninger"}
     assert {p.claims["max_foelsomhed"] for p in staff} <= levels | {"vip"}
 

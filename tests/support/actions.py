@@ -5,11 +5,13 @@ from __future__ import annotations
 TEST_CASEWORKERS = (
     ("cw-1", "Mette Kjær", "MK4821", "Jobcenter, Ydelser", ("sagsbehandler",)),
     ("cw-2", "Jonas Bach Holm", "JH1177", "Byggeri og Miljø", ("sagsbehandler", "administrator")),
+    ("cw-3", "Dorte Vestergaard", "DV3050", "Databeskyttelse", ("databeskyttelsesraadgiver",)),
 )
 
 
 def caseworker_user(index: int = 0):
-    """One of the test caseworkers as a :class:`borgersag.people.identity.User`."""
+    """One of the test caseworkers as a :class:`borgersag.people.identity.User`
+    (0: a caseworker, 1: also an administrator, 2: the data-protection officer)."""
     from borgersag.people.identity import Audience, User, default_roles
 
     user_id, name, number, unit, roles = TEST_CASEWORKERS[index]

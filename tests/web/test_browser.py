@@ -603,3 +603,51 @@ def test_first_answers_are_shown_before_the_slowest_source_and_the_end_announced
         faults.reset()
         context.close()
     assert not problems, "\n".join(problems)
+
+
+# --- the data-protection officer ------------------------------------------------------------
+
+
+def test_the_officer_searches_the_log_and_prints_a_persons_log(new_page, sandbox, demo, shots):
+    # A sign-in of its own: the shared one may already be logged out by the logout test.
+    worker = new_page()
+    sign_in(worker)
+    look_up_cpr(worker, dashed(demo.typical))  # a caseworker's lookup to be found
+    expect(worker.get_by_role("heading", level=1)).to_contain_text("Sagsoverblik")
+
+    page = new_page()
+    page.goto("/log-ind")
+    page.get_by_role("link", name="Log ind med kommunens login").click()
+    page.locator("button.idp-person").filter(has_text="Databeskyttelsesrådgiver").click()
+    expect(page.get_by_role("heading", level=1, name="Søg i loggen over opslag")).to_be_visible()
+    expect(page.get_by_role("link", name="Nyt opslag")).to_have_count(0)
+    assert_no_serious(page, "the officer's search form")
+    page.get_by_label("CPR-nummer (frivilligt)").fill(dashed(demo.typical))
+    page.get_by_label("Formål med søgningen (frivilligt)").select_option("Kontrol af opslag")
+    page.get_by_role("button", name="Søg i loggen").click()
+
+    expect(
+        page.get_by_role("heading", level=1, name="Søgning i loggen over opslag")
+    ).to_be_visible()
+    rows = page.locator("table.dpo-table tbody tr")
+    expect(rows.filter(has_text=f"Medarbejder {demo.caseworker}").first).to_be_visible()
+    assert demo.typical not in page.url and demo.typical not in page.content()
+    assert_no_serious(page, "the officer's results")
+    shots(page, "30-dpo-results-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shots(page, "31-dpo-results-390")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the results are {overflow} px wider than a 390 px screen"
+
+    page.get_by_role("link", name="Borgerens log til udskrift").click()
+    expect(
+        page.get_by_role("heading", level=1, name="Udtræk af loggen over opslag")
+    ).to_be_visible()
+    printed = page.locator("table.dpo-table tbody tr")
+    expect(printed.filter(has_text="Slog dig op").first).to_be_visible()
+    expect(printed.first).to_contain_text("Søgte i loggen over opslag")  # the search above
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.emulate_media(media="print")
+    expect(page.locator("header.header")).to_be_hidden()
+    expect(page.get_by_text("Udskriv siden med browserens")).to_be_hidden()
+    shots(page, "32-dpo-print")

@@ -3,8 +3,8 @@
 The named cases are the ones a probe found (a body nested 2,000 deep, a non-ASCII login
 state, a Host label over 63 characters, a CPR number typed as a BFE number). The
 property-based part sends generated paths, queries, forms, JSON bodies and Host headers to
-every route of the app, as an anonymous visitor, a caseworker, an administrator and a
-citizen, and counts the answers: not one may be a 5xx.
+every route of the app, as an anonymous visitor, a caseworker, an administrator, the
+data-protection officer and a citizen, and counts the answers: not one may be a 5xx.
 """
 
 from __future__ import annotations
@@ -140,14 +140,17 @@ def test_a_cpr_number_typed_as_another_kind_never_reaches_a_source(fresh, kind, 
 _text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
 _ascii = st.text(st.characters(min_codepoint=0, max_codepoint=127), max_size=60)
 _field_names = st.sampled_from(
-    ["kind", "value", "purpose", "csrf_token", "handling", "state", "code", "error", "side"]
+    [
+        *("kind", "value", "purpose", "csrf_token", "handling", "state", "code", "error", "side"),
+        *("cpr", "medarbejder", "enhed", "fra", "til", "formaal"),  # the officer's search form
+    ]
 )
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | _text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text | _field_names, inner),
     max_leaves=12,
 )
-_who = st.sampled_from(["anonymous", "caseworker", "administrator", "citizen"])
+_who = st.sampled_from(["anonymous", "caseworker", "administrator", "dpo", "citizen"])
 
 
 def _segment(text: str, *, slashes: bool) -> str:
@@ -189,6 +192,7 @@ def _clients(app):
     for who, user in (
         ("caseworker", caseworker_user(0)),
         ("administrator", caseworker_user(1)),
+        ("dpo", caseworker_user(2)),
         ("citizen", citizen_user(TYPICAL_CPR)),
     ):
         clients[who] = app.test_client()

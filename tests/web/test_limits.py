@@ -35,6 +35,7 @@ ARGUMENTS = {
     "audience": "borger",
     "name": "sbsys",
     "filename": "css/app.css",
+    "search_id": "a" * 24,  # the officer's kept search (none here: a 404, and no fan-out)
 }
 
 # Fan-outs the probe must find, so that it cannot pass by finding none.
