@@ -287,3 +287,13 @@ __all__ = [
     "make_config",
     "sample_overview",
 ]
+
+
+def build_app(audit_url: str, **audit_settings):
+    """An app over a fake portal whose audit log is at ``audit_url``."""
+    from borgersag.web import create_app
+
+    portal = FakePortal(config=make_config(tables={"audit": {"url": audit_url, **audit_settings}}))
+    app = create_app(portal.config, portal=portal)
+    app.config["TESTING"] = True
+    return app, portal

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from borgersag.audit import AuditLog
+
+from support.fake_portal import build_app
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def audit_url(request, tmp_path):
@@ -13,3 +17,13 @@ def audit_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'audit.sqlite3'}"
     return request.getfixturevalue("pg_app_url")
+
+
+@pytest.fixture
+def audited(audit_url):
+    """(app, fake portal, a reader of its audit log), closed afterwards."""
+    app, portal = build_app(audit_url)
+    log = AuditLog(audit_url)
+    yield app, portal, log
+    log.close()
+    app.extensions["borgersag.audit"].close()

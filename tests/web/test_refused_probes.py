@@ -10,37 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
-
 from borgersag.audit import AuditLog
 from borgersag.domain.model import Sensitivity
 from borgersag.people.identity import Restrictions
-from borgersag.web import create_app
 
 from support.actions import caseworker_user, csrf_token, sign_in
-from support.fake_portal import TYPICAL_CPR, FakePortal, make_config
+from support.fake_portal import TYPICAL_CPR, build_app
 
 # May see building cases only: of the fake portal's three cases, sbsys/1002 (joined with
 # byggesag/BYG-2024-00012) is shown, the social case sbsys/1001 and sbsys/1003 are hidden.
 BUILDING_ONLY = Restrictions(
     ("02",), ("Byggeri og Miljø",), Sensitivity.FORTROLIGE_PERSONOPLYSNINGER
 )
-
-
-def build(audit_url: str):
-    portal = FakePortal(config=make_config(tables={"audit": {"url": audit_url}}))
-    app = create_app(portal.config, portal=portal)
-    app.config["TESTING"] = True
-    return app, portal
-
-
-@pytest.fixture
-def audited(audit_url):
-    app, portal = build(audit_url)
-    log = AuditLog(audit_url)
-    yield app, portal, log
-    log.close()
-    app.extensions["borgersag.audit"].close()
 
 
 def refusals(log: AuditLog) -> list:
@@ -111,7 +92,7 @@ def test_a_probe_under_an_unknown_overview_and_an_id_that_is_not_a_case_id(audit
 
 
 def test_a_probe_that_cannot_be_recorded_is_still_refused(tmp_path):
-    app, portal = build(f"sqlite:///{tmp_path / 'audit.sqlite3'}")
+    app, portal = build_app(f"sqlite:///{tmp_path / 'audit.sqlite3'}")
     client = app.test_client()
     url = restricted_overview(client)
     app.extensions["borgersag.audit"].close()

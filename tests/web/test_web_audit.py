@@ -13,29 +13,12 @@ import pytest
 import responses
 
 from borgersag.audit import AuditLog
-from borgersag.web import create_app
 
 from support.actions import caseworker_user, citizen_user, csrf_token, sign_in
-from support.fake_portal import CITIZEN_ISSUER, STAFF_ISSUER, TYPICAL_CPR, FakePortal, make_config
+from support.fake_portal import CITIZEN_ISSUER, STAFF_ISSUER, TYPICAL_CPR, build_app
 from support.oidc_fake import FakeProvider, finish, start
 
 OTHER_CPR = "0909091234"
-
-
-def build(audit_url: str, **audit_settings):
-    portal = FakePortal(config=make_config(tables={"audit": {"url": audit_url, **audit_settings}}))
-    app = create_app(portal.config, portal=portal)
-    app.config["TESTING"] = True
-    return app, portal
-
-
-@pytest.fixture
-def audited(audit_url):
-    app, portal = build(audit_url)
-    log = AuditLog(audit_url)
-    yield app, portal, log
-    log.close()
-    app.extensions["borgersag.audit"].close()
 
 
 def events(log: AuditLog) -> list:
@@ -165,7 +148,7 @@ def test_a_forbidden_page_is_recorded_as_refused(audited):
 @pytest.fixture
 def broken_audit(tmp_path):
     """An app whose audit database went away after start-up (a closed port)."""
-    app, portal = build(f"sqlite:///{tmp_path / 'audit.sqlite3'}")
+    app, portal = build_app(f"sqlite:///{tmp_path / 'audit.sqlite3'}")
     app.extensions["borgersag.audit"].close()
     app.extensions["borgersag.audit"] = AuditLog(
         "postgresql://postgres@127.0.0.1:9/none", connect_timeout_seconds=1
@@ -232,7 +215,7 @@ def test_citizen_sees_staff_lookups_of_their_cpr_and_no_one_elses(audited):
 
 
 def test_staff_names_and_paging_on_the_citizens_page(tmp_path):
-    app, _portal = build(f"sqlite:///{tmp_path / 'audit.sqlite3'}", show_staff_names=True)
+    app, _portal = build_app(f"sqlite:///{tmp_path / 'audit.sqlite3'}", show_staff_names=True)
     app.extensions["borgersag.limiter"].enabled = False
     staff = app.test_client()
     sign_in(staff, caseworker_user(0))
