@@ -113,18 +113,16 @@ def _read_form(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """The search the form asks for, as it is kept in the session, and the errors."""
     errors: dict[str, str] = {}
     kept: dict[str, Any] = {}
-    cpr = str(form.get("cpr", "")).strip()
-    if cpr:
-        try:
-            kept["cpr"] = parse_key(KeyKind.CPR, cpr).value
-        except InvalidKey as exc:
-            errors["cpr"] = str(exc)
-    employee = str(form.get("medarbejder", "")).strip()
-    if employee:
-        try:
-            kept["employee"] = parse_key(KeyKind.MEDARBEJDER, employee).value
-        except InvalidKey as exc:
-            errors["medarbejder"] = str(exc)
+    for field, name, kind in (
+        ("cpr", "cpr", KeyKind.CPR),
+        ("medarbejder", "employee", KeyKind.MEDARBEJDER),
+    ):
+        given = str(form.get(field, "")).strip()
+        if given:
+            try:
+                kept[name] = parse_key(kind, given).value
+            except InvalidKey as exc:
+                errors[field] = str(exc)
     unit = str(form.get("enhed", "")).strip()
     if unit:
         if len(unit) > 200:
