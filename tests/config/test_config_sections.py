@@ -201,8 +201,8 @@ def test_unknown_table_names_file_key_and_every_registered_table(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path)
     assert str(caught.value) == (
-        f"{tmp_path / 'portal.toml'}: portl: unknown table (known: accessibility, audit, auth, cache,"
-        " citizen, limits, metrics, portal, roles, sandbox, sessions, sources)"
+        f"{tmp_path / 'portal.toml'}: portl: unknown table (known: accessibility, audit, auth,"
+        " cache, citizen, limits, metrics, portal, roles, sandbox, sessions, sources)"
     )
 
 
