@@ -354,11 +354,22 @@ class Overview:
 
     @property
     def complete(self) -> bool:
-        """Whether every applicable source contributed its whole answer: none failed,
-        none left out records it could not read, none may hold more than it sent."""
-        return not self.partial and all(
-            r.status.answered or r.status in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED)
+        """Whether every applicable source contributed its whole answer: none failed or
+        was switched off, none left out records it could not read, none may hold more
+        than it sent."""
+        return not self.partial and not self.unavailable
+
+    @property
+    def shortfalls(self) -> tuple[SourceResult, ...]:
+        """Every source whose answer is not in the overview whole and fresh: those that
+        did not answer (:attr:`unavailable`), answered from an old copy (``stale``), or
+        answered without everything (:attr:`partial`), in the order of :attr:`sources`."""
+        return tuple(
+            r
             for r in self.sources
+            if r.status is SourceStatus.STALE
+            or (r.status.answered and r.partial)
+            or (not r.status.answered and r.status is not SourceStatus.NOT_APPLICABLE)
         )
 
     @property
@@ -368,12 +379,12 @@ class Overview:
 
     @property
     def unavailable(self) -> tuple[SourceResult, ...]:
-        """Sources that should have answered but did not."""
+        """Sources that should have answered but did not (a source switched off where it
+        would have been asked included: its cases are missing all the same)."""
         return tuple(
             r
             for r in self.sources
-            if not r.status.answered
-            and r.status not in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED)
+            if not r.status.answered and r.status is not SourceStatus.NOT_APPLICABLE
         )
 
     def by_area(self) -> list[tuple[str, list[Case]]]:

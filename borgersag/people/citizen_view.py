@@ -37,6 +37,7 @@ from borgersag.domain.model import (
     Overview,
     Progress,
     ProgressStep,
+    SourceResult,
 )
 from borgersag.people.citizen_access import (
     Access,
@@ -212,6 +213,9 @@ class CitizenOverview:
     # Titles of allowed sources that answered without everything (unreadable records, or
     # an answer cut off at the source's limit): some cases may be missing.
     partial: tuple[str, ...] = ()
+    # The allowed sources that did not answer whole and fresh (switched off, failed,
+    # from an old copy, partial …): what the citizen's completeness notice is made from.
+    shortfalls: tuple[SourceResult, ...] = ()
 
     @property
     def open_cases(self) -> list[CitizenCase]:
@@ -277,9 +281,17 @@ def citizen_view(overview: Overview, cpr: Key, policy: CitizenPolicy) -> Citizen
             r.title or r.source for r in overview.partial if policy.allows_source(r.source)
         )
     )
+    shortfalls = tuple(r for r in overview.shortfalls if policy.allows_source(r.source))
     if not same_key(overview.subject, cpr):
         return CitizenOverview(
-            (), unavailable, titles, policy, overview.generated_at, cpr, partial=partial
+            (),
+            unavailable,
+            titles,
+            policy,
+            overview.generated_at,
+            cpr,
+            partial=partial,
+            shortfalls=shortfalls,
         )
     owned = owned_properties(overview, policy)
     shown = [c for case in overview.cases if (c := _citizen_case(case, cpr, owned, policy))]
@@ -292,6 +304,7 @@ def citizen_view(overview: Overview, cpr: Key, policy: CitizenPolicy) -> Citizen
         cpr,
         owned,
         partial,
+        shortfalls,
     )
 
 

@@ -37,10 +37,11 @@ from borgersag.lookup.ports import FAILED, StoredOverview
 from borgersag.people.permissions import Permission
 from borgersag.web.accessibility import ACCESSIBILITY
 from borgersag.web.channel import context, in_background, send_download, settings
+from borgersag.web.completeness import RowMarks, announce_incomplete, caseworker_notice
 from borgersag.web.errors import error_response
 from borgersag.web.login import caseworker_required, current_user
 from borgersag.web.overviews import OverviewStore, SealedOverviewStore
-from borgersag.web.present import access_summary, join_da, plural, source_titles
+from borgersag.web.present import access_summary, plural, source_titles
 
 __all__ = [
     "ASYNC_FIELD",
@@ -193,15 +194,15 @@ def _overview_view(token: str, entry: StoredOverview) -> dict[str, Any]:
         if r.status not in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED)
     ]
     answered, total = len(asked), len(asked) + len(entry.waiting)
+    notice = caseworker_notice(found)
     if entry.pending:
         announce = (
             f"{answered} af {plural(total, 'system', 'systemer')} har svaret."
             if total
             else "Systemerne spørges."
         )
-    elif found.unavailable:
-        missing = join_da(r.title or r.source for r in found.unavailable)
-        announce = f"Oversigten er færdig, men ikke komplet: {missing} kunne ikke svare."
+    elif notice:
+        announce = announce_incomplete(notice)
     else:
         announce = (
             f"Oversigten er færdig: {plural(len(found.cases), 'sag', 'sager')}"
@@ -222,6 +223,8 @@ def _overview_view(token: str, entry: StoredOverview) -> dict[str, Any]:
         answered=answered,
         total=total,
         announce=announce,
+        notice=notice,
+        mark=RowMarks(found),
     )
 
 
@@ -299,6 +302,8 @@ def desk() -> Any:
         titles=source_titles(entry.overview),
         hidden_count=entry.hidden_count,
         access=access_summary(current_user().restrictions),
+        notice=caseworker_notice(entry.overview, "Skrivebordet er ikke komplet"),
+        mark=RowMarks(entry.overview),
     )
 
 

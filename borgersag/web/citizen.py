@@ -31,6 +31,7 @@ from borgersag.people.citizen_view import (
 )
 from borgersag.web import auditing
 from borgersag.web.channel import context, send_download
+from borgersag.web.completeness import CITIZEN_STALE_MARK, RowMarks, citizen_notice
 from borgersag.web.errors import error_response
 from borgersag.web.login import citizen_required, current_user
 
@@ -60,7 +61,13 @@ def overview() -> Any:
         mine = my_cases(context(), recorded=True)
     except Rejected as exc:
         return error_response(exc.status)
-    return render_template("citizen/overview.html", view=mine.view, user=current_user())
+    return render_template(
+        "citizen/overview.html",
+        view=mine.view,
+        user=current_user(),
+        notice=citizen_notice(mine.view.shortfalls),
+        mark=RowMarks(mine.overview, stale=CITIZEN_STALE_MARK, cut=False),
+    )
 
 
 @bp.get("/mine-sager/sag/<path:case_id>")

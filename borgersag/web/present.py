@@ -28,7 +28,6 @@ from borgersag.people.identity import Restrictions
 from borgersag.people.permissions import Permission
 from borgersag.web.wording import (
     age_text,
-    citizen_partial_text,
     partial_text,
     source_explanation,
     status_label,
@@ -211,7 +210,6 @@ def init_app(app: Flask) -> None:
         status_label=status_label,
         source_explanation=source_explanation,
         partial_text=partial_text,
-        citizen_partial_text=citizen_partial_text,
         progress_variant=progress_variant,
         sensitivity_variant=sensitivity_variant,
         case_source_titles=case_source_titles,

@@ -89,3 +89,18 @@ def login_as_caseworker(client, caseworker_index: int = 0):
     user = caseworker_user(caseworker_index)
     sign_in(client, user)
     return user
+
+
+def completeness_notice(page: str) -> str:
+    """The text of ``page``'s completeness notice (borgersag/web/completeness.py), its
+    markup removed; empty when the page has none."""
+    import re
+
+    found = re.search(
+        r'<div class="alert alert-warning completeness-notice"[^>]*>(.*?)</div>\s*</div>',
+        page,
+        re.S,
+    )
+    if not found:
+        return ""
+    return " ".join(re.sub(r"<[^>]+>", " ", found[1]).split())
