@@ -31,9 +31,9 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
-    or_,
     select,
     text,
+    union_all,
 )
 
 from borgersag.audit.schema import _PG_SEARCH_PATH, _squeeze, audit_event
@@ -60,8 +60,15 @@ def person_rows(seq: int, persons: Iterable[str]) -> list[dict[str, object]]:
 def concerns(subject: str) -> ColumnElement[bool]:
     """The ``audit_event`` rows that concern the person (or other key) ``subject``:
     it is their subject, or one of the persons they showed."""
-    shown = select(audit_person.c.seq).where(audit_person.c.person == subject)
-    return or_(audit_event.c.subject == subject, audit_event.c.seq.in_(shown))
+    # One set of seqs from the two indexes ((subject, seq) and (person, seq)), rather
+    # than "subject = … OR seq IN (…)", which PostgreSQL can answer only by reading
+    # every row of audit_event. An alias, so the inner query is not correlated away.
+    named = audit_event.alias("named")
+    seqs = union_all(
+        select(named.c.seq).where(named.c.subject == subject),
+        select(audit_person.c.seq).where(audit_person.c.person == subject),
+    )
+    return audit_event.c.seq.in_(seqs)
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------
