@@ -245,7 +245,7 @@ def caseworker_case(ctx: Context, token: str, case_id: str) -> CaseView:
         entry.overview.subject,
         entry.purpose,
         failed=failure is not None,
-        persons=persons_shown(case=detail),
+        persons=persons_shown(entry.overview, detail),
     )
     return CaseView(entry, detail, CASEWORKER_PROBLEMS[failure] if failure else None)
 
@@ -270,7 +270,7 @@ def caseworker_document(ctx: Context, token: str, case_id: str, document_id: str
         fallback_source=summary.source,
         subject=entry.overview.subject,
         purpose=entry.purpose,
-        persons=persons_shown(case=summary),
+        persons=persons_shown(entry.overview, summary),
     )
 
 

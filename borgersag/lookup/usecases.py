@@ -353,18 +353,21 @@ def record_lookup(
     )
 
 
-def persons_shown(overview: Overview | None = None, case: Case | None = None) -> tuple[Key, ...]:
-    """The persons (CPR keys) whose data a page shows, besides its subject: for an
-    ``overview`` the keys it was widened to or names as owners (a property's owners) and
-    the parties and CPR subjects of each of its cases; for one ``case`` its parties and
-    CPR subjects. Each once, in the order found."""
+def persons_shown(overview: Overview, case: Case | None = None) -> tuple[Key, ...]:
+    """The persons (CPR keys) whose data a page shows, besides its subject.
+
+    The overview page (``case`` ``None``): every CPR key ``overview`` names (a property's
+    owners, the persons it was widened to) and the parties and CPR subjects of each of its
+    cases. One of its cases: that case's parties and CPR subjects — and, when the overview
+    is a property's (a BFE or matrikel lookup), the owners it names, whose property the
+    case is about (a building case names its applicant, not the owner's CPR number).
+    Each once, in the order found."""
+    property_lookup = overview.subject.kind in (KeyKind.BFE, KeyKind.MATRIKEL)
     keys: list[Key] = []
-    if overview is not None:
+    if case is None or property_lookup:
         keys.extend(expansion.key for expansion in overview.expansions)
-        for shown in overview.cases:
-            keys.extend(_case_persons(shown))
-    if case is not None:
-        keys.extend(_case_persons(case))
+    for shown in overview.cases if case is None else (case,):
+        keys.extend(_case_persons(shown))
     return tuple(dict.fromkeys(key for key in keys if key.kind is KeyKind.CPR))
 
 
