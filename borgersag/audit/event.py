@@ -49,6 +49,7 @@ class EventKind(StrEnum):
     REFUSED = "refused"  # access was refused (login or a page); ``detail`` says why
     AUDIT_SEARCH = "audit_search"  # the data-protection officer searched this log
     AUDIT_EXPORT = "audit_export"  # ... and exported one person's rows (GDPR art. 15)
+    SOURCE_SWITCH = "source_switch"  # an administrator switched a source off or on; ``detail`` why
 
 
 STAFF_VIEW_KINDS = (EventKind.LOOKUP, EventKind.CASE_VIEW, EventKind.DOCUMENT)

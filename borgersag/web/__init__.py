@@ -53,6 +53,7 @@ from borgersag.web import (
     operations,
     present,
 )
+from borgersag.web.accessibility import ACCESSIBILITY
 from borgersag.web.json_provider import OrjsonProvider
 from borgersag.web.sections import LIMITS, METRICS, SESSIONS
 from borgersag.web.session_stores import overview_store, shared_state
@@ -150,6 +151,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         vendor_css=VENDOR_CSS,
         vendor_js=VENDOR_JS,
         sandbox_mode=config.has_table("sandbox"),
+        accessibility_url=config.section(ACCESSIBILITY).statement_url,
     )
     channel.init_app(app, config)  # the use cases' settings, read once
     init_sessions(app, config.section(SESSIONS))

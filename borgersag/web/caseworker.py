@@ -35,6 +35,7 @@ from borgersag.lookup.channels import Channel, Rejected, kinds_for
 from borgersag.lookup.documents import DocumentGone, DocumentUnavailable
 from borgersag.lookup.ports import FAILED, StoredOverview
 from borgersag.people.permissions import Permission
+from borgersag.web.accessibility import ACCESSIBILITY
 from borgersag.web.channel import context, in_background, send_download, settings
 from borgersag.web.errors import error_response
 from borgersag.web.login import caseworker_required, current_user
@@ -303,8 +304,11 @@ def desk() -> Any:
 
 @bp.get("/tilgaengelighed")
 def accessibility() -> Any:
-    """The accessibility statement (public, linked from every footer)."""
-    return render_template("accessibility.html")
+    """The accessibility statement (public, linked from every footer): the facts of the
+    ``[accessibility]`` table, in the order of the EU model statement."""
+    config = current_app.extensions["borgersag"].config
+    statement = config.section(ACCESSIBILITY)
+    return render_template("accessibility.html", statement=statement, overdue=statement.overdue())
 
 
 def _no_such_case() -> Any:

@@ -39,6 +39,7 @@ from borgersag.people.sections import (
 )
 from borgersag.sandbox.section import SANDBOX, SandboxSettings
 from borgersag.sdk.errors import ConfigError
+from borgersag.web.accessibility import ACCESSIBILITY
 from borgersag.web.sections import LIMITS, METRICS, SESSIONS, LimitSettings, SessionSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +91,7 @@ def test_the_import_check_sees_imports_inside_functions(tmp_path):
 # -- the registry ---------------------------------------------------------------------------
 
 BUILT_IN = {
+    "accessibility": ACCESSIBILITY,
     "audit": AUDIT,
     "auth": AUTH,
     "cache": CACHE,
@@ -199,8 +201,8 @@ def test_unknown_table_names_file_key_and_every_registered_table(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path)
     assert str(caught.value) == (
-        f"{tmp_path / 'portal.toml'}: portl: unknown table (known: audit, auth, cache,"
-        " citizen, limits, metrics, portal, roles, sandbox, sessions, sources)"
+        f"{tmp_path / 'portal.toml'}: portl: unknown table (known: accessibility, audit, auth,"
+        " cache, citizen, limits, metrics, portal, roles, sandbox, sessions, sources)"
     )
 
 
