@@ -86,7 +86,11 @@ class AuditEvent:
     """One thing a person did or was refused, as the audit log records it.
 
     ``subject`` is the key looked at as ``"<kind>:<value>"`` (see :func:`subject_key`),
-    or ``""`` when there is none (login, logout). ``sources`` pairs each source asked
+    or ``""`` when there is none (login, logout). ``persons`` are the keys
+    (``"cpr:…"``) of every person whose data was shown — the subject, the parties of the
+    cases shown, a property's owners —, kept in ``audit_person`` beside the row
+    (:mod:`borgersag.audit.persons`) and not part of the chain hash; they are stored
+    sorted, each once. ``sources`` pairs each source asked
     with its outcome (``ok``, ``empty``, ``failed``, ``timeout``, ``stale``,
     ``disabled``, …: a :class:`~borgersag.domain.model.SourceStatus` value). ``at`` is set by
     the log when left out. The ``repr`` leaves out the subject and names.
@@ -105,6 +109,7 @@ class AuditEvent:
     request_id: str = ""
     detail: str = ""
     at: dt.datetime | None = field(default=None)
+    persons: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -127,6 +132,13 @@ class AuditEvent:
                 raise ValueError("a source outcome must be a short word such as 'ok' or 'failed'")
         if self.at is not None:
             set_(self, "at", utc(self.at))
+        if isinstance(self.persons, str):
+            raise ValueError("persons must be a list of keys, not one string")
+        for person in self.persons:
+            _check_text("a person", person)
+            if not _SUBJECT_RE.match(person):
+                raise ValueError("a person must be '<key kind>:<value>', e.g. 'cpr:…'")
+        set_(self, "persons", tuple(sorted(set(self.persons))))
 
     def __repr__(self) -> str:
         return (

@@ -26,6 +26,7 @@ from borgersag.audit.chain import AuditChainBroken, VerifyResult, check_chain, r
 from borgersag.audit.database import describe, error_reason, make_engine, transaction
 from borgersag.audit.errors import AuditUnavailable
 from borgersag.audit.event import GENESIS_HASH, STAFF_VIEW_KINDS, AuditEvent, chain_hash, utc
+from borgersag.audit.persons import audit_person, concerns, install_person_schema, person_rows
 from borgersag.audit.schema import audit_checkpoint, audit_event, install_schema
 from borgersag.audit.section import AuditSettings, parse_audit_url, url_from_settings
 
@@ -36,6 +37,7 @@ log = logging.getLogger("borgersag.audit")
 _PG_WRITABLE = text(
     "SELECT pg_is_in_recovery(), current_setting('transaction_read_only'),"
     " has_table_privilege('audit_event', 'INSERT')"
+    " AND has_table_privilege('audit_person', 'INSERT')"
 )
 
 
@@ -112,6 +114,7 @@ class AuditLog:
                 os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
             with self._transaction(write=True) as conn:
                 install_schema(conn)
+                install_person_schema(conn)
         except OSError as exc:
             raise AuditUnavailable(
                 f"The audit log ({self.backend}) cannot be created: {exc.strerror}."
@@ -181,6 +184,8 @@ class AuditLog:
                         hash=chain_hash(seq, head_hash, fields),
                     )
                 )
+                if event.persons:  # in the same transaction: the row and its persons, or neither
+                    conn.execute(audit_person.insert(), person_rows(seq, event.persons))
         except sa_exc.SQLAlchemyError as exc:
             raise self._unavailable("could not record the event", exc) from None
         return seq
@@ -215,8 +220,10 @@ class AuditLog:
         per_page: int = 20,
         exclude_actor_type: str | None = "citizen",
     ) -> tuple[list[AuditRecord], int]:
-        """Who has looked at ``subject``: its lookups, case views and document downloads,
-        newest first, one page of them, and how many there are in all.
+        """Who has looked at ``subject``: the lookups, case views and document downloads
+        that concern it — as their subject or as one of the persons they showed (a
+        property's owner, a party of a case shown) — newest first, one page of them, and
+        how many there are in all.
 
         Events by ``exclude_actor_type`` (by default the citizen's own) are left out.
         """
@@ -225,7 +232,7 @@ class AuditLog:
         if page < 1 or not 1 <= per_page <= 1000:
             raise ValueError("page must be 1 or more and per_page between 1 and 1000")
         where = [
-            audit_event.c.subject == subject,
+            concerns(subject),
             audit_event.c.kind.in_([kind.value for kind in STAFF_VIEW_KINDS]),
         ]
         if exclude_actor_type:
@@ -340,6 +347,7 @@ class AuditLog:
                         removed=removed,
                     )
                 )
+                conn.execute(audit_person.delete().where(audit_person.c.seq <= up_to))
                 conn.execute(audit_event.delete().where(seq <= up_to))
         except sa_exc.SQLAlchemyError as exc:
             raise self._unavailable("could not remove old rows", exc) from None

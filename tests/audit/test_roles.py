@@ -19,15 +19,18 @@ import pytest
 from psycopg.sql import SQL, Identifier
 
 from borgersag.audit import AuditEvent, AuditLog
+from borgersag.audit.search import AuditQuery, search
 from borgersag.cli.main import main
 from borgersag.sdk.errors import ConfigError
 from borgersag.web import create_app
 
-from support.actions import caseworker_user, csrf_token, sign_in
+from support.actions import caseworker_user, citizen_user, csrf_token, seen_by_rows, sign_in
 from support.fake_portal import TYPICAL_CPR, FakePortal, make_config
 from support.services import POSTGRES_URL
 
 pytestmark = pytest.mark.slow
+
+OLD_PERSON = "cpr:0202025678"
 
 
 def build(audit_url: str, **tables):
@@ -108,6 +111,7 @@ def test_switching_to_the_app_role_from_a_superuser_login_is_refused(pg_audit_ro
         ("UPDATE, DELETE ON {schema}.audit_event", "may UPDATE, DELETE audit_event"),
         ("TRUNCATE, TRIGGER ON {schema}.audit_event", "may TRUNCATE, TRIGGER audit_event"),
         ("INSERT ON {schema}.audit_checkpoint", "may INSERT audit_checkpoint"),
+        ("UPDATE, DELETE ON {schema}.audit_person", "may UPDATE, DELETE audit_person"),
     ],
 )
 def test_a_role_granted_more_than_the_portal_needs_is_refused(pg_audit_roles, grant, named):
@@ -163,12 +167,13 @@ def write_config(folder, url: str, retention_days: int = 0):
 
 def test_the_documented_roles_run_the_portal_verify_and_prune(pg_audit_roles, tmp_path, capsys):
     roles = pg_audit_roles
-    # Two rows from 40 days ago, recorded by the portal's role: due for retention.
+    # Two rows from 40 days ago, recorded by the portal's role: due for retention, with
+    # a person each (audit_person), which the retention role removes with them.
     with AuditLog(roles.app_url) as log:
         for _ in range(2):
             log.record(
                 dataclasses.replace(
-                    AuditEvent.for_user("login", caseworker_user(1)),
+                    AuditEvent.for_user("login", caseworker_user(1), persons=(OLD_PERSON,)),
                     at=dt.datetime.now(dt.UTC) - dt.timedelta(days=40),
                 )
             )
@@ -186,6 +191,11 @@ def test_the_documented_roles_run_the_portal_verify_and_prune(pg_audit_roles, tm
         assert client.get(lookup.location + "/sag/sbsys/1001").status_code == 200
         assert client.get(lookup.location + "/sag/sbsys/424242").status_code == 404
         assert client.get("/readyz").status_code == 200
+        # the lookup and the case page are on the citizen's list, read as the portal's role
+        citizen = app.test_client()
+        sign_in(citizen, citizen_user(TYPICAL_CPR))
+        seen = [what for _when, _who, what, _purpose in seen_by_rows(citizen)]
+        assert seen == ["Så en af dine sager", "Slog dig op"]
     finally:
         app.extensions["borgersag.audit"].close()
 
@@ -193,6 +203,8 @@ def test_the_documented_roles_run_the_portal_verify_and_prune(pg_audit_roles, tm
         kinds = [r.event.kind.value for r in reversed(log.recent(10))]
     assert kinds == ["login", "login", "lookup", "case_view", "refused"]
 
+    with AuditLog(roles.app_url) as log:
+        assert search(log, AuditQuery(subject=OLD_PERSON)).total == 2
     portal_config = write_config(tmp_path / "portal", roles.app_url, retention_days=30)
     retention_config = write_config(tmp_path / "retention", roles.retention_url, 30)
     capsys.readouterr()
@@ -203,6 +215,8 @@ def test_the_documented_roles_run_the_portal_verify_and_prune(pg_audit_roles, tm
     assert "InsufficientPrivilege" in capsys.readouterr().err
     assert main(["audit", "prune", "--config", retention_config]) == 0
     assert capsys.readouterr().out.startswith("Removed 2 rows recorded before ")
+    with AuditLog(roles.app_url) as log:
+        assert search(log, AuditQuery(subject=OLD_PERSON)).total == 0
     assert main(["audit", "verify", "--config", portal_config]) == 0
     assert capsys.readouterr().out.startswith(
         "OK: 3 rows, chain intact from checkpoint after row 2"
