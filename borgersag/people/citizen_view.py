@@ -217,7 +217,12 @@ class CitizenCase:
             for step in self.progress_history
         ]
         items.extend(self.events)
-        return sorted(items, key=lambda e: e.date)
+        # Two systems of a joined case often record the same step on the same day in
+        # words that read alike to the citizen ("Modtaget"): shown once.
+        once: dict[tuple[dt.date, str], Event] = {}
+        for event in items:
+            once.setdefault((event.date, event.title), event)
+        return sorted(once.values(), key=lambda e: e.date)
 
     def document(self, document_id: str) -> CitizenDocument | None:
         """The visible document with ``document_id``, if any."""

@@ -111,6 +111,7 @@ WITH_MEETING = case(
     title="Jobsamtaler",
     progress=Progress.OPLYST,
     events=(
+        Event(dt.date(2026, 9, 1), "Modtaget", "status", "momentum"),
         Event(dt.date(2026, 10, 1), "Samtale i jobcentret", "status", "sbsys"),
         Event(dt.date(2026, 12, 15), "Næste samtale", "deadline", "sbsys"),
     ),
@@ -224,7 +225,13 @@ def test_citizens_do_not_see_the_systems_internal_states(app):
     assert "Opstået" not in page and "Opklaring" not in page
     assert "Status i kommunens system" not in page
     assert "Kommunens system" not in page
-    assert '<span class="timeline-title">Modtaget</span>' in page
+    assert page.count('<span class="timeline-title">Modtaget</span>') == 1
+
+
+def test_a_step_two_systems_recorded_alike_on_one_day_is_shown_once(app):
+    page = text(citizen(app).get("/mine-sager/sag/sbsys/7"))
+    # "Opstået" reads "Modtaget" to the citizen; the other system said "Modtaget" too
+    assert page.count('<span class="timeline-title">Modtaget</span>') == 1
 
 
 @pytest.mark.parametrize(
