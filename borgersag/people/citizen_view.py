@@ -198,6 +198,11 @@ class CitizenCase:
         return progress_text(self.progress)
 
     @property
+    def awaits_decision(self) -> bool:
+        """Whether the decision is still to come (its deadline still runs)."""
+        return self.progress.step < Progress.AFGJORT.step
+
+    @property
     def latest_activity(self) -> dt.date | None:
         """The most recent date something happened on the case (not a future deadline)."""
         dates = [step.date for step in self.progress_history]
@@ -408,7 +413,7 @@ def _citizen_case(case: Case, cpr: Key, owned: Owned, policy: CitizenPolicy) -> 
         properties=why.properties,
         also_known_as=case.also_known_as,
         stale=any(p.stale for p in case.all_sources if p.source in allowed),
-        deadline=case.deadline if case.is_open and policy.show_deadlines else None,
+        deadline=case.deadline if case.awaits_decision and policy.show_deadlines else None,
         decision=decision,
         decision_text=decision_text,
     )

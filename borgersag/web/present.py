@@ -106,10 +106,10 @@ def today() -> dt.date:
     return dt.datetime.now(LOCAL_TZ).date()
 
 
-def deadline_state(deadline: dt.date | None, is_open: bool, on: dt.date | None = None) -> str:
-    """``"overdue"`` for an open case past its deadline, ``"soon"`` within
-    :data:`SOON_DAYS`, else ``""`` — the same rule on every page that shows a deadline."""
-    if deadline is None or not is_open:
+def deadline_state(deadline: dt.date | None, running: bool, on: dt.date | None = None) -> str:
+    """``"overdue"`` for a deadline past that still runs (the case awaits its decision),
+    ``"soon"`` within :data:`SOON_DAYS`, else ``""`` — one rule on every page."""
+    if deadline is None or not running:
         return ""
     days = (deadline - (on or today())).days
     if days < 0:

@@ -104,7 +104,12 @@ PARTIAL = case(
     decided=dt.date(2026, 11, 3),
 )
 GRANTED = case(
-    "6", title="Garage", kle="02.34.02", progress=Progress.AFGJORT, status_text="Tilladelse meddelt"
+    "6",
+    title="Garage",
+    kle="02.34.02",
+    progress=Progress.AFGJORT,
+    status_text="Tilladelse meddelt",
+    deadline=dt.date(2026, 11, 1),  # met: the decision came
 )
 WITH_MEETING = case(
     "7",
@@ -164,6 +169,7 @@ def test_the_caseworker_overview_marks_overdue_and_soon_deadlines_of_open_cases(
     assert "Overskredet" in row_of(page, "Carport")
     assert "Snart" in row_of(page, "Tagterrasse")
     assert "Overskredet" not in row_of(page, "Skur")  # closed: the deadline no longer runs
+    assert "Overskredet" not in row_of(page, "Garage")  # decided: the deadline was met
 
 
 def test_a_refusal_is_not_shown_in_the_green_of_a_grant(app):
@@ -218,6 +224,7 @@ def test_a_refusal_reads_as_a_decision_with_how_to_complain(app):
     assert 'href="https://www.kommune.example/klage"' in partial
     granted = text(client.get("/mine-sager/sag/sbsys/6"))
     assert "Sådan klager du" not in granted
+    assert "frist" not in granted.lower()  # decided: neither deadline nor processing time
 
 
 def test_citizens_do_not_see_the_systems_internal_states(app):
