@@ -32,6 +32,8 @@ APP_GRANTS = "SELECT, INSERT on audit_event and SELECT on audit_checkpoint"
 _EXCESS = {
     "audit_event": ("UPDATE", "DELETE", "TRUNCATE", "TRIGGER"),
     "audit_checkpoint": ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "TRIGGER"),
+    # the retention policy the database enforces (borgersag/audit/schema.py)
+    "audit_policy": ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "TRIGGER"),
 }
 
 _ROLES = text(
