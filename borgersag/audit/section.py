@@ -4,6 +4,7 @@ citizens see."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,10 +243,17 @@ def resolve_key_files(settings: AuditSettings, *, sandbox: bool) -> tuple[Path, 
 
 def resolve_witness(settings: AuditSettings, *, sandbox: bool) -> Witness:
     """The witness the settings name; in the sandbox an empty setting means a file beside
-    the private state folder (``<state folder>-audit-witness.jsonl``)."""
+    the private state folder: ``<state folder>-audit-witness.jsonl`` for the default
+    database, ``<state folder>-audit-witness-<8 hex digits>.jsonl`` for another one (a
+    digest of its URL: each database's chain has a witness of its own)."""
     if settings.witness:
         return parse_witness(settings.witness)
     if not sandbox:
         raise _required("witness", "a witness ('file:/path/witness.jsonl')")
     folder = _state_dir()
-    return parse_witness(f"file:{folder.parent / (folder.name + SANDBOX_WITNESS_SUFFIX)}")
+    name = folder.name + SANDBOX_WITNESS_SUFFIX
+    if settings.url:
+        url = parse_audit_url(settings.url).render_as_string(hide_password=True)
+        digest = hashlib.sha256(url.encode()).hexdigest()[:8]
+        name = name.replace(".jsonl", f"-{digest}.jsonl")
+    return parse_witness(f"file:{folder.parent / name}")

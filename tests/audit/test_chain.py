@@ -432,3 +432,38 @@ def test_cli_verify_names_every_problem_and_checks_a_given_head(tmp_path, capsys
     with pytest.raises(SystemExit) as caught:
         run_audit(["verify", "--head", "4:nothex"], settings)
     assert caught.value.code == 2
+
+
+def test_serve_without_the_key_files_stops_with_one_line_naming_the_setting(tmp_path, capsys):
+    from borgersag.cli.main import main
+
+    (tmp_path / "portal.toml").write_text(
+        "[portal]\nsecret_key = 'x'\ntrusted_hosts = ['localhost']\n"
+        "[auth.caseworker]\nissuer = 'https://login.kommune.test'\n"
+        "client_id = 'c'\nclient_secret = 's'\n"
+        f"[audit]\nurl = 'sqlite:///{tmp_path / 'audit.sqlite3'}'\n"
+    )
+
+    assert main(["serve", "--config", str(tmp_path), "--bind", "127.0.0.1:1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == (
+        f"borgersag: configuration error: {tmp_path / 'portal.toml'}: audit.hmac_key_file: a key"
+        " file (32 random bytes, mode 0600) is required outside the sandbox (see"
+        " docs/audit.md, 'Keys and the witness')"
+    )
+
+
+def test_in_the_sandbox_each_database_gets_a_witness_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv("BORGERSAG_STATE_DIR", str(tmp_path / "state"))
+    paths = []
+    for name in ("a", "b", "a"):
+        settings = validate_audit_settings({"url": f"sqlite:///{tmp_path / name}.sqlite3"})
+        with AuditLog.from_settings(settings, sandbox=True) as audit:
+            audit.create_schema()
+            audit.record(event(0))
+            paths.append(audit.witness.path)
+            assert audit.verify().ok
+    assert paths[0] == paths[2] != paths[1]
+    assert all(
+        path.parent == tmp_path and path.name.startswith("state-audit-witness-") for path in paths
+    )
