@@ -275,6 +275,8 @@ def check_chain(
                     " (the log was replaced by another copy, or rewritten)",
                     seq,
                 )
+            elif seq > anchor_seq:
+                found.add(f"row {seq}, named by {head.origin}, is missing", seq)
             # a head of rows already removed behind a checkpoint cannot be compared
     problems = tuple(found.problems)
     ok = not problems and not found.more

@@ -25,7 +25,7 @@ from borgersag.audit.store import AuditLog
 
 __all__ = ["APP_GRANTS", "RoleReport", "role_problems", "role_report"]
 
-APP_GRANTS = "SELECT, INSERT on audit_event and SELECT on audit_checkpoint"
+APP_GRANTS = "SELECT, INSERT on audit_event and SELECT on audit_checkpoint and audit_policy"
 """What the portal's own role needs, in the words the refusal uses."""
 
 # Privileges beyond APP_GRANTS that would let the portal change the log or its guards.

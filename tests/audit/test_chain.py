@@ -467,3 +467,16 @@ def test_in_the_sandbox_each_database_gets_a_witness_of_its_own(tmp_path, monkey
     assert all(
         path.parent == tmp_path and path.name.startswith("state-audit-witness-") for path in paths
     )
+
+
+def test_a_witnessed_row_removed_from_the_middle_is_named_twice(log):
+    for i in range(5):
+        log.record(event(i))
+    with tampering(log) as conn:
+        conn.execute(text("DELETE FROM audit_event WHERE seq = 3"))
+
+    found = problems(log)
+
+    assert found[0] == "row 3 is missing: seq gap after row 2 (removed?)"
+    assert found[1].startswith("row 3, named by the head witnessed at ")
+    assert found[1].endswith(", is missing") and len(found) == 2

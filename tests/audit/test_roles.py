@@ -110,6 +110,8 @@ def test_switching_to_the_app_role_from_a_superuser_login_is_refused(pg_audit_ro
         ("UPDATE, DELETE ON {schema}.audit_event", "may UPDATE, DELETE audit_event"),
         ("TRUNCATE, TRIGGER ON {schema}.audit_event", "may TRUNCATE, TRIGGER audit_event"),
         ("INSERT ON {schema}.audit_checkpoint", "may INSERT audit_checkpoint"),
+        # the retention policy: with UPDATE the portal could let the whole log go
+        ("UPDATE ON {schema}.audit_policy", "may UPDATE audit_policy"),
     ],
 )
 def test_a_role_granted_more_than_the_portal_needs_is_refused(pg_audit_roles, grant, named):
