@@ -263,10 +263,10 @@ def check_chain(
     for seq, heads in sorted(wanted.items()):
         for head in heads:
             if seq > prev_seq:
+                cut = f"row {seq} was" if seq == prev_seq + 1 else f"rows {prev_seq + 1}–{seq} were"
                 found.add(
                     f"the log ends at row {prev_seq}, but {head.origin} names row {seq}:"
-                    f" rows {prev_seq + 1}–{seq} were cut off the end (or the log was"
-                    " replaced by an older copy)",
+                    f" {cut} cut off the end (or the log was replaced by an older copy)",
                     prev_seq + 1,
                 )
             elif seq == anchor_seq and head.hash != anchor_hash:

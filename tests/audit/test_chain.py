@@ -116,9 +116,10 @@ def test_cutting_the_last_rows_is_named(log):
 
     found = problems(log)
 
-    assert found and all("rows 4–" in p and "were cut off the end" in p for p in found)
-    assert found[-1].startswith("the log ends at row 3, but the head witnessed at ")
-    assert "names row 5: rows 4–5 were cut off the end" in found[-1]
+    assert len(found) == 2  # one for each witnessed head beyond the end
+    assert all(p.startswith("the log ends at row 3, but the head witnessed at ") for p in found)
+    assert "names row 4: row 4 was cut off the end" in found[0]
+    assert "names row 5: rows 4–5 were cut off the end" in found[1]
     # and against a head an operator kept, given on the command line
     given = ExpectedHead(5, head, "the head given with --head 5:…")
     assert (
@@ -480,3 +481,43 @@ def test_a_witnessed_row_removed_from_the_middle_is_named_twice(log):
     assert found[0] == "row 3 is missing: seq gap after row 2 (removed?)"
     assert found[1].startswith("row 3, named by the head witnessed at ")
     assert found[1].endswith(", is missing") and len(found) == 2
+
+
+# --- the witness file ----------------------------------------------------------------------
+
+
+def test_a_witness_that_cannot_be_written_loses_no_row_and_is_tried_again(log, keys, caplog):
+    witness = keys / "witness.jsonl"
+    witness.write_text("")
+    witness.chmod(0o666)  # others may write it: refused
+
+    assert log.record(event(0)) == 1  # committed all the same
+
+    assert "the signed head of row 1 was not witnessed" in caplog.text
+    assert "may be written by others" in caplog.text
+    assert witness.read_text() == ""
+    witness.chmod(0o600)
+    log.record(event(1))
+    assert [line["seq"] for line in witness_lines(keys)] == [2]
+    assert log.verify().ok
+
+
+def test_the_witness_is_read_without_trusting_it(log, keys):
+    from borgersag.audit.witness import MAX_LINE_BYTES
+
+    log.record(event(0))
+    with (keys / "witness.jsonl").open("a") as witness:
+        witness.write("x" * (MAX_LINE_BYTES * 3) + "\n")  # too long
+        witness.write(json.dumps({"kind": "head", "seq": -1, "hash": "0" * 64}) + "\n")
+        witness.write("\n")
+    log.record(event(1))  # a good line after the bad ones still counts
+
+    with tampering(log) as conn:
+        conn.execute(text("DELETE FROM audit_event WHERE seq = 2"))
+
+    found = problems(log)
+    assert found[:2] == (
+        "witness line 2: too long, skipped",
+        "witness line 3: not a signed head, skipped",
+    )
+    assert "names row 2: row 2 was cut off the end" in found[2]
