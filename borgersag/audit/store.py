@@ -88,6 +88,9 @@ class AuditRecord:
         return f"AuditRecord(seq={self.seq}, event={self.event!r})"
 
 
+_WITNESS_RETRY_SECONDS = 10.0
+
+
 class PruneRefused(Exception):
     """Retention may not remove anything now (no signing key, or the database's
     retention policy keeps every row); says why. Nothing was removed."""
@@ -283,8 +286,9 @@ class AuditLog:
                 return
             self._last_head = now
         if not self._witness_head("head", seq, hash_, iso_utc(dt.datetime.now(dt.UTC))):
-            with self._head_lock:
-                self._last_head = -float("inf")  # try again with the next row
+            with self._head_lock:  # try again soon: with a row after 10 s at most
+                retry = min(self.head_interval_seconds, _WITNESS_RETRY_SECONDS)
+                self._last_head = now - self.head_interval_seconds + retry
 
     def _witness_head(self, kind: str, seq: int, hash_: str, at: str) -> bool:
         """Append a signed head to the witness; a failure is logged, not raised (the row
