@@ -146,8 +146,9 @@ class AuditLog:
         """The log the validated ``[audit]`` settings name, with its keys and witness.
 
         Key files that are missing are created when ``create_keys`` (``audit init``) or
-        in the ``sandbox``; otherwise, and for a key setting left empty outside the
-        sandbox, :class:`~borgersag.sdk.errors.ConfigError` says what to do.
+        in the ``sandbox``; otherwise a missing or unfit one is :class:`AuditUnavailable`
+        saying which and why. A key file or witness left empty outside the sandbox is a
+        :class:`~borgersag.sdk.errors.ConfigError` naming the setting.
         """
         hmac_file, signing_file = resolve_key_files(settings, sandbox=sandbox)
         try:
