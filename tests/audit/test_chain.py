@@ -521,3 +521,28 @@ def test_the_witness_is_read_without_trusting_it(log, keys):
         "witness line 3: not a signed head, skipped",
     )
     assert "names row 2: row 2 was cut off the end" in found[2]
+
+
+# --- a log from before the key ---------------------------------------------------------------
+
+
+def test_an_unkeyed_log_from_before_the_key_is_named_as_such(audit_url, keys):
+    with AuditLog(audit_url) as old:  # no key: the format before this release
+        old.create_schema()
+        for i in range(5):
+            old.record(event(i, at=OLD + dt.timedelta(minutes=i)))
+        with tampering(old) as conn:  # a checkpoint from before signed checkpoints
+            conn.execute(
+                audit_checkpoint.insert().values(
+                    up_to_seq=2, anchor_hash=rows(old)[1]["hash"], at=OLD, removed=2
+                )
+            )
+            conn.execute(text("DELETE FROM audit_event WHERE seq <= 2"))
+
+    with keyed_log(audit_url, keys, retention_days=30) as audit:
+        assert problems(audit) == (
+            "the checkpoint after row 2 has no signature (made before signed checkpoints, or"
+            " forged): the rows behind it may have been removed without right",
+            "rows 3–5: hash is not keyed with this log's HMAC key (written before the key was"
+            " set up, or re-hashed by someone without it)",
+        )
