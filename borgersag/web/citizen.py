@@ -109,6 +109,7 @@ SEEN_KIND = {
     "lookup": "Slog dig op",
     "case_view": "Så en af dine sager",
     "document": "Hentede et dokument",
+    "index_refresh": "Tjekkede dine sager for nyt (automatisk)",
 }
 
 

@@ -56,7 +56,12 @@ CITIZEN_KINDS = {
 }
 """Each kind of row as the citizen's export says it (the wording of "Hvem har set")."""
 
-ACTOR_TYPES = {"caseworker": "Medarbejder", "citizen": "Borger", "anonymous": "Ikke logget ind"}
+ACTOR_TYPES = {
+    "caseworker": "Medarbejder",
+    "citizen": "Borger",
+    "anonymous": "Ikke logget ind",
+    "system": "Kommunens eget system",
+}
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
