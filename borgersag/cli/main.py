@@ -176,7 +176,7 @@ def _demo(args) -> int:
         sandbox.stop()
         raise
     url = f"http://{args.host}:{args.port}/"
-    _print_demo_banner(url, sandbox, config, args.config)
+    _print_demo_banner(url, sandbox, config, args.config, worker is not None)
     _serve_until_signal(server)
     stop_worker(worker)
     app.extensions["borgersag"].close()
@@ -184,7 +184,9 @@ def _demo(args) -> int:
     return 0
 
 
-def _print_demo_banner(url: str, sandbox, config: Config, config_dir: Path | None) -> None:
+def _print_demo_banner(
+    url: str, sandbox, config: Config, config_dir: Path | None, worker_running: bool = False
+) -> None:
     from borgersag.sandbox.idp_people import demo_citizens, demo_staff
 
     municipality = sandbox.municipality
@@ -208,6 +210,11 @@ def _print_demo_banner(url: str, sandbox, config: Config, config_dir: Path | Non
         f"  Make a service hang:  .venv/bin/borgersag sandbox-fault esdh{config_arg} --hang"
         "   (--no-hang to undo)"
     )
+    if worker_running:
+        lines.append(
+            "  Background worker: on. A citizen's login subscribes them to the case index;"
+            " changes go to its outbox (docs/notifications.md)."
+        )
     lines.append("  Stop with Ctrl-C.")
     print("\n".join(lines), flush=True)
 

@@ -37,18 +37,19 @@ QUEUE_NAME = "borgersag"
 BACKOFF = 2.0  # each retry waits twice as long as the one before
 
 
-def make_huey(settings: WorkerSettings, *, immediate: bool = False) -> Huey:
+def make_huey(settings: WorkerSettings, *, immediate: bool = False, name: str = QUEUE_NAME) -> Huey:
     """The queue ``[worker] queue`` names: Redis, or an SQLite file (made private).
 
-    ``immediate`` runs each job at once in the caller (tests).
+    ``immediate`` runs each job at once in the caller (tests); ``name`` keeps queues
+    that share one Redis apart (tests).
     """
     location = queue_location(settings)
     if location.startswith(("redis://", "rediss://")):
-        return RedisHuey(QUEUE_NAME, url=location, results=False, immediate=immediate)
+        return RedisHuey(name, url=location, results=False, immediate=immediate)
     path = Path(location.removeprefix("sqlite:///"))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600, exist_ok=True)
-    return SqliteHuey(QUEUE_NAME, filename=str(path), results=False, immediate=immediate)
+    return SqliteHuey(name, filename=str(path), results=False, immediate=immediate)
 
 
 @dataclass(frozen=True, slots=True)

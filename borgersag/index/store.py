@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -76,9 +77,11 @@ class IndexStore:
     def open(cls, url: URL | str, seal: CprSeal) -> IndexStore:
         """A store on ``url`` (the audit log's engine settings: WAL on SQLite, a process's
         own connections); a writer waits up to 30 s for another's lock."""
-        engine = make_engine(
-            parse_audit_url(url), lock_timeout_seconds=30.0, connect_timeout_seconds=5
-        )
+        parsed = parse_audit_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database:
+            # personal data: readable by the portal's user only, from the first byte on
+            Path(parsed.database).touch(mode=0o600, exist_ok=True)
+        engine = make_engine(parsed, lock_timeout_seconds=30.0, connect_timeout_seconds=5)
         return cls(engine, seal)
 
     def upgrade(self) -> None:
