@@ -95,7 +95,8 @@ class Jobs:
         if reason == "planlagt" and subscriber_id not in store.due(
             runtime.settings.source_minutes, runtime.settings.refresh_minutes, only=subscriber_id
         ):
-            return  # enqueued twice, and the first run already did it
+            store.mark_enqueued([subscriber_id], done=True)
+            return  # refreshed meanwhile (after a login, or enqueued twice)
         done: Refreshed = runtime.refresher.refresh(subscriber_id, reason=reason)
         log.info(
             "index refresh of subscriber %s (%s): %d cases, %d changes, unanswered: %s",
@@ -108,9 +109,11 @@ class Jobs:
 
     def _refresh_due(self) -> int:
         runtime = self.runtime()
-        due = runtime.refresher.store.due(
-            runtime.settings.source_minutes, runtime.settings.refresh_minutes
+        store = runtime.refresher.store
+        due = store.due(
+            runtime.settings.source_minutes, runtime.settings.refresh_minutes, waiting=False
         )
+        store.mark_enqueued(due)  # first: a refresh done at once clears it again
         for subscriber_id in due:
             self.refresh(subscriber_id, "planlagt")
         return len(due)

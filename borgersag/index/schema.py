@@ -6,7 +6,8 @@ at start); ``tests/index/test_migrations.py`` checks that the migrated database 
 exactly :data:`metadata`.
 
 * ``index_subscriber`` — a citizen who subscribed: the CPR number's keyed hash and the
-  number sealed (:mod:`borgersag.index.sealing`), never in clear.
+  number sealed (:mod:`borgersag.index.sealing`), never in clear; when the schedule
+  last enqueued their refresh.
 * ``index_case`` — facts of a case the subscriber may see: ids, source, progress and its
   date, the source's status text, KLE, area, unit, dates, deadline and the visible
   documents' ids and dates. Never a title or any document content.
@@ -63,6 +64,9 @@ subscriber = Table(
     Column("cpr_hash", String(64), nullable=False, unique=True),
     Column("cpr_sealed", Text, nullable=False),
     Column("subscribed_at", DateTime(timezone=True), nullable=False),
+    # set when the schedule enqueues a refresh, cleared when it is done: the schedule
+    # does not enqueue the subscriber again meanwhile (unless the job is long lost)
+    Column("enqueued_at", DateTime(timezone=True)),
 )
 
 case_facts = Table(

@@ -32,6 +32,9 @@ __all__ = ["IndexStore", "Outboxed", "Subscriber"]
 
 log = logging.getLogger(__name__)
 
+LOST_AFTER = dt.timedelta(minutes=30)
+"""A scheduled refresh still not done after this long was lost with its worker."""
+
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Subscriber:
@@ -166,14 +169,21 @@ class IndexStore:
         *,
         now: dt.datetime | None = None,
         only: int | None = None,
+        waiting: bool = True,
     ) -> list[int]:
         """Subscribers (or just ``only``) whose answer from some source is older than that
         source's interval (``minutes_for``, else ``default_minutes``), or who were never
         refreshed. A source that failed counts from the time it was asked: it is asked
-        again at its next interval, not at once."""
+        again at its next interval, not at once. ``waiting=False`` leaves out those whose
+        scheduled refresh is still in the queue (:meth:`mark_enqueued`), unless it was
+        enqueued more than :data:`LOST_AFTER` ago (a job a lost worker held)."""
         now = now or _now()
         refreshed_q = select(source_refresh)
         ids_q = select(subscriber.c.id)
+        if not waiting:
+            ids_q = ids_q.where(
+                (subscriber.c.enqueued_at.is_(None)) | (subscriber.c.enqueued_at < now - LOST_AFTER)
+            )
         if only is not None:
             refreshed_q = refreshed_q.where(source_refresh.c.subscriber_id == only)
             ids_q = ids_q.where(subscriber.c.id == only)
@@ -191,6 +201,18 @@ class IndexStore:
             for sid in ids
             if not refreshed.get(sid) or any(stale(s, at) for s, at in refreshed[sid].items())
         ]
+
+    def mark_enqueued(self, subscriber_ids: Iterable[int], *, done: bool = False) -> None:
+        """Note that the schedule enqueued these subscribers' refreshes (``done``: that
+        such a job ended without a refresh, which :meth:`apply` notes itself)."""
+        ids = list(subscriber_ids)
+        if ids:
+            with _writing(self.engine) as conn:
+                conn.execute(
+                    update(subscriber)
+                    .where(subscriber.c.id.in_(ids))
+                    .values(enqueued_at=None if done else _now())
+                )
 
     # --- facts ---------------------------------------------------------------------------
 
@@ -280,6 +302,9 @@ class IndexStore:
                 )
                 if result.rowcount:
                     added.append(change)
+            conn.execute(
+                update(subscriber).where(subscriber.c.id == subscriber_id).values(enqueued_at=None)
+            )
             for source, status in answered.items():
                 conn.execute(
                     delete(source_refresh).where(

@@ -65,6 +65,20 @@ def test_the_periodic_job_refreshes_only_who_is_due(runtime, own_sandbox, tmp_pa
     ]  # ejerfortegnelse and the others keep the default of 60
 
 
+def test_the_schedule_does_not_enqueue_a_subscriber_twice(runtime, own_sandbox, tmp_path):
+    rt, recorded = runtime
+    jobs = jobs_on(WorkerSettings(queue=f"sqlite:///{tmp_path / 'q.db'}"), rt)
+    rt.refresher.store.subscribe(own_sandbox.municipality.demo.typical)
+
+    assert jobs.refresh_due.call_local() == 1
+    assert jobs.refresh_due.call_local() == 0  # a minute on, its job still waits
+    assert jobs.huey.pending_count() == 1
+    jobs.huey.execute(jobs.huey.dequeue())
+    assert len(recorded) == 1
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=61)
+    assert rt.refresher.store.due({}, 60, now=later, waiting=False) != []  # due again
+
+
 def test_a_failing_job_is_retried_each_time_later(runtime, own_sandbox, tmp_path):
     rt, recorded = runtime
     settings = WorkerSettings(

@@ -75,3 +75,18 @@ def test_a_caseworker_s_login_subscribes_nobody(sandbox, tmp_path, person):
     with app.test_client() as client:
         sandbox_login(client, sandbox, "medarbejder", person)
     assert app.extensions["borgersag.index"].runtime().refresher.store.subscriber_ids() == []
+
+
+def test_hvem_har_set_shows_a_refresh_as_the_municipality_s_own_service(sandbox, tmp_path):
+    app = index_app(sandbox, tmp_path, subscribe_on_login=True)
+    with app.test_client() as client:
+        sandbox_login(client, sandbox, "borger", "typical")
+        refresher = app.extensions["borgersag.index"].runtime().refresher
+        (subscriber_id,) = refresher.store.subscriber_ids()
+        refresher.refresh(subscriber_id)  # what the worker does with the queued job
+
+        page = client.get("/mine-sager/hvem-har-set").get_data(as_text=True)
+
+    assert "Kommunens eget system" in page
+    assert "Tjekkede dine sager for nyt (automatisk)" in page
+    assert "En medarbejder" not in page  # never shown as a person

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("cpr_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("cpr_sealed", sa.Text, nullable=False),
         sa.Column("subscribed_at", _TZ, nullable=False),
+        sa.Column("enqueued_at", _TZ),
     )
     op.create_table(
         "index_case",
