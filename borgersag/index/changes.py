@@ -56,6 +56,7 @@ class CaseFacts:
     closed: dt.date | None = None
     deadline: dt.date | None = None
     documents: tuple[tuple[str, dt.date | None], ...] = field(default=())
+    systems: tuple[str, ...] = ()  # the sources the case was seen in (a joined case: several)
 
     @property
     def document_ids(self) -> frozenset[str]:
@@ -101,6 +102,7 @@ def facts_of(case: CitizenCase, deadline: dt.date | None) -> CaseFacts:
         closed=case.closed,
         deadline=deadline,
         documents=tuple((d.id[:255], d.date) for d in documents[:MAX_DOCUMENTS]),
+        systems=tuple(sorted(name[:100] for name in case.sources)),
     )
 
 

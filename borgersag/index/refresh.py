@@ -103,7 +103,14 @@ class Refresher:
             for case in self._with_details(view)
             if case.source in answered and self._kept(case)
         ]
-        new = self.store.apply(subscriber_id, fresh, outcomes, self._informing, complete=complete)
+        new = self.store.apply(
+            subscriber_id,
+            fresh,
+            outcomes,
+            self._informing,
+            complete=complete,
+            fresh_sources=answered,
+        )
         unanswered = tuple(
             r.source for r in overview.sources if r.status not in (*_FRESH, *_NOT_ASKED)
         )

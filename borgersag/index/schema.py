@@ -87,6 +87,7 @@ case_facts = Table(
     Column("closed", Date),
     Column("deadline", Date),
     Column("documents", Text, nullable=False),  # JSON: [[id, "YYYY-MM-DD" or null], ...]
+    Column("systems", Text, nullable=False),  # JSON: the sources the case was seen in
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("subscriber_id", "case_id", name="index_case_pk"),

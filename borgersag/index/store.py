@@ -237,16 +237,19 @@ class IndexStore:
         detect: Callable[[CaseFacts, CaseFacts], list[Change]],
         *,
         complete: Iterable[str] = (),
+        fresh_sources: Iterable[str] | None = None,
     ) -> list[Change]:
         """Write one refresh in one transaction and return the changes new to the outbox.
 
         ``fresh`` are the facts now seen from the sources that answered; ``answered``
         is every source asked, with its outcome (its refresh time is recorded whatever it
         was); facts of a source's cases that were not seen again are dropped when the
-        source is in ``complete`` (it answered fresh, with everything). ``detect(old, new)``
-        compares each case already indexed, inside the transaction, so two refreshes of
-        one subscriber never compare against the same old facts twice; what it finds goes
-        to the outbox as ``queued``, each change once.
+        source is in ``complete`` (it answered fresh, with everything). A joined case
+        that one of its systems did not answer for this time (not in ``fresh_sources``)
+        keeps its facts as they were: what the others say alone is not a change.
+        ``detect(old, new)`` compares each case already indexed, inside the transaction,
+        so two refreshes of one subscriber never compare against the same old facts
+        twice; what it finds goes to the outbox as ``queued``, each change once.
         """
         now = _now()
         fresh = list(fresh)
@@ -260,9 +263,18 @@ class IndexStore:
             if taken is None:
                 return []  # unsubscribed while the sources were asked
             old = _facts(conn, subscriber_id)
-            found = [c for f in fresh if f.case_id in old for c in detect(old[f.case_id], f)]
+            answered_fresh = set(fresh_sources if fresh_sources is not None else answered)
             seen = {f.case_id for f in fresh}
-            gone = [cid for cid, f in old.items() if f.source in complete and cid not in seen]
+            # gone: not seen again, though every system holding it answered in full
+            gone = [
+                cid
+                for cid, f in old.items()
+                if cid not in seen and set(f.systems or (f.source,)) <= complete
+            ]
+            fresh = [
+                f for f in fresh if not _partly_unanswered(old.get(f.case_id), f, answered_fresh)
+            ]
+            found = [c for f in fresh if f.case_id in old for c in detect(old[f.case_id], f)]
             if gone:
                 conn.execute(
                     delete(case_facts).where(
@@ -389,6 +401,11 @@ def _insert_ignoring(conn: Connection, table, keys: list[str]):
     return dialect.insert(table).on_conflict_do_nothing(index_elements=keys)
 
 
+def _partly_unanswered(old: CaseFacts | None, new: CaseFacts, fresh_sources: set[str]) -> bool:
+    """Whether a system that held the case before did not answer fresh this time."""
+    return old is not None and bool(set(old.systems) - set(new.systems) - fresh_sources)
+
+
 def _row(facts: CaseFacts) -> dict[str, object]:
     return {
         "case_id": facts.case_id,
@@ -405,6 +422,7 @@ def _row(facts: CaseFacts) -> dict[str, object]:
         "closed": facts.closed,
         "deadline": facts.deadline,
         "documents": facts.documents_json(),
+        "systems": json.dumps(list(facts.systems)),
     }
 
 
@@ -426,6 +444,7 @@ def _facts(conn: Connection, subscriber_id: int) -> dict[str, CaseFacts]:
             closed=r.closed,
             deadline=r.deadline,
             documents=CaseFacts.documents_from_json(r.documents),
+            systems=tuple(json.loads(r.systems)),
         )
         for r in rows
     }

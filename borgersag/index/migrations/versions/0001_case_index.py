@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("closed", sa.Date),
         sa.Column("deadline", sa.Date),
         sa.Column("documents", sa.Text, nullable=False),
+        sa.Column("systems", sa.Text, nullable=False),
         sa.Column("first_seen", _TZ, nullable=False),
         sa.Column("updated_at", _TZ, nullable=False),
         sa.PrimaryKeyConstraint("subscriber_id", "case_id", name="index_case_pk"),
