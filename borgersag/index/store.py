@@ -25,7 +25,14 @@ from borgersag.audit.database import make_engine, transaction
 from borgersag.audit.section import parse_audit_url
 from borgersag.domain.model import Progress
 from borgersag.index.changes import CaseFacts, Change
-from borgersag.index.schema import case_facts, notification, source_refresh, subscriber, upgrade
+from borgersag.index.schema import (
+    NOTIFICATION_STATES,
+    case_facts,
+    notification,
+    source_refresh,
+    subscriber,
+    upgrade,
+)
 from borgersag.index.sealing import CprSeal
 
 __all__ = ["IndexStore", "Outboxed", "Subscriber"]
@@ -58,6 +65,8 @@ class Outboxed:
     detail: Mapping[str, str | None]
     state: str
     created_at: dt.datetime
+    attempts: int = 0
+    last_error: str | None = None
 
 
 def _now() -> dt.datetime:
@@ -363,9 +372,29 @@ class IndexStore:
                     json.loads(r.detail),
                     r.state,
                     _utc(r.created_at),
+                    r.attempts,
+                    r.last_error,
                 )
                 for r in conn.execute(query)
             ]
+
+    def mark(self, notification_id: int, state: str, error: str | None = None) -> None:
+        """A sender's report on one notification: ``sent``, or ``failed`` with what went
+        wrong (kept to 1,000 characters); each report counts as an attempt. ``queued``
+        again puts a failed one back for another try."""
+        if state not in NOTIFICATION_STATES:
+            raise ValueError(f"state must be one of {', '.join(NOTIFICATION_STATES)}")
+        with _writing(self.engine) as conn:
+            conn.execute(
+                update(notification)
+                .where(notification.c.id == notification_id)
+                .values(
+                    state=state,
+                    attempts=notification.c.attempts + (0 if state == "queued" else 1),
+                    last_error=None if error is None else error[:1000],
+                    updated_at=_now(),
+                )
+            )
 
     def counts(self) -> dict[str, int]:
         """Subscribers, indexed cases and notifications by state (for operators)."""

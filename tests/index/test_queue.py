@@ -4,6 +4,7 @@ longer each time, and a real Redis queue shared by two workers."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 
 import pytest
@@ -124,3 +125,21 @@ def test_two_workers_share_one_redis_queue(runtime, own_sandbox):
         assert worker.huey.pending_count() == 0
     finally:
         web.huey.flush()
+
+
+def test_a_refresh_logs_no_cpr_number_even_when_it_fails(runtime, own_sandbox, tmp_path, caplog):
+    from borgersag.runtime import logmask
+
+    rt, recorded = runtime
+    jobs = jobs_on(WorkerSettings(queue=f"sqlite:///{tmp_path / 'q.db'}", retries=0), rt)
+    cpr = own_sandbox.municipality.demo.typical
+    with logmask.suspended(), caplog.at_level(logging.DEBUG):
+        subscriber_id = jobs.after_login(cpr, subscribe=True)
+        jobs.huey.execute(jobs.huey.dequeue())  # a refresh that works
+        recorded.fail = AuditUnavailable("the audit log is down")
+        jobs.refresh(subscriber_id, "manuel")
+        jobs.huey.execute(jobs.huey.dequeue())  # and one that fails
+    assert "index refresh of subscriber" in caplog.text
+    assert "AuditUnavailable" in caplog.text
+    for shown in (cpr, f"{cpr[:6]}-{cpr[6:]}"):
+        assert shown not in caplog.text

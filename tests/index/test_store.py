@@ -3,6 +3,8 @@ its facts; a case is dropped only when every system holding it answered in full.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from borgersag.domain.model import Progress
@@ -63,3 +65,21 @@ def test_a_case_is_dropped_only_when_every_system_holding_it_answered_in_full(st
     store.apply(sid, [], outcomes, changes, complete={"byggesag", "sbsys"})
     assert store.facts(sid) == {}
     assert store.outbox(sid) == []  # a case gone is not news
+
+
+def test_a_sender_reports_on_a_notification_and_can_queue_a_failed_one_again(store):
+    sid = store.subscribe("0101011234")
+    store.apply(sid, [JOINED], {"byggesag": "ok", "sbsys": "ok"}, changes)
+    decided = dataclasses.replace(JOINED, progress=Progress.AFGJORT, status_text="Afgjort")
+    store.apply(sid, [decided], {"byggesag": "ok", "sbsys": "ok"}, changes)
+    (queued,) = store.outbox(sid, state="queued")
+
+    store.mark(queued.id, "failed", "SMTP 451 " + "x" * 5000)
+    (failed,) = store.outbox(sid, state="failed")
+    assert (failed.attempts, len(failed.last_error)) == (1, 1000)
+    store.mark(queued.id, "queued")
+    store.mark(queued.id, "sent")
+    (sent,) = store.outbox(sid)
+    assert (sent.state, sent.attempts, sent.last_error) == ("sent", 2, None)
+    with pytest.raises(ValueError, match="state must be one of"):
+        store.mark(queued.id, "delivered")
