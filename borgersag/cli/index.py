@@ -135,7 +135,11 @@ def add_index_commands(subparsers: Any, load_config: LoadConfig) -> None:
     add("subscribe", _subscribe, "Subscribe the CPR numbers read from standard input.")
     add("unsubscribe", _unsubscribe, "Unsubscribe the CPR numbers read from standard input.")
     add("refresh", _refresh, "Enqueue a refresh of every subscriber now.")
-    add("status", _status, "Show the migration, subscribers, cases and notifications.")
+    add(
+        "status",
+        _status,
+        "Show the migration, subscribers, cases, notifications and each source's last refresh.",
+    )
 
 
 def _worker(args: argparse.Namespace, *, load_config: LoadConfig) -> int:
@@ -224,6 +228,11 @@ def _status(args: argparse.Namespace, *, load_config: LoadConfig) -> int:
         if at is not None:
             for name, count in sorted(store.counts().items()):
                 print(f"{name}: {count}")
+            for source, (at, fresh, other) in store.sources_seen().items():
+                print(
+                    f"source {source}: last asked {at:%Y-%m-%d %H:%M} UTC;"
+                    f" answered for {fresh} subscriber(s), not for {other}"
+                )
     finally:
         store.close()
     return 0

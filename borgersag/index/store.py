@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
 
@@ -395,6 +395,22 @@ class IndexStore:
                     updated_at=_now(),
                 )
             )
+
+    def sources_seen(self) -> dict[str, tuple[dt.datetime, int, int]]:
+        """Per source: its newest refresh, how many subscribers it answered fresh for the
+        last time, and how many it did not (for operators)."""
+        fresh = source_refresh.c.status.in_(("ok", "empty"))
+        query = select(
+            source_refresh.c.source,
+            func.max(source_refresh.c.refreshed_at),
+            func.sum(case((fresh, 1), else_=0)),
+            func.sum(case((fresh, 0), else_=1)),
+        ).group_by(source_refresh.c.source)
+        with self.engine.connect() as conn:
+            return {
+                name: (_utc(at), int(ok), int(bad))
+                for name, at, ok, bad in conn.execute(query.order_by(source_refresh.c.source))
+            }
 
     def counts(self) -> dict[str, int]:
         """Subscribers, indexed cases and notifications by state (for operators)."""

@@ -32,6 +32,8 @@ def test_a_failing_source_keeps_its_cases_and_reports_no_change(make_refresher, 
     assert "sbsys" in done.unanswered and done.changes == ()
     assert refresher.store.facts(subscriber_id) == before  # nothing dropped, nothing moved
     assert refresher.store.refreshed(subscriber_id)["sbsys"][1] == "failed"
+    seen = refresher.store.sources_seen()  # what `borgersag index status` shows operators
+    assert seen["sbsys"][1:] == (0, 1) and seen["zgw"][1:] == (1, 0)
     assert ("sbsys", "failed") in recorded[-1].sources  # the audit row says so too
 
 
