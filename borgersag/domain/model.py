@@ -205,7 +205,13 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A document's metadata; its content is fetched through the source on demand."""
+    """A document's metadata; its content is fetched through the source on demand.
+
+    ``content_hash`` is the source's own digest of the content when it gives one, as
+    ``"<algorithm>:<hex>"`` (ZGW's ``integriteit``, e.g. ``"sha_256:9f86…"``). ``also_in``
+    names the other sources that hold the same document, when a joined case found it in
+    more than one system (:func:`borgersag.domain.join.merge`).
+    """
 
     id: str
     title: str
@@ -215,6 +221,8 @@ class Document:
     sensitivity: Sensitivity = Sensitivity.IKKE_FORTROLIG
     party_may_see: bool = True
     source: str | None = None
+    content_hash: str | None = None
+    also_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +287,11 @@ class Case:
     def is_open(self) -> bool:
         """Whether the case is still being worked on."""
         return self.progress is not Progress.AFSLUTTET
+
+    @property
+    def awaits_decision(self) -> bool:
+        """Whether the decision is still to come: the case's deadline still runs."""
+        return self.progress.step < Progress.AFGJORT.step
 
     def timeline(self) -> list[Event]:
         """Progress steps and events merged, oldest first."""
@@ -346,11 +359,22 @@ class Overview:
 
     @property
     def complete(self) -> bool:
-        """Whether every applicable source contributed its whole answer: none failed,
-        none left out records it could not read, none may hold more than it sent."""
-        return not self.partial and all(
-            r.status.answered or r.status in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED)
+        """Whether every applicable source contributed its whole answer: none failed or
+        was switched off, none left out records it could not read, none may hold more
+        than it sent."""
+        return not self.partial and not self.unavailable
+
+    @property
+    def shortfalls(self) -> tuple[SourceResult, ...]:
+        """Every source whose answer is not in the overview whole and fresh: those that
+        did not answer (:attr:`unavailable`), answered from an old copy (``stale``), or
+        answered without everything (:attr:`partial`), in the order of :attr:`sources`."""
+        return tuple(
+            r
             for r in self.sources
+            if r.status is SourceStatus.STALE
+            or (r.status.answered and r.partial)
+            or (not r.status.answered and r.status is not SourceStatus.NOT_APPLICABLE)
         )
 
     @property
@@ -360,12 +384,12 @@ class Overview:
 
     @property
     def unavailable(self) -> tuple[SourceResult, ...]:
-        """Sources that should have answered but did not."""
+        """Sources that should have answered but did not (a source switched off where it
+        would have been asked included: its cases are missing all the same)."""
         return tuple(
             r
             for r in self.sources
-            if not r.status.answered
-            and r.status not in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED)
+            if not r.status.answered and r.status is not SourceStatus.NOT_APPLICABLE
         )
 
     def by_area(self) -> list[tuple[str, list[Case]]]:

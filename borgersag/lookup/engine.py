@@ -405,7 +405,10 @@ class Engine:
         (``borgersag.web.wording``). ``message`` is at most a technical detail: the
         source's error, the limit that passed, the key kinds it searches on."""
         title = source.display_name
-        if name in self.disabled:
+        if name in self.disabled and any(
+            source.serves(k.kind) or source.expands(k.kind) for k in lookup.seen_keys
+        ):
+            # switched off where it would have been asked: its cases are missing
             return SourceResult(name, title, SourceStatus.DISABLED)
         calls = [c for c in lookup.calls if c.source == name]
         keys = tuple(dict.fromkeys(c.key for c in calls))

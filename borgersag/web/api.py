@@ -28,6 +28,7 @@ from borgersag.lookup.ports import FAILED, StoredOverview
 from borgersag.lookup.usecases import look_up, start_look_up
 from borgersag.web.caseworker import purposes, stored_overview
 from borgersag.web.channel import context, in_background
+from borgersag.web.completeness import caseworker_notice, notice_to_json
 from borgersag.web.errors import error_response
 from borgersag.web.login import caseworker_required
 from borgersag.web.wording import source_texts
@@ -101,6 +102,7 @@ def _body(token: str, entry: StoredOverview) -> dict[str, Any]:
         "purpose": entry.purpose,
         "hidden_count": entry.hidden_count,
         "overview": _written(entry.overview, entry.hidden_count > 0),
+        "notice": notice_to_json(caseworker_notice(entry.overview)),
     }
 
 

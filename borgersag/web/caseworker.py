@@ -13,7 +13,6 @@ it.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import (
@@ -35,11 +34,13 @@ from borgersag.lookup.channels import Channel, Rejected, kinds_for
 from borgersag.lookup.documents import DocumentGone, DocumentUnavailable
 from borgersag.lookup.ports import FAILED, StoredOverview
 from borgersag.people.permissions import Permission
+from borgersag.web.accessibility import ACCESSIBILITY
 from borgersag.web.channel import context, in_background, send_download, settings
+from borgersag.web.completeness import RowMarks, announce_incomplete, caseworker_notice
 from borgersag.web.errors import error_response
 from borgersag.web.login import caseworker_required, current_user
 from borgersag.web.overviews import OverviewStore, SealedOverviewStore
-from borgersag.web.present import access_summary, join_da, plural, source_titles
+from borgersag.web.present import access_summary, plural, source_titles
 
 __all__ = [
     "ASYNC_FIELD",
@@ -192,15 +193,15 @@ def _overview_view(token: str, entry: StoredOverview) -> dict[str, Any]:
         if r.status not in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED)
     ]
     answered, total = len(asked), len(asked) + len(entry.waiting)
+    notice = caseworker_notice(found)
     if entry.pending:
         announce = (
             f"{answered} af {plural(total, 'system', 'systemer')} har svaret."
             if total
             else "Systemerne spørges."
         )
-    elif found.unavailable:
-        missing = join_da(r.title or r.source for r in found.unavailable)
-        announce = f"Oversigten er færdig, men ikke komplet: {missing} kunne ikke svare."
+    elif notice:
+        announce = announce_incomplete(notice)
     else:
         announce = (
             f"Oversigten er færdig: {plural(len(found.cases), 'sag', 'sager')}"
@@ -221,6 +222,8 @@ def _overview_view(token: str, entry: StoredOverview) -> dict[str, Any]:
         answered=answered,
         total=total,
         announce=announce,
+        notice=notice,
+        mark=RowMarks(found),
     )
 
 
@@ -294,17 +297,21 @@ def desk() -> Any:
         open_cases=list(found.open_cases),
         closed_count=found.closed_count,
         systems=found.systems,
-        today=dt.date.today(),
         titles=source_titles(entry.overview),
         hidden_count=entry.hidden_count,
         access=access_summary(current_user().restrictions),
+        notice=caseworker_notice(entry.overview, "Skrivebordet er ikke komplet"),
+        mark=RowMarks(entry.overview),
     )
 
 
 @bp.get("/tilgaengelighed")
 def accessibility() -> Any:
-    """The accessibility statement (public, linked from every footer)."""
-    return render_template("accessibility.html")
+    """The accessibility statement (public, linked from every footer): the facts of the
+    ``[accessibility]`` table, in the order of the EU model statement."""
+    config = current_app.extensions["borgersag"].config
+    statement = config.section(ACCESSIBILITY)
+    return render_template("accessibility.html", statement=statement, overdue=statement.overdue())
 
 
 def _no_such_case() -> Any:

@@ -26,7 +26,6 @@ from borgersag.domain.model import SourceResult, SourceStatus
 
 __all__ = [
     "age_text",
-    "citizen_partial_text",
     "health_still_running",
     "health_timed_out",
     "partial_text",
@@ -133,15 +132,6 @@ def partial_text(result: SourceResult) -> str:
                 f" {sent} ad gangen."
             )
     return " ".join(parts)
-
-
-def citizen_partial_text(names: str) -> str:
-    """For a citizen: some of their cases from the systems ``names`` (already joined,
-    ``"SBSYS og Momentum"``) could not be shown."""
-    return (
-        f"Vi kunne ikke vise alle dine sager fra {names}. Nogle sager kan mangle – det betyder"
-        " ikke, at de ikke findes. Kontakt kommunen, hvis du savner en sag."
-    )
 
 
 def source_texts(result: SourceResult, restricted: bool = False) -> dict[str, Any]:

@@ -180,6 +180,14 @@ def test_disabled_source_is_not_asked(engines):
     assert status_of(overview, "esdh").status is SourceStatus.DISABLED
 
 
+def test_a_disabled_source_that_would_not_have_been_asked_is_not_applicable(engines):
+    # switched off, but it searches by matrikel only: nothing is missing from a CPR lookup
+    byg = FakeSource("byg", kinds=(KeyKind.MATRIKEL,))
+    overview = engines([byg], disabled={"byg"}).overview(CPR)
+    assert status_of(overview, "byg").status is SourceStatus.NOT_APPLICABLE
+    assert overview.complete
+
+
 def test_concurrent_lookups_of_one_key_ask_the_source_once(engines):
     esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]}, delay=0.2)
     engine = engines([esdh], cache=ResultCache(ttl=60))

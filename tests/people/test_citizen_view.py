@@ -358,10 +358,14 @@ def test_unavailable_sources_by_title_without_technical_detail():
         SourceResult("gammel", "Gammelt system", SourceStatus.DISABLED),
     )
     view = citizen_view(overview(case(), sources=sources), KAREN, CitizenPolicy())
-    assert view.unavailable == ("Momentum", "Open Zaak")
-    assert view.unavailable_count == 2
+    # a system switched off is missing as much as one that failed
+    assert view.unavailable == ("Momentum", "Open Zaak", "Gammelt system")
+    assert view.unavailable_count == 3
+    assert [r.source for r in view.shortfalls] == ["momentum", "zaken", "arkiv", "gammel"]
     limited = CitizenPolicy(sources=("sbsys", "zaken"))
-    assert citizen_view(overview(sources=sources), KAREN, limited).unavailable == ("Open Zaak",)
+    limited_view = citizen_view(overview(sources=sources), KAREN, limited)
+    assert limited_view.unavailable == ("Open Zaak",)
+    assert [r.source for r in limited_view.shortfalls] == ["zaken"]
 
 
 def test_sources_that_answered_without_everything_are_named_for_the_citizen():

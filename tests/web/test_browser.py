@@ -347,7 +347,28 @@ def test_case_page_shows_timeline_and_documents(signed_in, sandbox, demo, shots)
     expect(page.get_by_role("heading", name="Dokumenter")).to_be_visible()
     documents = page.get_by_role("region", name="Dokumenter").get_by_role("link")
     expect(documents.first).to_be_visible()
+    # The application both systems hold is listed once, with both systems named.
+    application = (
+        page.get_by_role("region", name="Dokumenter")
+        .locator("tbody tr")
+        .filter(has_text="Ansøgning om byggetilladelse")
+    )
+    expect(application).to_have_count(1)
+    expect(application.locator("td").last).to_contain_text(" og ")
     shots(page, "04-case")
+
+    # On paper: the case and a note that it holds personal data, no buttons or user bar.
+    page.emulate_media(media="print")
+    try:
+        expect(page.locator(".userbar")).to_be_hidden()
+        for form in page.locator("form").all():
+            expect(form).to_be_hidden()
+        expect(page.get_by_text("Siden indeholder personoplysninger")).to_be_visible()
+        expect(page.get_by_role("heading", name="Tidslinje")).to_be_visible()
+        shots(page, "04b-case-print")
+    finally:
+        page.emulate_media(media="screen")
+    expect(page.get_by_text("Siden indeholder personoplysninger")).to_be_hidden()
 
     # The breadcrumb leads back to the overview, which still works.
     page.get_by_role("navigation", name="Brødkrumme").get_by_role("link", name="Oversigt").click()
@@ -401,7 +422,7 @@ def test_hanging_esdh_is_named_and_the_page_still_comes(signed_in, sandbox, demo
     shots(page, "05-esdh-hangs")
 
     warning = page.get_by_role("alert").filter(has_text="Oversigten er ikke komplet")
-    expect(warning).to_contain_text(f"{esdh_title} kunne ikke svare")
+    expect(warning).to_contain_text(f"Sagerne fra {esdh_title} mangler: systemet svarede ikke")
     expect(source_row(page, esdh_title)).to_contain_text("Svarede ikke i tide")
     expect(source_row(page, esdh_title)).to_contain_text("Sagerne herfra mangler")
     # The other systems still answered, and their cases are shown.
@@ -651,3 +672,95 @@ def test_the_officer_searches_the_log_and_prints_a_persons_log(new_page, sandbox
     expect(page.locator("header.header")).to_be_hidden()
     expect(page.get_by_text("Udskriv siden med browserens")).to_be_hidden()
     shots(page, "32-dpo-print")
+
+
+# --- honest completeness (issue 13, item 2) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def remembering_server(sandbox):
+    """The portal with the permit system switched off in config and answers fresh for one
+    second, kept for an hour: a source that fails after a first lookup is shown stale."""
+    sources = sandbox.source_config()
+    sources["byggesag"] = {**sources["byggesag"], "enabled": False}
+    config = Config.from_mapping(
+        {
+            "sandbox": {},
+            "portal": {
+                "deadline_seconds": DEADLINE_SECONDS,
+                "source_timeout_seconds": 1.5,
+                "cache_ttl_seconds": 1,
+                "stale_max_age_seconds": 3600,
+            },
+            "auth": sandbox.auth_config(),
+            "sessions": {"backend": "memory"},
+            "sources": sources,
+        }
+    )
+    with _serve(config) as url:
+        yield url
+
+
+def both_widths(page: Page, shots, name: str) -> None:
+    """Screenshots at 1280 and 390 px (the latter also of the first screen), axe on both."""
+    shots(page, f"{name}-1280")
+    assert_no_serious(page, f"{name} at 1280 px")
+    page.set_viewport_size({"width": 390, "height": 844})
+    top = shots(page, f"{name}-390")
+    page.screenshot(path=str(top.with_name(f"{name}-390-top.png")))
+    assert_no_serious(page, f"{name} at 390 px")
+    page.set_viewport_size({"width": 1280, "height": 720})
+
+
+def test_completeness_notice_for_a_switched_off_and_a_stale_source(
+    browser, remembering_server, sandbox, demo, shots
+):
+    esdh, _owners, permits = sandbox_titles(sandbox)
+    context = browser.new_context(base_url=remembering_server, locale="da-DK")
+    context.set_default_timeout(TIMEOUT_MS)
+    faults = sandbox.faults("esdh")
+    try:
+        page = context.new_page()
+        sign_in(page)
+        look_up_cpr(page, dashed(demo.typical))  # fills the cache with a fresh answer
+        expect(page.locator("#overview-live")).to_contain_text("Oversigten er færdig")
+        notice = page.locator(".completeness-notice")
+        expect(notice).to_contain_text(f"Sagerne fra {permits} mangler: systemet er slået fra.")
+        expect(notice).not_to_contain_text(esdh)
+
+        time.sleep(1.2)  # the ESDH's answer is no longer fresh, and now the ESDH fails
+        faults.update(fail="500")
+        page.goto("/")
+        look_up_cpr(page, dashed(demo.typical))
+        expect(page.locator("#overview-live")).to_contain_text(
+            "Oversigten er færdig, men ikke komplet"
+        )
+        notice = page.locator(".completeness-notice")
+        expect(notice).to_contain_text("Oversigten er ikke komplet")
+        expect(notice).to_contain_text(f"Sagerne fra {esdh} vises fra et gemt svar")
+        expect(notice).to_contain_text(f"Sagerne fra {permits} mangler: systemet er slået fra.")
+        expect(notice).to_contain_text("Der kan være flere sager end dem, du ser.")
+        # above the cases, and the ESDH's rows say they are an old copy
+        assert notice.bounding_box()["y"] < page.locator("#sager").bounding_box()["y"]
+        marked = page.locator("table.case-table tbody tr").filter(has_text="Gemt svar")
+        expect(marked.first).to_be_visible()
+        both_widths(page, shots, "30-stale-and-off")
+
+        citizen = browser.new_context(base_url=remembering_server, locale="da-DK")
+        citizen.set_default_timeout(TIMEOUT_MS)
+        try:
+            mine = citizen.new_page()
+            citizen_sign_in(mine, "Typisk borger")
+            expect(mine.get_by_role("heading", level=1, name="Mine sager")).to_be_visible()
+            notice = mine.locator(".completeness-notice")
+            expect(notice).to_contain_text("Nogle af dine sager kan mangle lige nu")
+            expect(notice).to_contain_text("Vi kunne ikke hente sager fra alle kommunens systemer")
+            expect(notice).to_contain_text("som de så ud ved et tidligere opslag")
+            expect(notice).not_to_contain_text("sandkasse")  # no system names for citizens
+            expect(mine.get_by_text("Vist fra et tidligere opslag").first).to_be_visible()
+            both_widths(mine, shots, "31-citizen-stale-and-off")
+        finally:
+            citizen.close()
+    finally:
+        faults.reset()
+        context.close()

@@ -11,7 +11,7 @@ import responses
 from borgersag.sdk.errors import NotFound
 from borgersag.web.overviews import OverviewStore
 
-from support.actions import csrf_token, login_as_caseworker
+from support.actions import completeness_notice, csrf_token, login_as_caseworker
 from support.fake_portal import STAFF_ISSUER, TYPICAL_CPR, XSS_TITLE, RetriableError
 
 TYPICAL_DASHED = f"{TYPICAL_CPR[:6]}-{TYPICAL_CPR[6:]}"
@@ -239,13 +239,15 @@ def test_source_panel_tells_empty_failed_not_applicable_and_stale_apart(casework
     assert "badge-error" in rows["failed"]
 
 
-def test_unavailable_source_is_named_in_a_warning(caseworker_client):
-    page = text(caseworker_client.get(overview_url(caseworker_client)))
-    warning = re.search(
-        r'<div class="alert alert-warning" role="alert">(.*?)</div>\s*</div>', page, re.S
-    )[1]
-    assert "Oversigten er ikke komplet" in warning
-    assert "Momentum (beskæftigelse)" in warning
+def test_unavailable_and_stale_sources_are_named_in_one_notice(caseworker_client):
+    notice = completeness_notice(text(caseworker_client.get(overview_url(caseworker_client))))
+    assert notice.startswith("Oversigten er ikke komplet")
+    assert "Sagerne fra Momentum (beskæftigelse) mangler: systemet kunne ikke svare." in notice
+    assert "Der kan være flere sager end dem, du ser." in notice
+    assert "Sagerne fra Sagsarkiv vises fra et gemt svar, hentet for 14 minutter siden" in notice
+    # sources that answered fresh, or that do not search on the key, are not named
+    for title in ("SBSYS (ESDH)", "Open Zaak", "Virksomhedsarkiv"):
+        assert title not in notice
 
 
 def test_cases_grouped_by_area_with_joined_sources_and_reason(caseworker_client):

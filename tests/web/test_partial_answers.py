@@ -116,4 +116,4 @@ def test_the_desk_shows_the_readable_cases_and_says_one_is_missing(sbsys_client)
     server.post(SBSYS + "api/sag/search", json={"Results": cases})
     page = client.get("/mit-skrivebord").get_data(as_text=True)
     assert "Bostøtte" in page and "Ledsagelse" not in page
-    assert "Nogle sager kan mangle" in page and "1 sag kunne ikke læses" in page
+    assert "Skrivebordet er ikke komplet" in page and "1 sag kunne ikke læses" in page

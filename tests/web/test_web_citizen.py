@@ -37,6 +37,7 @@ from borgersag.people.identity import Audience, User
 from borgersag.sdk.connector import DocumentContent
 from borgersag.sdk.errors import NotFound, RetriableError
 
+from support.actions import completeness_notice
 from support.fake_portal import XSS_TITLE, make_config
 
 AT = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
@@ -431,7 +432,7 @@ def test_list_shows_own_and_owned_property_cases(karen, portal):
     assert "Trin 2 af 4: Under behandling" in page
     assert "Trin 3 af 4: Afgjort" in page
     assert "Byggesag på din ejendom (matrikel 2000351-12a)." in page
-    assert "SBSYS (ESDH) og Byggesagssystemet" in page
+    assert "SBSYS (ESDH)" not in page and "Byggesagssystemet" not in page  # no system names
     assert "02.04.2024" in page  # latest status date of Merudgifter
     assert [k.value for k in portal.lookups] == [KAREN.value]
     assert_no_secrets(page)
@@ -465,7 +466,10 @@ def test_backend_text_is_escaped(karen):
 
 def test_list_says_which_systems_did_not_answer_without_detail(karen):
     page = text(karen.get("/mine-sager"))
-    assert "Vi kunne ikke hente alle dine sager lige nu: Momentum (beskæftigelse)." in page
+    notice = completeness_notice(page)
+    assert "Nogle af dine sager kan mangle lige nu" in notice
+    assert "Vi kunne ikke hente sager fra alle kommunens systemer lige nu." in notice
+    assert "Momentum" not in notice  # no system names for citizens
     assert "HTTP 500" not in page
 
 
@@ -478,8 +482,9 @@ def test_list_says_when_a_system_could_not_give_every_case(make_client, portal, 
 
     monkeypatch.setattr(portal, "lookup", lookup)
     page = text(make_client().get("/mine-sager"))
-    assert "Nogle sager kan mangle" in page
-    assert "Vi kunne ikke vise alle dine sager fra Byggesagssystemet." in page
+    notice = completeness_notice(page)
+    assert "Vi kunne ikke vise alle dine sager fra et af kommunens systemer." in notice
+    assert "Byggesagssystemet" not in notice
     assert "kunne ikke læses" not in page  # no technical detail for citizens
 
 
