@@ -25,6 +25,7 @@ from borgersag.index.service import build_jobs, index_settings, open_store, work
 from borgersag.sdk.errors import ConfigError
 
 if TYPE_CHECKING:
+    from borgersag.audit import AuditLog
     from borgersag.index.queue import Jobs
     from borgersag.lookup.portal import Portal
 
@@ -37,7 +38,7 @@ class Worker:
     """The index's jobs with the portal and audit log they need, built for a process of
     their own (``borgersag worker``) or beside a running portal (``borgersag demo``)."""
 
-    def __init__(self, config: Config, portal: Portal | None = None):
+    def __init__(self, config: Config, portal: Portal | None = None, audit: AuditLog | None = None):
         # Imported here: the parser is built before `serve` sets prometheus-client's
         # multiprocess folder, and the web layer imports prometheus-client.
         from borgersag.audit import AUDIT, AuditLog
@@ -50,8 +51,13 @@ class Worker:
         self.portal = portal or Portal.from_config(
             config, breaker_store=shared_state(config.section(SESSIONS))
         )
-        self.audit = AuditLog.from_settings(config.section(AUDIT))
-        self.audit.create_schema()
+        self._own_audit = audit is None
+        if audit is None:
+            audit = AuditLog.from_settings(
+                config.section(AUDIT), sandbox=config.has_table("sandbox")
+            )
+            audit.create_schema()
+        self.audit = audit
         self.jobs: Jobs = build_jobs(config, lambda: self.portal, self.audit.record)
         self.consumer: Any = None
 
@@ -73,17 +79,19 @@ class Worker:
 
     def close(self) -> None:
         """Close what this worker opened."""
-        self.audit.close()
+        if self._own_audit:
+            self.audit.close()
         if self._own_portal:
             self.portal.close()
 
 
-def start_worker(config: Config, portal: Portal) -> Worker | None:
-    """The demo's worker: a consumer in this process's threads beside ``portal``, or
-    ``None`` when ``[index] enabled`` is off. Stop it with :func:`stop_worker`."""
+def start_worker(config: Config, portal: Portal, audit: AuditLog) -> Worker | None:
+    """The demo's worker: a consumer in this process's threads beside ``portal`` and its
+    audit log, or ``None`` when ``[index] enabled`` is off. Stop it with
+    :func:`stop_worker`."""
     if not index_settings(config).enabled:
         return None
-    worker = Worker(config, portal)
+    worker = Worker(config, portal, audit)
     worker.upgrade()
     worker.consumer_for().start()
     return worker

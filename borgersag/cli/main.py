@@ -170,7 +170,9 @@ def _demo(args) -> int:
         app = create_app(config)
         server = make_server(args.host, args.port, app, threaded=True)
         # The background worker in this process's threads, on the same portal.
-        worker = start_worker(config, app.extensions["borgersag"])
+        worker = start_worker(
+            config, app.extensions["borgersag"], app.extensions["borgersag.audit"]
+        )
     except BaseException:
         stop_worker(worker)
         sandbox.stop()

@@ -45,7 +45,7 @@ def test_login_refresh_change_one_notification(own_sandbox, tmp_path, restore_si
     tables["audit"] = {"url": f"sqlite:///{tmp_path / 'audit.db'}"}
     config = Config.from_mapping(tables)
     app = create_app(config)
-    worker = start_worker(config, app.extensions["borgersag"])
+    worker = start_worker(config, app.extensions["borgersag"], app.extensions["borgersag.audit"])
     assert worker is not None
     try:
         with app.test_client() as client:
