@@ -27,6 +27,7 @@ from pathlib import Path
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from borgersag.index.refresh import Refreshed, Refresher
+from borgersag.index.sealing import SealBroken
 from borgersag.index.section import IndexSettings, WorkerSettings, queue_location
 
 __all__ = ["QUEUE_NAME", "Jobs", "Runtime", "make_huey"]
@@ -97,7 +98,16 @@ class Jobs:
         ):
             store.mark_enqueued([subscriber_id], done=True)
             return  # refreshed meanwhile (after a login, or enqueued twice)
-        done: Refreshed = runtime.refresher.refresh(subscriber_id, reason=reason)
+        try:
+            done: Refreshed = runtime.refresher.refresh(subscriber_id, reason=reason)
+        except SealBroken:
+            # no retry helps: only the key it was sealed with (or unsubscribing) does
+            log.error(
+                "index refresh of subscriber %s given up: the sealed CPR number does not"
+                " open with [index] key (changed?); restore the key or unsubscribe them",
+                subscriber_id,
+            )
+            return
         log.info(
             "index refresh of subscriber %s (%s): %d cases, %d changes, unanswered: %s",
             subscriber_id,

@@ -143,3 +143,26 @@ def test_a_refresh_logs_no_cpr_number_even_when_it_fails(runtime, own_sandbox, t
     assert "AuditUnavailable" in caplog.text
     for shown in (cpr, f"{cpr[:6]}-{cpr[6:]}"):
         assert shown not in caplog.text
+
+
+def test_a_subscriber_sealed_under_another_key_is_given_up_at_once_not_retried(
+    make_refresher, own_sandbox, tmp_path, caplog
+):
+    from borgersag.index.sealing import CprSeal
+    from borgersag.index.store import IndexStore
+
+    url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
+    old_key = IndexStore.open(url, CprSeal("the-key-before-" + "x" * 32))
+    old_key.upgrade()
+    subscriber_id = old_key.subscribe(own_sandbox.municipality.demo.typical)
+    old_key.close()
+    refresher, recorded = make_refresher(url)  # the index's key has changed since
+    rt = Runtime(refresher, refresher.settings)
+    jobs = jobs_on(WorkerSettings(queue=f"sqlite:///{tmp_path / 'q.db'}", retries=3), rt)
+
+    jobs.refresh(subscriber_id, "manuel")
+    jobs.huey.execute(jobs.huey.dequeue())
+
+    assert jobs.huey.scheduled() == [] and jobs.huey.pending_count() == 0  # not retried
+    assert recorded == []  # nobody was looked up
+    assert "does not open with [index] key" in caplog.text
