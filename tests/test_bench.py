@@ -99,3 +99,14 @@ def test_soak_benchmark_runs(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "growth after warm-up" in done.stdout and "errors: 0" in done.stdout
+
+
+@pytest.mark.slow
+def test_index_benchmark_runs(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "index.py"), "--subscribers", "3"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "second (steady)" in done.stdout and "change detection alone" in done.stdout

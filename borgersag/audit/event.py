@@ -50,13 +50,20 @@ class EventKind(StrEnum):
     REFUSED = "refused"  # access was refused (login or a page); ``detail`` says why
     AUDIT_SEARCH = "audit_search"  # the data-protection officer searched this log
     AUDIT_EXPORT = "audit_export"  # ... and exported one person's rows (GDPR art. 15)
+    INDEX_REFRESH = "index_refresh"  # the case index asked the sources (actor: system)
     SOURCE_SWITCH = "source_switch"  # an administrator switched a source off or on; ``detail`` why
 
 
-STAFF_VIEW_KINDS = (EventKind.LOOKUP, EventKind.CASE_VIEW, EventKind.DOCUMENT)
+STAFF_VIEW_KINDS = (
+    EventKind.LOOKUP,
+    EventKind.CASE_VIEW,
+    EventKind.DOCUMENT,
+    EventKind.INDEX_REFRESH,
+)
 """The kinds a citizen sees on "Hvem har set mine oplysninger"."""
 
-ACTOR_TYPES = ("caseworker", "citizen", "anonymous")
+ACTOR_TYPES = ("caseworker", "citizen", "anonymous", "system")
+"""``system``: the municipality's own service (the case index's refresh), not a person."""
 
 GENESIS_HASH = "0" * 64
 """The previous-hash of the very first row."""

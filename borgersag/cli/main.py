@@ -17,6 +17,11 @@
 ``borgersag audit verify|prune|show|init``
     check the audit log's hash chain, remove old days behind a checkpoint, show recent
     rows (CPR masked), create the tables.
+``borgersag worker``
+    the background worker: the case index's refreshes on ``[worker] queue`` (huey).
+``borgersag index upgrade|subscribe|unsubscribe|refresh|status``
+    migrate the case index, subscribe citizens (CPR numbers on standard input), enqueue
+    refreshes, show counts.
 
 A configuration error stops any of them with one line: file, key, what was expected.
 """
@@ -121,9 +126,11 @@ def _parser() -> argparse.ArgumentParser:
 
     from borgersag.cli.audit import add_audit_commands
     from borgersag.cli.connectors import add_connector_commands
+    from borgersag.cli.index import add_index_commands
 
     add_audit_commands(commands, _load)
     add_connector_commands(commands, _load)
+    add_index_commands(commands, _load)
     return parser
 
 
@@ -148,6 +155,7 @@ def _check_config(args) -> int:
 def _demo(args) -> int:
     from werkzeug.serving import make_server
 
+    from borgersag.cli.index import start_worker, stop_worker
     from borgersag.sandbox.runner import start_sandbox
     from borgersag.sandbox.section import SANDBOX
     from borgersag.web import create_app
@@ -157,21 +165,30 @@ def _demo(args) -> int:
     if settings is None:
         raise ConfigError(config.files[0], "sandbox", "a [sandbox] table for the demo")
     sandbox = start_sandbox(settings)
+    worker = None
     try:
         app = create_app(config)
         server = make_server(args.host, args.port, app, threaded=True)
+        # The background worker in this process's threads, on the same portal.
+        worker = start_worker(
+            config, app.extensions["borgersag"], app.extensions["borgersag.audit"]
+        )
     except BaseException:
+        stop_worker(worker)
         sandbox.stop()
         raise
     url = f"http://{args.host}:{args.port}/"
-    _print_demo_banner(url, sandbox, config, args.config)
+    _print_demo_banner(url, sandbox, config, args.config, worker is not None)
     _serve_until_signal(server)
+    stop_worker(worker)
     app.extensions["borgersag"].close()
     sandbox.stop()
     return 0
 
 
-def _print_demo_banner(url: str, sandbox, config: Config, config_dir: Path | None) -> None:
+def _print_demo_banner(
+    url: str, sandbox, config: Config, config_dir: Path | None, worker_running: bool = False
+) -> None:
     from borgersag.sandbox.idp_people import demo_citizens, demo_staff
 
     municipality = sandbox.municipality
@@ -195,6 +212,11 @@ def _print_demo_banner(url: str, sandbox, config: Config, config_dir: Path | Non
         f"  Make a service hang:  .venv/bin/borgersag sandbox-fault esdh{config_arg} --hang"
         "   (--no-hang to undo)"
     )
+    if worker_running:
+        lines.append(
+            "  Background worker: on. A citizen's login subscribes them to the case index;"
+            " changes go to its outbox (docs/notifications.md)."
+        )
     lines.append("  Stop with Ctrl-C.")
     print("\n".join(lines), flush=True)
 

@@ -9,7 +9,7 @@ does not change with the calendar (deadlines of open cases may lie after it).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = [
     "NOW",
@@ -342,6 +342,28 @@ class Municipality:
     def case(self, case_id: int) -> EsdhCase | None:
         """One ESDH case by its numeric id."""
         return self._index["case"].get(case_id)
+
+    def set_status(self, case_id: int, entry: StatusEntry) -> EsdhCase | None:
+        """Give an ESDH case a new current status (the sandbox's knob for a caseworker's
+        change, which the case index must notice); ``None`` for an unknown case.
+
+        The case is replaced everywhere it is looked up; the generated data is untouched
+        otherwise, so a sandbox started anew serves the original history again.
+        """
+        index = self._index
+        old = index["case"].get(case_id)
+        if old is None:
+            return None
+        new = replace(old, history=(*old.history, entry))
+        index["case"][case_id] = new
+        for table, owner in (
+            ("cases_by_cpr", old.party_cpr),
+            ("cases_by_employee", old.caseworker),
+        ):
+            index[table][owner] = [new if c.id == case_id else c for c in index[table][owner]]
+        for doc in new.documents:
+            index["document"][doc.id] = (new, doc)
+        return new
 
     def cases_for(self, cpr: str) -> list[EsdhCase]:
         """ESDH cases where the citizen is primary party, in id order."""

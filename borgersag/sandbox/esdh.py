@@ -18,7 +18,7 @@ import zlib
 from flask import Flask, Response, jsonify, request
 
 from borgersag.sandbox import catalog, hostile
-from borgersag.sandbox.data import EsdhCase, EsdhDocument, Municipality
+from borgersag.sandbox.data import EsdhCase, EsdhDocument, Municipality, StatusEntry
 from borgersag.sandbox.faults import Faults
 from borgersag.sandbox.service import json_error, make_service_app
 
@@ -98,6 +98,31 @@ def create_app(municipality: Municipality, faults: Faults | None = None) -> Flas
     @app.post("/_sandbox/revoke-tokens")
     def revoke_tokens():
         return jsonify({"revoked": tokens.revoke_all()})
+
+    @app.put("/_sandbox/cases/<int:case_id>/status")
+    def set_status(case_id: int):
+        """The demo's and the tests' knob: a caseworker moves a case to another status
+        (one of the sandbox's status names), dated today unless ``date`` says otherwise."""
+        body = request.get_json(silent=True)
+        statuses = {
+            name: (tilstand, progress) for name, tilstand, progress in catalog.ESDH_STATUSES
+        }
+        name = body.get("status") if isinstance(body, dict) else None
+        if name not in statuses:
+            return json_error(400, f"status skal være en af {', '.join(statuses)}.")
+        try:
+            day = dt.date.fromisoformat(body.get("date") or dt.date.today().isoformat())
+        except (TypeError, ValueError):
+            return json_error(400, "date skal skrives ÅÅÅÅ-MM-DD.")
+        tilstand, progress = statuses[name]
+        comment = body.get("comment")
+        entry = StatusEntry(
+            name, day, tilstand, progress, comment if isinstance(comment, str) else None
+        )
+        case = m.set_status(case_id, entry)
+        if case is None:
+            return json_error(404, f"Sag {case_id} findes ikke.")
+        return jsonify(_case_json(m, case))
 
     @app.post("/api/sag/search")
     def search():

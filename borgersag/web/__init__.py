@@ -48,6 +48,7 @@ from borgersag.web import (
     dpo,
     errors,
     health,
+    index_hook,
     limits,
     login,
     metrics,
@@ -159,6 +160,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     init_sessions(app, config.section(SESSIONS))
     auditing.init_app(app, config.section(AUDIT), sandbox=config.has_table("sandbox"))
     auditing.require_least_privilege(config, app.extensions["borgersag.audit"])
+    index_hook.init_app(app, config, portal, app.extensions["borgersag.audit"])
 
     app.before_request(_start_request)
     app.after_request(_secure_headers)

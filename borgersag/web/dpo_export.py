@@ -45,6 +45,7 @@ OFFICER_KINDS = {
     "refused": "Afvist",
     "audit_search": "Søgte i loggen",
     "audit_export": "Udtræk af loggen",
+    "index_refresh": "Sagsindeks opdateret (automatisk)",
 }
 """Each kind of row as the officer reads it."""
 
@@ -55,6 +56,7 @@ CITIZEN_KINDS = {
     "refused": "Blev afvist",
     "audit_search": "Søgte i loggen over opslag",
     "audit_export": "Lavede et udtræk af din log",
+    "index_refresh": "Tjekkede dine sager for nyt (automatisk)",
 }
 """Each kind of row as the citizen's export says it (the wording of "Hvem har set")."""
 
@@ -81,7 +83,12 @@ def citizen_what(event: AuditEvent, person: str = "") -> str:
     return CITIZEN_KINDS.get(kind, OFFICER_KINDS.get(kind, ""))
 
 
-ACTOR_TYPES = {"caseworker": "Medarbejder", "citizen": "Borger", "anonymous": "Ikke logget ind"}
+ACTOR_TYPES = {
+    "caseworker": "Medarbejder",
+    "citizen": "Borger",
+    "anonymous": "Ikke logget ind",
+    "system": "Kommunens eget system",
+}
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -54,7 +54,7 @@ from borgersag.people.oidc import LoginError, PendingLogin, Provider
 from borgersag.people.permissions import Permission
 from borgersag.people.sections import AUTH, ROLES, LoginSettings
 from borgersag.sdk.errors import ConfigError
-from borgersag.web import auditing
+from borgersag.web import auditing, index_hook
 from borgersag.web.limits import LOGIN, limited
 from borgersag.web.sections import SESSIONS
 from borgersag.web.sessions import end_session, rotate_session
@@ -294,6 +294,7 @@ def callback() -> Any:
     except IdentityRefused as exc:
         return _refused(audience, exc.code, None, "identity refused", message=exc.message)
     auditing.record("login", user=user, detail=f"login via {login_.provider.issuer}")
+    index_hook.after_login(user)  # subscribe / refresh in the background (the case index)
     rotate_session()
     session.clear()
     session["user"] = user.to_session()

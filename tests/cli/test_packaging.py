@@ -77,6 +77,13 @@ def test_wheel_ships_templates_config_assets_and_entry_points(wheel):
         # Every template and every shipped config file, not just the ones named above.
         *(f"borgersag/templates/{p.name}" for p in (ROOT / "templates").glob("*.html")),
         *(f"borgersag/default_config/{p.name}" for p in (ROOT / "config").glob("*.toml")),
+        # The case index's migrations, which `borgersag index upgrade` runs from the package.
+        "borgersag/index/migrations/env.py",
+        "borgersag/index/migrations/script.py.mako",
+        *(
+            f"borgersag/index/migrations/versions/{p.name}"
+            for p in (ROOT / "borgersag/index/migrations/versions").glob("*.py")
+        ),
     }
     missing = sorted(required - names)
     assert not missing, f"{wheel.name} lacks {missing}"

@@ -25,6 +25,7 @@ from borgersag.config import (
     load_config,
     registered_sections,
 )
+from borgersag.index.section import INDEX, WORKER, IndexSettings, WorkerSettings
 from borgersag.lookup.section import CACHE, CacheSettings
 from borgersag.people.case_kinds import CASE_KINDS
 from borgersag.people.citizen_policy import CitizenPolicy
@@ -98,11 +99,13 @@ BUILT_IN = {
     "case_kinds": CASE_KINDS,
     "cache": CACHE,
     "citizen": CITIZEN,
+    "index": INDEX,
     "limits": LIMITS,
     "metrics": METRICS,
     "roles": ROLES,
     "sandbox": SANDBOX,
     "sessions": SESSIONS,
+    "worker": WORKER,
 }
 
 
@@ -122,6 +125,8 @@ def test_each_section_is_read_typed_and_frozen():
     assert isinstance(config.section(AUTH).citizen, CitizenLoginSettings)
     assert isinstance(config.section(AUTH).caseworker, CaseworkerLoginSettings)
     assert isinstance(config.section(SANDBOX), SandboxSettings)
+    assert isinstance(config.section(INDEX), IndexSettings)
+    assert isinstance(config.section(WORKER), WorkerSettings)
     for value in (config.portal, *config.sections.values()):
         assert dataclasses.is_dataclass(value), value
         field = dataclasses.fields(value)[0].name
@@ -204,7 +209,8 @@ def test_unknown_table_names_file_key_and_every_registered_table(tmp_path):
         load_config(tmp_path)
     assert str(caught.value) == (
         f"{tmp_path / 'portal.toml'}: portl: unknown table (known: accessibility, audit, auth,"
-        " cache, case_kinds, citizen, limits, metrics, portal, roles, sandbox, sessions, sources)"
+        " cache, case_kinds, citizen, index, limits, metrics, portal, roles, sandbox, sessions,"
+        " sources, worker)"
     )
 
 

@@ -233,6 +233,25 @@ def test_esdh_api_needs_a_token(sandbox):
     assert "Bearer" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("case_id", "body", "status"),
+    [
+        (10001, {"status": "Lukket"}, 400),  # not one of the sandbox's statuses
+        (10001, {"status": "Afgjort", "date": "31-12-2026"}, 400),
+        (10001, ["Afgjort"], 400),
+        (99999999, {"status": "Afgjort"}, 404),
+    ],
+)
+def test_esdh_status_knob_refuses_what_it_cannot_do(sandbox, case_id, body, status):
+    # only refusals here: a change would show in the session's shared sandbox (the case
+    # index's tests change cases in a sandbox of their own)
+    response = requests.put(
+        f"{sandbox.url('esdh')}_sandbox/cases/{case_id}/status", json=body, timeout=5
+    )
+    assert response.status_code == status
+    assert response.json()["error"]["message"]
+
+
 def test_esdh_search_is_the_documented_one_and_reads_cases(sandbox):
     url, m = sandbox.url("esdh"), sandbox.municipality
     headers = _token(url)
