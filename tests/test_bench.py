@@ -99,3 +99,10 @@ def test_soak_benchmark_runs(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "growth after warm-up" in done.stdout and "errors: 0" in done.stdout
+
+
+@pytest.mark.slow
+def test_narrow_benchmark_runs(tmp_path):
+    done = _run("narrow.py", "--cases", "300", "--pages", "2", tmp_path=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "overview, first page" in done.stdout and "50 ms target" in done.stdout
