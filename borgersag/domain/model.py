@@ -288,6 +288,11 @@ class Case:
         """Whether the case is still being worked on."""
         return self.progress is not Progress.AFSLUTTET
 
+    @property
+    def awaits_decision(self) -> bool:
+        """Whether the decision is still to come: the case's deadline still runs."""
+        return self.progress.step < Progress.AFGJORT.step
+
     def timeline(self) -> list[Event]:
         """Progress steps and events merged, oldest first."""
         items = [

@@ -13,7 +13,6 @@ it.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from functools import partial
 from typing import Any
@@ -346,7 +345,6 @@ def desk() -> Any:
         open_cases=list(found.open_cases),
         closed_count=found.closed_count,
         systems=found.systems,
-        today=dt.date.today(),
         titles=source_titles(entry.overview),
         hidden_count=entry.hidden_count,
         access=access_summary(current_user().restrictions),

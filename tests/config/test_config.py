@@ -97,6 +97,7 @@ BAD_VALUES = [
     ("[portal]\ntrusted_hosts = ['https://x.dk']\n", "portal.trusted_hosts", "host names"),
     ("[portal]\nlog_format = 'xml'\n", "portal.log_format", "'json'"),
     ("[accessibility]\nstatus = 'næsten'\n", "accessibility.status", "one of fuldt"),
+    ("[case_kinds.byg]\ntitle = 'x'\nkle = ['2']\n", "case_kinds.byg.kle", "KLE prefixes"),
     ("[audit]\nurl = 'mysql://db/audit'\n", "audit.url", "a sqlite:// or postgresql://"),
     ("[audit]\nretention_days = -1\n", "audit.retention_days", "0 or more"),
     ("[citizen]\nkle_subjects = ['2']\n", "citizen.kle_subjects", "KLE prefixes"),

@@ -26,6 +26,7 @@ from borgersag.config import (
     registered_sections,
 )
 from borgersag.lookup.section import CACHE, CacheSettings
+from borgersag.people.case_kinds import CASE_KINDS
 from borgersag.people.citizen_policy import CitizenPolicy
 from borgersag.people.sections import (
     AUTH,
@@ -94,6 +95,7 @@ BUILT_IN = {
     "accessibility": ACCESSIBILITY,
     "audit": AUDIT,
     "auth": AUTH,
+    "case_kinds": CASE_KINDS,
     "cache": CACHE,
     "citizen": CITIZEN,
     "limits": LIMITS,
@@ -202,7 +204,7 @@ def test_unknown_table_names_file_key_and_every_registered_table(tmp_path):
         load_config(tmp_path)
     assert str(caught.value) == (
         f"{tmp_path / 'portal.toml'}: portl: unknown table (known: accessibility, audit, auth,"
-        " cache, citizen, limits, metrics, portal, roles, sandbox, sessions, sources)"
+        " cache, case_kinds, citizen, limits, metrics, portal, roles, sandbox, sessions, sources)"
     )
 
 
