@@ -157,12 +157,14 @@ def parse_narrowing(
     sorts: Sequence[Sort],
     areas: Iterable[str] = (),
     systems: Iterable[str] | None = None,
+    states: bool = True,
 ) -> Narrowing:
     """The :class:`Narrowing` that ``args`` (a request's query) asks for.
 
     ``sorts`` are the orders the page offers, ``areas`` the fagområder there are and
     ``systems`` the source names a reader may filter by (``None``: no system filter on
-    this page; the parameter is ignored). Parameters a page does not know are ignored.
+    this page; the parameter is ignored), ``states`` whether it offers open or closed.
+    Parameters a page does not know are ignored.
     Raises :class:`BadNarrowing` for a value the page cannot use.
     """
     q = " ".join(args.get("q", "").split())
@@ -175,7 +177,7 @@ def parse_narrowing(
             " Skriv ikke et CPR-nummer her.",
         )
     try:
-        status = State(args.get("status", ""))
+        status = State(args.get("status", "") if states else "")
     except ValueError:
         raise BadNarrowing("status", "Vælg åbne, afsluttede eller alle sager.") from None
     omraade = args.get("omraade", "")
@@ -399,6 +401,7 @@ def narrowed(
             sorts=sorts,
             areas=counts,
             systems=[name for name, _ in systems] if systems is not None else None,
+            states=bool(options.get("states", True)),
         )
         error = None
     except BadNarrowing as exc:

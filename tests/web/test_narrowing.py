@@ -126,8 +126,9 @@ def test_valid_parameters_are_read_and_links_leave_defaults_out():
     }
     # a case number that is no date is searched for, not taken for a CPR number
     assert parse_narrowing({"q": "2024991234"}, sorts=()).q == "2024991234"
-    # no system filter on a page that offers none: the parameter is ignored
+    # no system filter, or no open / closed, on a page that offers none: ignored
     assert parse_narrowing({"system": "sbsys"}, sorts=(), systems=None).system == ""
+    assert parse_narrowing({"status": "x"}, sorts=(), states=False).status is State.ALL
 
 
 # -- the caseworker overview ---------------------------------------------------------------
@@ -253,6 +254,24 @@ def test_the_desk_names_the_party_masked_sorts_and_pages_without_asking_again(
     # an unknown list makes a new lookup, as opening the page does
     caseworker_client.get("/mit-skrivebord", query_string={"liste": "x" * 32})
     assert len(fake_portal.lookups) == asked + 1
+
+
+def test_the_desk_marks_a_protected_party_and_never_shows_the_address(
+    app, caseworker_client, fake_portal
+):
+    def protected(key: Key) -> Overview:
+        base = heavy_overview(key)
+        hidden = Party(CPR.parse(TYPICAL_CPR), PartyRole.PRIMARY, "Karen Holm Jensen",
+                       "Skjultvej 1, 8000 Aarhus C", protected=True)  # fmt: skip
+        first = dataclasses.replace(base.cases[0], parties=(hidden,))
+        return dataclasses.replace(base, cases=(first, *base.cases[1:]))
+
+    fake_portal.overview_for = protected
+    page = text(caseworker_client.get("/mit-skrivebord", query_string={"q": "G01-0-25"}))
+    assert case_links(page) == ["sbsys/7000"]
+    party = re.search(r'<td class="desk-party">(.*?)</td>', page, re.S)[1]
+    assert "Navne- og adressebeskyttelse" in party and "010385-xxxx" in party
+    assert "Skjultvej" not in page
 
 
 def test_the_desk_does_not_reuse_a_form_lookup_of_the_own_number(
