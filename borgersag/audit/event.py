@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -214,9 +215,17 @@ def canonical_bytes(seq: int, prev: str, fields: Mapping[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
-def chain_hash(seq: int, prev: str, fields: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical form: binds the row's content, place and predecessor."""
-    return hashlib.sha256(canonical_bytes(seq, prev, fields)).hexdigest()
+def chain_hash(seq: int, prev: str, fields: Mapping[str, Any], key: bytes | None = None) -> str:
+    """HMAC-SHA256 (hex) of the canonical form under ``key``: binds the row's content,
+    place and predecessor, and cannot be recomputed without the key.
+
+    Without a key, plain SHA-256: the unkeyed format of logs written before the key
+    (and of an :class:`~borgersag.audit.AuditLog` opened without one, in tests).
+    """
+    document = canonical_bytes(seq, prev, fields)
+    if key is None:
+        return hashlib.sha256(document).hexdigest()
+    return hmac.new(key, document, hashlib.sha256).hexdigest()
 
 
 def subject_key(key: Key) -> str:

@@ -26,7 +26,9 @@ from borgersag.audit.store import AuditLog
 
 __all__ = ["APP_GRANTS", "RoleReport", "role_problems", "role_report"]
 
-APP_GRANTS = "SELECT, INSERT on audit_event and audit_person and SELECT on audit_checkpoint"
+APP_GRANTS = (
+    "SELECT, INSERT on audit_event and audit_person and SELECT on audit_checkpoint and audit_policy"
+)
 """What the portal's own role needs, in the words the refusal uses."""
 
 # Privileges beyond APP_GRANTS that would let the portal change the log or its guards.
@@ -34,6 +36,8 @@ _EXCESS = {
     "audit_event": ("UPDATE", "DELETE", "TRUNCATE", "TRIGGER"),
     "audit_checkpoint": ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "TRIGGER"),
     "audit_person": ("UPDATE", "DELETE", "TRUNCATE", "TRIGGER"),
+    # the retention policy the database enforces (borgersag/audit/schema.py)
+    "audit_policy": ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "TRIGGER"),
 }
 
 _ROLES = text(

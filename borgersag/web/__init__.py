@@ -157,7 +157,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     )
     channel.init_app(app, config)  # the use cases' settings, read once
     init_sessions(app, config.section(SESSIONS))
-    auditing.init_app(app, config.section(AUDIT))
+    auditing.init_app(app, config.section(AUDIT), sandbox=config.has_table("sandbox"))
     auditing.require_least_privilege(config, app.extensions["borgersag.audit"])
 
     app.before_request(_start_request)

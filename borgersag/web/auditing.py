@@ -133,9 +133,16 @@ def require_least_privilege(config: Config, audit: AuditLog | None = None) -> No
     app's log; without it one is opened for the check and closed again (``borgersag
     serve`` asks before it starts its workers).
     """
+    origin = config.origins.get("audit", config.files[0] if config.files else "<config>")
     if audit is None:
         try:
-            with AuditLog.from_settings(config.section(AUDIT)) as opened:
+            try:
+                opened = AuditLog.from_settings(
+                    config.section(AUDIT), sandbox=config.has_table("sandbox")
+                )
+            except ConfigError as exc:  # a key file or the witness not named
+                raise ConfigError(origin, exc.key, exc.expected) from None
+            with opened:
                 report = role_report(opened)
         except AuditUnavailable as exc:
             # the workers open it themselves and stop with what is wrong
@@ -150,13 +157,16 @@ def require_least_privilege(config: Config, audit: AuditLog | None = None) -> No
         return
     if audit is not None:
         audit.close()  # the app is not built after all
-    origin = config.origins.get("audit", config.files[0] if config.files else "<config>")
     raise ConfigError(origin, "audit.url", report.sentence())
 
 
-def init_app(app: Flask, settings: AuditSettings) -> None:
-    """Open the audit log (creating its tables if needed) and handle failures."""
-    audit = AuditLog.from_settings(settings)
+def init_app(app: Flask, settings: AuditSettings, *, sandbox: bool = False) -> None:
+    """Open the audit log (creating its tables if needed) and handle failures.
+
+    In the ``sandbox`` its key files and witness default to the private state folder;
+    elsewhere missing ones stop the start-up with what to set.
+    """
+    audit = AuditLog.from_settings(settings, sandbox=sandbox)
     audit.create_schema()
     app.extensions["borgersag.audit"] = audit
     app.register_error_handler(AuditFailed, _failed)

@@ -18,6 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from borgersag.audit import AuditEvent, AuditLog
 from borgersag.audit.search import AuditQuery, export_rows, search
 
+from support.audit_db import keyed_log
+
 OWNER = "cpr:0101011234"
 CO_OWNER = "cpr:0202025678"
 STRANGER = "cpr:0303039012"
@@ -25,9 +27,9 @@ PROPERTY = "bfe:100123456"
 
 
 @pytest.fixture
-def log(audit_url):
-    audit = AuditLog(audit_url)
-    audit.create_schema()
+def log(audit_url, tmp_path):
+    audit = keyed_log(audit_url, tmp_path / "keys", retention_days=30)
+    audit.create_schema(write_policy=True)  # as 'borgersag audit init' does
     yield audit
     audit.close()
 

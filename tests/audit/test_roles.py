@@ -25,6 +25,7 @@ from borgersag.sdk.errors import ConfigError
 from borgersag.web import create_app
 
 from support.actions import caseworker_user, citizen_user, csrf_token, seen_by_rows, sign_in
+from support.audit_db import audit_key_settings, keyed_log
 from support.fake_portal import TYPICAL_CPR, FakePortal, make_config
 from support.services import POSTGRES_URL
 
@@ -33,8 +34,9 @@ pytestmark = pytest.mark.slow
 OLD_PERSON = "cpr:0202025678"
 
 
-def build(audit_url: str, **tables):
-    portal = FakePortal(config=make_config(tables={"audit": {"url": audit_url}, **tables}))
+def build(audit_url: str, audit: dict | None = None, **tables):
+    audit_table = {"url": audit_url, **(audit or {})}
+    portal = FakePortal(config=make_config(tables={"audit": audit_table, **tables}))
     app = create_app(portal.config, portal=portal)
     app.config["TESTING"] = True
     return app, portal
@@ -112,6 +114,8 @@ def test_switching_to_the_app_role_from_a_superuser_login_is_refused(pg_audit_ro
         ("TRUNCATE, TRIGGER ON {schema}.audit_event", "may TRUNCATE, TRIGGER audit_event"),
         ("INSERT ON {schema}.audit_checkpoint", "may INSERT audit_checkpoint"),
         ("UPDATE, DELETE ON {schema}.audit_person", "may UPDATE, DELETE audit_person"),
+        # the retention policy: with UPDATE the portal could let the whole log go
+        ("UPDATE ON {schema}.audit_policy", "may UPDATE audit_policy"),
     ],
 )
 def test_a_role_granted_more_than_the_portal_needs_is_refused(pg_audit_roles, grant, named):
@@ -144,6 +148,7 @@ def test_serve_stops_with_one_line_before_starting_workers(pg_audit_roles, tmp_p
         "[auth.caseworker]\nissuer = 'https://login.kommune.test'\n"
         "client_id = 'c'\nclient_secret = 's'\n"
         f"[audit]\nurl = '{pg_audit_roles.url()}'\n"
+        + "".join(f"{k} = '{v}'\n" for k, v in audit_key_settings(tmp_path / "keys").items())
     )
     assert main(["serve", "--config", str(tmp_path), "--bind", "127.0.0.1:1"]) == 2
     error = capsys.readouterr().err.strip()
@@ -157,19 +162,21 @@ def test_serve_stops_with_one_line_before_starting_workers(pg_audit_roles, tmp_p
 # --- the documented roles, end to end -----------------------------------------------------
 
 
-def write_config(folder, url: str, retention_days: int = 0):
+def write_config(folder, url: str, retention_days: int = 0, keys: dict | None = None):
     folder.mkdir(exist_ok=True)
     (folder / "audit.toml").write_text(
         f"[audit]\nurl = '{url}'\nretention_days = {retention_days}\n"
+        + "".join(f"{key} = '{value}'\n" for key, value in (keys or {}).items())
     )
     return str(folder)
 
 
 def test_the_documented_roles_run_the_portal_verify_and_prune(pg_audit_roles, tmp_path, capsys):
     roles = pg_audit_roles
+    keys = audit_key_settings(tmp_path / "keys")
     # Two rows from 40 days ago, recorded by the portal's role: due for retention, with
     # a person each (audit_person), which the retention role removes with them.
-    with AuditLog(roles.app_url) as log:
+    with keyed_log(roles.app_url, tmp_path / "keys") as log:
         for _ in range(2):
             log.record(
                 dataclasses.replace(
@@ -178,7 +185,7 @@ def test_the_documented_roles_run_the_portal_verify_and_prune(pg_audit_roles, tm
                 )
             )
 
-    app, _portal = build(roles.app_url)  # accepted: no refusal
+    app, _portal = build(roles.app_url, keys)  # accepted: no refusal
     try:
         client = app.test_client()
         sign_in(client, caseworker_user(0))
@@ -203,10 +210,10 @@ def test_the_documented_roles_run_the_portal_verify_and_prune(pg_audit_roles, tm
         kinds = [r.event.kind.value for r in reversed(log.recent(10))]
     assert kinds == ["login", "login", "lookup", "case_view", "refused"]
 
-    with AuditLog(roles.app_url) as log:
+    with keyed_log(roles.app_url, tmp_path / "keys") as log:
         assert search(log, AuditQuery(subject=OLD_PERSON)).total == 2
-    portal_config = write_config(tmp_path / "portal", roles.app_url, retention_days=30)
-    retention_config = write_config(tmp_path / "retention", roles.retention_url, 30)
+    portal_config = write_config(tmp_path / "portal", roles.app_url, 30, keys)
+    retention_config = write_config(tmp_path / "retention", roles.retention_url, 30, keys)
     capsys.readouterr()
     assert main(["audit", "verify", "--config", portal_config]) == 0
     assert capsys.readouterr().out.startswith("OK: 5 rows")

@@ -11,6 +11,8 @@ from borgersag.lookup.registry import build_sources, connector_types
 from borgersag.people.sections import ROLES
 from borgersag.sdk.errors import ConfigError
 
+from support.audit_db import audit_key_settings
+
 SANDBOX = {"sandbox": {}}
 CIT = "[auth.citizen]\nissuer = 'https://mitid.example'\nclient_id = 'c'\n"
 
@@ -154,6 +156,8 @@ def test_web_front_end_needs_at_least_one_login(tmp_path):
     from borgersag.web import create_app
 
     write(tmp_path, "portal.toml", "[portal]\nmunicipality = 'X'\ntrusted_hosts = ['x.dk']\n")
+    keys = audit_key_settings(tmp_path / "keys")  # outside the sandbox the audit log needs them
+    write(tmp_path, "audit.toml", "[audit]\n" + "".join(f"{k} = '{v}'\n" for k, v in keys.items()))
     with pytest.raises(ConfigError, match=r"auth: .*at least one login"):
         create_app(load_config(tmp_path))
 

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from borgersag.audit import AuditEvent, AuditLog, AuditUnavailable
+from borgersag.audit import AUDIT, AuditEvent, AuditLog, AuditUnavailable
 from borgersag.web import create_app
 from borgersag.web.dpo import PER_PAGE
 
@@ -31,7 +31,7 @@ def build(tmp_path, **audit):
     portal = FakePortal(config=make_config(tables={"audit": {"url": url, **audit}}))
     app = create_app(portal.config, portal=portal)
     app.config["TESTING"] = True
-    return app, AuditLog(url)
+    return app, AuditLog.from_settings(portal.config.section(AUDIT))  # with the app's keys
 
 
 @pytest.fixture
