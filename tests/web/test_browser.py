@@ -852,3 +852,38 @@ def test_a_caseworker_narrows_a_big_overview_and_the_desk(signed_in, sandbox, de
     page.get_by_role("button", name="Vis sager").click()
     expect(page.locator("#desk-caption")).to_contain_text("sorteret efter oprettet")
     both_widths(page, shots, "45-desk-party-sorted")
+
+
+def test_a_search_typed_while_the_overview_fills_in_is_kept(
+    browser, patient_server, sandbox, demo, shots
+):
+    context = browser.new_context(base_url=patient_server, locale="da-DK")
+    context.set_default_timeout(TIMEOUT_MS)
+    faults = sandbox.faults("byggesag")
+    try:
+        page = context.new_page()
+        sign_in(page)
+        esdh, _owners, permits = sandbox_titles(sandbox)
+        faults.update(latency_ms=SLOW_MS)
+        look_up_cpr(page, dashed(demo.typical))
+        expect(source_row(page, esdh)).to_contain_text("Svarede")
+        expect(source_row(page, permits)).to_contain_text("Venter på svar")
+        word = page.locator("table.case-table tbody a").first.inner_text().split()[0]
+        search = page.get_by_label("Søg", exact=True)
+        search.fill(word)
+        # the permit system answers meanwhile; the body is not replaced under the typist
+        time.sleep(SLOW_MS / 1000 + 1.0)
+        expect(search).to_have_value(word)
+        expect(source_row(page, permits)).to_contain_text("Venter på svar")
+        page.get_by_role("heading", level=1).click()  # leaves the form: the update comes
+        expect(page.locator("#overview-live")).to_contain_text("Oversigten er færdig")
+        expect(source_row(page, permits)).to_contain_text("Svarede")
+        page.get_by_label("Søg", exact=True).fill(word)
+        page.get_by_role("button", name="Vis sager").click()
+        expect(page.locator(".narrowing-summary")).to_contain_text("Viser")
+        assert "q=" in page.url
+        titles = page.locator("table.case-table tbody tr td:first-child a").all_inner_texts()
+        assert titles and all(word.casefold() in t.casefold() for t in titles), titles
+    finally:
+        faults.reset()
+        context.close()
