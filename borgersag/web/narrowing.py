@@ -11,15 +11,15 @@ The parameters never hold a key: the overview is addressed by its opaque token, 
 search text shaped like a CPR number is refused (:class:`BadNarrowing`) rather than
 carried on into links. ``q`` searches titles and case numbers, every word must match.
 
-=========  ==============================================================
-``q``      search text, at most :data:`MAX_QUERY` characters
-``status`` ``aabne`` or ``afsluttede`` (empty: both)
-``omraade`` one fagområde, as the overview names it
-``system`` one source, by its name (caseworker pages only)
-``sorter`` ``aendret``, ``frist`` or ``oprettet``, as the page offers (empty: the page's
-           own order — fagområder on the overview, deadlines on Mit skrivebord)
-``side``   the page, from 1; past the last page shows the last
-=========  ==============================================================
+===========  ============================================================
+``q``        search text, at most :data:`MAX_QUERY` characters
+``status``   ``aabne`` or ``afsluttede`` (empty: both)
+``omraade``  one fagområde, as the overview names it
+``system``   one source, by its name (caseworker pages only)
+``sorter``   ``aendret``, ``frist`` or ``oprettet``, as the page offers (empty: the
+             page's own order — fagområder on the overview, deadlines on the desk)
+``side``     the page, from 1; past the last page shows the last
+===========  ============================================================
 """
 
 from __future__ import annotations
@@ -42,11 +42,13 @@ __all__ = [
     "Listed",
     "Narrowing",
     "Page",
+    "Shown",
     "Sort",
     "State",
     "case_changed",
     "case_systems",
     "narrow",
+    "narrowed",
     "parse_narrowing",
 ]
 
@@ -385,23 +387,27 @@ def narrowed(
     changed: Callable[[T], dt.date | None],
     systems_of: Callable[[T], Iterable[str]],
     sorts: Sequence[Sort] = (),
+    own_order: str = "",
     systems: Sequence[tuple[str, str]] | None = None,
-    **options: object,
+    states: bool = True,
+    citizen: bool = False,
+    hidden: Mapping[str, str] | None = None,
+    search_hint: str = "Titel eller sagsnummer",
 ) -> Shown[T]:
     """One page of ``cases`` as the query ``args`` ask, for a page whose links
-    ``url(**query)`` builds. A parameter that cannot be used shows the cases un-narrowed
-    with the error (:attr:`Shown.status` 400). ``systems`` (name, title) enables the
-    system filter; ``options`` are :class:`Shown`'s other fields."""
+    ``url(**query)`` builds; the other arguments are what the page offers (see
+    :class:`Shown`). ``systems`` (name, title) enables the system filter. A parameter
+    that cannot be used shows the cases un-narrowed with the error (:attr:`Shown.status`
+    400)."""
     counts = Counter(case.area or NO_AREA for case in cases)
-    areas = sorted(counts.items())
-    hidden = dict(options.get("hidden") or {})  # type: ignore[call-overload]
+    carried = dict(hidden or {})
     try:
         how = parse_narrowing(
             args,
             sorts=sorts,
             areas=counts,
             systems=[name for name, _ in systems] if systems is not None else None,
-            states=bool(options.get("states", True)),
+            states=states,
         )
         error = None
     except BadNarrowing as exc:
@@ -409,16 +415,20 @@ def narrowed(
     page = narrow(cases, how, per_page=per_page, changed=changed, systems=systems_of)
 
     def link(**changes: object) -> str:
-        return url(**hidden, **how.query(**changes))
+        return url(**carried, **how.query(**changes))
 
     return Shown(
         how,
         page,
         error,
         link,
-        url(**hidden),
+        url(**carried),
         sorts,
-        areas=areas,
-        systems=systems or (),
-        **options,  # type: ignore[arg-type]
+        own_order,
+        sorted(counts.items()),
+        systems or (),
+        states,
+        citizen,
+        carried,
+        search_hint,
     )
