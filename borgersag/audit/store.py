@@ -202,14 +202,36 @@ class AuditLog:
             with self._transaction(write=True) as conn:
                 install_schema(conn)
                 install_person_schema(conn)
-                if write_policy:
-                    write_retention_policy(conn, self.retention_days)
+            if write_policy:
+                self._write_policy()
         except OSError as exc:
             raise AuditUnavailable(
                 f"The audit log ({self.backend}) cannot be created: {exc.strerror}."
             ) from None
         except sa_exc.SQLAlchemyError as exc:
             raise self._unavailable("could not create its tables", exc) from None
+
+    def _write_policy(self) -> None:
+        """Set the database's retention policy to ``retention_days``; a role that may
+        not (anyone but the tables' owner) is told which two values disagree."""
+        try:
+            with self._transaction(write=True) as conn:
+                write_retention_policy(conn, self.retention_days)
+        except sa_exc.SQLAlchemyError as exc:
+            try:
+                with self._transaction() as conn:
+                    kept = read_retention_policy(conn)
+            except sa_exc.SQLAlchemyError:
+                kept = None
+            if kept is None:
+                raise self._unavailable("could not set its retention policy", exc) from None
+            raise AuditUnavailable(
+                f"The audit log ({self.backend}) keeps {kept} days by its database's retention"
+                f" policy, the config says retention_days = {self.retention_days}, and this"
+                f" role may not change the policy ({error_reason(exc)}): run"
+                " 'borgersag audit init' as the tables' owner, or set retention_days to"
+                f" {kept}."
+            ) from None
 
     # --- readiness ----------------------------------------------------------------------------
 

@@ -249,3 +249,18 @@ def test_the_retention_role_cannot_shadow_the_checkpoints_with_a_temporary_table
             conn.execute(SQL("DELETE FROM {}.audit_event").format(Identifier(schema)))
     with AuditLog(pg_audit_roles.app_url) as log:
         assert len(log.recent(10)) == 3 and log.verify().ok
+
+
+def test_init_as_the_portals_role_names_a_retention_policy_it_may_not_change(
+    pg_audit_roles, tmp_path
+):
+    from borgersag.audit import AuditUnavailable
+
+    log = keyed_log(pg_audit_roles.app_url, tmp_path / "keys", retention_days=0)
+    with log, pytest.raises(AuditUnavailable) as caught:
+        log.create_schema(write_policy=True)
+    message = str(caught.value)
+    assert "keeps 30 days" in message and "retention_days = 0" in message
+    assert "as the tables' owner" in message
+    with keyed_log(pg_audit_roles.app_url, tmp_path / "keys", retention_days=30) as log:
+        log.create_schema(write_policy=True)  # the same policy: nothing to change
