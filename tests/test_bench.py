@@ -110,3 +110,10 @@ def test_index_benchmark_runs(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "second (steady)" in done.stdout and "change detection alone" in done.stdout
+
+
+@pytest.mark.slow
+def test_narrow_benchmark_runs(tmp_path):
+    done = _run("narrow.py", "--cases", "300", "--pages", "2", tmp_path=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "overview, first page" in done.stdout and "50 ms target" in done.stdout

@@ -13,6 +13,8 @@ it.
 
 from __future__ import annotations
 
+import itertools
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -27,7 +29,7 @@ from flask import (
 )
 
 from borgersag.domain.keys import KeyKind
-from borgersag.domain.model import SourceStatus
+from borgersag.domain.model import Overview, SourceStatus
 from borgersag.lookup import cases, usecases
 from borgersag.lookup.cases import Expired, NotShown
 from borgersag.lookup.channels import Channel, Rejected, kinds_for
@@ -39,7 +41,8 @@ from borgersag.web.channel import context, in_background, send_download, setting
 from borgersag.web.completeness import RowMarks, announce_incomplete, caseworker_notice
 from borgersag.web.errors import error_response
 from borgersag.web.login import caseworker_required, current_user
-from borgersag.web.overviews import OverviewStore, SealedOverviewStore
+from borgersag.web.narrowing import NO_AREA, Sort, case_changed, case_systems, narrowed
+from borgersag.web.overviews import OverviewStore, SealedOverviewStore, is_token
 from borgersag.web.present import access_summary, plural, source_titles
 
 __all__ = [
@@ -160,7 +163,8 @@ def overview(token: str) -> Any:
         return _expired()
     if entry.state == FAILED:
         return _failed_lookup()
-    return render_template("overview.html", **_overview_view(token, entry))
+    view = _overview_view(token, entry)
+    return render_template("overview.html", **view), view["shown"].status
 
 
 @bp.get("/oversigt/<token>/status")
@@ -182,6 +186,17 @@ def overview_status(token: str) -> Any:
         announce=view["announce"],
         html=render_template("_overview_body.html", **view),
     )
+
+
+OVERVIEW_PER_PAGE = 25
+"""Cases on one page of a caseworker overview (and of Mit skrivebord)."""
+
+
+def _systems(found: Overview) -> list[tuple[str, str]]:
+    """The sources that hold some of the overview's cases: (name, title) to filter by."""
+    titles = source_titles(found)
+    names = dict.fromkeys(name for case in found.cases for name in case_systems(case))
+    return sorted(((name, titles.get(name, name)) for name in names), key=lambda s: s[1])
 
 
 def _overview_view(token: str, entry: StoredOverview) -> dict[str, Any]:
@@ -207,13 +222,31 @@ def _overview_view(token: str, entry: StoredOverview) -> dict[str, Any]:
             f"Oversigten er færdig: {plural(len(found.cases), 'sag', 'sager')}"
             f" fra {plural(answered, 'system', 'systemer')}."
         )
+    groups = found.by_area()
+    shown = narrowed(
+        [case for _, cases in groups for case in cases],
+        request.args,
+        partial(url_for, "web.overview", token=token),
+        per_page=OVERVIEW_PER_PAGE,
+        changed=case_changed,
+        systems_of=case_systems,
+        sorts=(Sort.CHANGED, Sort.DEADLINE, Sort.OPENED),
+        systems=_systems(found),
+        own_order="Fagområde",
+    )
+    page_groups = [
+        (area, list(cases))
+        for area, cases in itertools.groupby(shown.page.items, key=lambda c: c.area or NO_AREA)
+    ]
     return dict(
         overview=found,
         token=token,
-        groups=found.by_area(),
+        groups=groups,
+        shown=shown,
+        page_groups=page_groups,
+        status_url=url_for("web.overview_status", token=token, **shown.how.query()),
         titles=source_titles(found),
         open_count=sum(1 for c in found.cases if c.is_open),
-        collapse_groups=len(found.cases) > 40,
         hidden_count=entry.hidden_count,
         access=access_summary(current_user().restrictions),
         purpose=entry.purpose,
@@ -285,15 +318,30 @@ def desk() -> Any:
     A lookup on the caseworker's own medarbejdernummer, kept and audited like any other
     (:func:`borgersag.lookup.usecases.desk`); the case links open the usual case pages.
     """
+    token = request.args.get("liste", "")
     try:
-        found = usecases.desk(context())
+        found = usecases.desk(context(), token if is_token(token) else None)
     except Rejected as exc:
         return error_response(exc.status, exc.title, exc.message)
     entry = found.kept.entry
+    shown = narrowed(
+        found.open_cases,
+        request.args,
+        partial(url_for, "web.desk"),
+        per_page=OVERVIEW_PER_PAGE,
+        changed=case_changed,
+        systems_of=case_systems,
+        sorts=(Sort.CHANGED, Sort.OPENED),
+        systems=_systems(entry.overview),
+        own_order="Frist",
+        states=False,
+        hidden={"liste": found.kept.token},
+    )
     return render_template(
         "desk.html",
         overview=entry.overview,
         token=found.kept.token,
+        shown=shown,
         open_cases=list(found.open_cases),
         closed_count=found.closed_count,
         systems=found.systems,
@@ -302,7 +350,7 @@ def desk() -> Any:
         access=access_summary(current_user().restrictions),
         notice=caseworker_notice(entry.overview, "Skrivebordet er ikke komplet"),
         mark=RowMarks(entry.overview),
-    )
+    ), shown.status
 
 
 @bp.get("/tilgaengelighed")

@@ -13,9 +13,10 @@ do the lookup, the rules, the audit and the quota, the same way as for caseworke
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, current_app, render_template, request, url_for
 
 from borgersag.audit import AUDIT, AuditUnavailable, subject_key
 from borgersag.lookup import cases
@@ -35,6 +36,7 @@ from borgersag.web.completeness import CITIZEN_STALE_MARK, RowMarks, citizen_not
 from borgersag.web.dpo_export import citizen_what
 from borgersag.web.errors import error_response
 from borgersag.web.login import citizen_required, current_user
+from borgersag.web.narrowing import narrowed
 
 __all__ = ["init_app"]
 
@@ -54,21 +56,39 @@ DOCUMENT_NOT_FOUND = (
 )
 
 
+CITIZEN_PER_PAGE = 10
+"""Cases on one page of Mine sager (Open Inwoner shows 9)."""
+
+
 @bp.get("/mine-sager")
 @citizen_required
 def overview() -> Any:
-    """The list: open and closed cases, and which systems did not answer."""
+    """The list, open cases first, a page of :data:`CITIZEN_PER_PAGE` at a time,
+    searched and filtered by the query (:mod:`borgersag.web.narrowing`); and which
+    systems did not answer. Each page asks the systems again and is recorded as the
+    citizen's own lookup, as every visit is."""
     try:
         mine = my_cases(context(), recorded=True)
     except Rejected as exc:
         return error_response(exc.status)
+    shown = narrowed(
+        mine.view.cases,
+        request.args,
+        partial(url_for, "citizen.overview"),
+        per_page=CITIZEN_PER_PAGE,
+        changed=lambda case: case.latest_activity,
+        systems_of=lambda case: case.sources,
+        citizen=True,
+        search_hint="Sagens titel eller sagsnummer",
+    )
     return render_template(
         "citizen/overview.html",
         view=mine.view,
+        shown=shown,
         user=current_user(),
         notice=citizen_notice(mine.view.shortfalls),
         mark=RowMarks(mine.overview, stale=CITIZEN_STALE_MARK, cut=False),
-    )
+    ), shown.status
 
 
 @bp.get("/mine-sager/sag/<path:case_id>")

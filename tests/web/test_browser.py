@@ -764,3 +764,126 @@ def test_completeness_notice_for_a_switched_off_and_a_stale_source(
     finally:
         faults.reset()
         context.close()
+
+
+# --- narrowing many cases ---------------------------------------------------------------------
+
+MAX_HEAVY_PAGE_PX = 15_000
+
+
+def page_height(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollHeight")
+
+
+def no_sideways_scroll(page: Page) -> bool:
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
+def test_the_heavy_citizen_pages_searches_and_filters_mine_sager(page, sandbox, demo, shots):
+    citizen_sign_in(page, "Borger med")
+    expect(page.get_by_role("heading", level=1, name="Mine sager")).to_be_visible()
+    cases = page.locator(".citizen-case")
+    expect(cases).to_have_count(10)
+    summary = page.locator(".narrowing-summary")
+    expect(summary).to_contain_text(re.compile(r"Viser 1–10 af \d{3} sager"))
+    height = page_height(page)
+    print(f"\nthe heavy citizen's Mine sager at 1280 px: {height} px high")
+    assert height < MAX_HEAVY_PAGE_PX
+    both_widths(page, shots, "40-heavy-citizen")
+    page.set_viewport_size({"width": 390, "height": 844})
+    print(f"… at 390 px: {page_height(page)} px high")
+    assert no_sideways_scroll(page)
+    page.set_viewport_size({"width": 1280, "height": 720})
+
+    page.get_by_role("link", name="Næste side").click()
+    expect(summary).to_contain_text("Viser 11–20 af")
+    number = page.locator(".citizen-case-facts dd").first.inner_text().strip()
+    page.get_by_label("Søg", exact=True).fill(number)
+    page.get_by_role("button", name="Vis sager").click()
+    expect(cases).to_have_count(1)
+    expect(cases.first).to_contain_text(number)
+    shots(page, "41-heavy-citizen-searched")
+
+    page.get_by_role("link", name="Nulstil").click()
+    page.get_by_label("Vis", exact=True).select_option("afsluttede")
+    page.get_by_role("button", name="Vis sager").click()
+    expect(page.get_by_role("heading", name=re.compile("^Afsluttede sager"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^Igangværende sager"))).to_have_count(0)
+    filters = page.locator("form.narrowing")
+    expect(filters).not_to_contain_text("SBSYS")  # no system names for citizens
+    expect(filters.locator("select[name=system]")).to_have_count(0)
+
+    # a CPR number in the search field is not sent: it would land in the address
+    page.get_by_label("Søg", exact=True).fill(dashed(demo.heavy))
+    page.get_by_role("button", name="Vis sager").click()
+    expect(page.locator("#narrow-q-error")).to_contain_text("ikke på CPR-nummer")
+    assert demo.heavy[:6] not in page.url
+    shots(page, "42-heavy-citizen-cpr-refused")
+    assert_no_serious(page, "Mine sager with a refused search")
+
+
+def test_a_caseworker_narrows_a_big_overview_and_the_desk(signed_in, sandbox, demo, shots):
+    page = signed_in
+    esdh, _owners, _permits = sandbox_titles(sandbox)
+    look_up_cpr(page, dashed(demo.heavy))
+    expect(page.locator("#overview-live")).to_contain_text("Oversigten er færdig")
+    summary = page.locator(".narrowing-summary")
+    expect(summary).to_contain_text(re.compile(r"Viser 1–25 af \d{3} sager"))
+    expect(page.locator("table.case-table tbody tr")).to_have_count(25)
+    both_widths(page, shots, "43-big-overview")
+
+    page.get_by_label("System", exact=True).select_option(label=esdh)
+    page.get_by_label("Sortér efter").select_option("frist")
+    page.get_by_role("button", name="Vis sager").click()
+    expect(summary).to_contain_text("sorteret efter frist")
+    expect(page.locator("details.area-group")).to_have_count(0)  # one sorted list
+    assert "sorter=frist" in page.url and demo.heavy[:6] not in page.url
+    page.get_by_role("link", name="Side 2", exact=True).click()
+    expect(summary).to_contain_text("Viser 26–50 af")
+    expect(page.locator("#narrow-system")).to_have_value("sbsys")  # the filter stays
+    both_widths(page, shots, "44-big-overview-sorted-page-2")
+
+    page.goto("/mit-skrivebord")
+    expect(page.get_by_role("columnheader", name="Part")).to_be_visible()
+    expect(page.locator(".desk-party").first).to_contain_text("-xxxx")
+    page.get_by_label("Sortér efter").select_option("oprettet")
+    page.get_by_role("button", name="Vis sager").click()
+    expect(page.locator("#desk-caption")).to_contain_text("sorteret efter oprettet")
+    both_widths(page, shots, "45-desk-party-sorted")
+
+
+def test_a_search_typed_while_the_overview_fills_in_is_kept(
+    browser, patient_server, sandbox, demo, shots
+):
+    context = browser.new_context(base_url=patient_server, locale="da-DK")
+    context.set_default_timeout(TIMEOUT_MS)
+    faults = sandbox.faults("byggesag")
+    try:
+        page = context.new_page()
+        sign_in(page)
+        esdh, _owners, permits = sandbox_titles(sandbox)
+        faults.update(latency_ms=SLOW_MS)
+        look_up_cpr(page, dashed(demo.typical))
+        expect(source_row(page, esdh)).to_contain_text("Svarede")
+        expect(source_row(page, permits)).to_contain_text("Venter på svar")
+        word = page.locator("table.case-table tbody a").first.inner_text().split()[0]
+        search = page.get_by_label("Søg", exact=True)
+        search.fill(word)
+        # the permit system answers meanwhile; the body is not replaced under the typist
+        time.sleep(SLOW_MS / 1000 + 1.0)
+        expect(search).to_have_value(word)
+        expect(source_row(page, permits)).to_contain_text("Venter på svar")
+        page.get_by_role("heading", level=1).click()  # leaves the form: the update comes
+        expect(page.locator("#overview-live")).to_contain_text("Oversigten er færdig")
+        expect(source_row(page, permits)).to_contain_text("Svarede")
+        page.get_by_label("Søg", exact=True).fill(word)
+        page.get_by_role("button", name="Vis sager").click()
+        expect(page.locator(".narrowing-summary")).to_contain_text("Viser")
+        assert "q=" in page.url
+        titles = page.locator("table.case-table tbody tr td:first-child a").all_inner_texts()
+        assert titles and all(word.casefold() in t.casefold() for t in titles), titles
+    finally:
+        faults.reset()
+        context.close()

@@ -1,4 +1,4 @@
-"""Mit skrivebord: a caseworker's own open cases across systems, deadlines first."""
+"""Mit skrivebord: a caseworker's own open cases across systems, deadlines first, paged."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def test_desk_lists_the_caseworkers_open_cases_deadlines_first(live_app, sandbox
         r'\s*<td><a href="(/oversigt/[^"]+)"'
     )
     rows = re.findall(row, page)
+    while following := re.search(r'href="([^"]+)" rel="next"', page):  # every page
+        page = client.get(following[1].replace("&amp;", "&")).get_data(as_text=True)
+        rows += re.findall(row, page)
     assert len([r for r in rows if "/sag/sbsys/" in r[1]]) == len(mine)
     dates = [d.strip() for d, _ in rows]
     deadlines = [dt.datetime.strptime(d, "%d.%m.%Y").date() for d in dates if d != "–"]

@@ -150,6 +150,28 @@ def test_every_case_shown_is_covered_by_a_committed_row_before_it_is_shown(stepp
     assert shown <= set(rows[-1].case_ids)
 
 
+def test_a_narrowed_pending_page_polls_for_the_same_narrowing(stepped):
+    app, portal = stepped
+    client = app.test_client()
+    sign_in(client, caseworker_user())
+    location = start(client).location
+    assert portal.told.wait(5)
+    page = client.get(location + "?q=tillæg&sorter=oprettet").get_data(as_text=True)
+    status_url = re.search(r'data-status-url="([^"]+)"', page)[1].replace("&amp;", "&")
+    assert "q=till" in status_url and "sorter=oprettet" in status_url
+    portal.rest.set()
+    final = client.get(status_url).get_json()
+    for _ in range(200):
+        if final["state"] != "pending":
+            break
+        time.sleep(0.02)
+        final = client.get(status_url).get_json()
+    assert final["state"] == "complete"
+    # the body that replaces the page's still holds only what the search finds
+    assert set(re.findall(r"/sag/([a-z]+/[0-9]+)\"", final["html"])) == {"sbsys/1001"}
+    assert 'value="tillæg"' in final["html"]
+
+
 def test_without_the_script_the_post_waits_for_the_whole_overview():
     app, portal = build()
     portal.rest.set()

@@ -4,7 +4,8 @@
  * overview instead of waiting for the slowest system. On a pending overview: asks the
  * status endpoint (data-status-url) what has arrived, puts the body the server rendered
  * in place and writes the progress, and at the end the final state, into the polite
- * live region. Without this file the POST waits and the page comes whole, as always. */
+ * live region; not while the reader is in the body's search form (the status URL
+ * carries the page's query, so the body comes narrowed as the page is). Without this file the POST waits and the page comes whole, as always. */
 (function () {
   "use strict";
 
@@ -34,6 +35,12 @@
     }
   }
 
+  function typing() {
+    // someone in the search form keeps what they typed: the update waits for them
+    var active = document.activeElement;
+    return Boolean(active && active.form && body.contains(active.form));
+  }
+
   function show(state) {
     // the fragment is server-rendered HTML, escaped by the templates
     body.innerHTML = state.html;
@@ -46,7 +53,9 @@
         return response.json();
       })
       .then(function (state) {
-        if (state.state === "pending") {
+        if ((state.state === "pending" || state.state === "complete") && typing()) {
+          window.setTimeout(poll, POLL_MS);
+        } else if (state.state === "pending") {
           show(state);
           if (Date.now() - started < GIVE_UP_MS) {
             window.setTimeout(poll, POLL_MS);
