@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
 from borgersag.domain.keys import Key
+from borgersag.domain.person import Person
 from borgersag.domain.relations import Expansion
 
 __all__ = [
@@ -343,6 +344,8 @@ class Overview:
     sources: tuple[SourceResult, ...]
     generated_at: dt.datetime
     expansions: tuple[Expansion, ...] = field(default=())
+    # What person registers answered about the subject (person facts, never cases).
+    persons: tuple[Person, ...] = field(default=())
 
     @property
     def complete(self) -> bool:
