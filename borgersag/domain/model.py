@@ -323,6 +323,7 @@ class SourceResult:
     latency_ms: float | None = None
     case_count: int = 0
     relation_count: int = 0
+    person_count: int = 0  # people a person register told about (it has no cases)
     age_seconds: float | None = None  # for STALE: how old the cached answer is
     keys_searched: tuple[Key, ...] = ()
     unreadable: int = 0  # records the source sent that could not be read (left out)

@@ -89,6 +89,8 @@ def source_explanation(result: SourceResult, restricted: bool = False) -> str:
             if restricted
             else "Kilden svarede, og den har ingen sager på nøglen."
         )
+    elif result.person_count and not result.case_count:
+        text = "Kilden kender personen; dens oplysninger står øverst på siden."
     elif result.relation_count and not result.case_count:
         count = result.relation_count
         text = (

@@ -750,8 +750,9 @@ def test_completeness_notice_for_a_switched_off_and_a_stale_source(
 UNKNOWN_CPR = "311299-9995"  # a real date; no system in the sandbox knows the number
 
 
-def test_person_header_protection_unknown_number_and_owners(signed_in, sandbox, demo, shots):
-    page = signed_in
+def test_person_header_protection_unknown_number_and_owners(new_page, sandbox, demo, shots):
+    page = new_page()
+    sign_in(page)  # on its own: the shared sign-in may be logged out by an earlier test
     look_up_cpr(page, dashed(demo.protected))
     expect(page.locator("#overview-live")).to_contain_text("Oversigten er færdig")
     person = page.locator(".person-header")

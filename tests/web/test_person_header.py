@@ -205,3 +205,27 @@ def test_an_owner_number_outside_the_list_is_refused_and_looks_nobody_up(
         data={"ejer": "1", "csrf_token": csrf_token(caseworker_client)},
     )
     assert other.status_code == 404 and len(fake_portal.lookups) == asked
+
+
+# -- against the sandbox, with its person register ---------------------------------------------
+
+
+def test_the_sandbox_register_names_a_protected_person_and_a_citizen_with_no_cases(
+    live_app, sandbox
+):
+    from support.actions import sandbox_login
+
+    client = live_app.test_client()
+    assert sandbox_login(client, sandbox, "medarbejder", "caseworker").status_code == 303
+    town = sandbox.municipality
+    shielded = town.citizen(town.demo.protected)
+    _, page = look_up(client, value=town.demo.protected)
+    shown = header(page)
+    assert shown.startswith(shielded.name) and "CPR-registret (sandkasse)" in shown
+    assert "Adressebeskyttet" in shown and shielded.address.street not in page
+    assert "Navne- og adressebeskyttelse" in page
+    # a citizen with no cases anywhere is still known: by the register
+    quiet = town.citizen(town.demo.nothing)
+    _, page = look_up(client, value=town.demo.nothing)
+    assert header(page).startswith(quiet.name) and str(quiet.address) in header(page)
+    assert "Ingen af kommunens systemer kender" not in page
