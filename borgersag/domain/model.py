@@ -329,6 +329,9 @@ class SourceResult:
     unreadable: int = 0  # records the source sent that could not be read (left out)
     truncated: bool = False  # the source may hold more than it sent (a search hit its limit)
     at_least: int | None = None  # with truncated: how many the source is known to hold
+    # a person register: it tells who the subject is (name, address, protection), and
+    # holds no cases, so what its silence costs is worded apart
+    person_register: bool = False
 
     @property
     def partial(self) -> bool:

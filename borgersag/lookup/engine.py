@@ -412,9 +412,17 @@ class Engine:
         """Facts about one source in this lookup; the web layer words them
         (``borgersag.web.wording``). ``message`` is at most a technical detail: the
         source's error, the limit that passed, the key kinds it searches on."""
+        result = self._summary(name, source, lookup)
+        if source.person_kinds and not (source.key_kinds or source.relation_kinds):
+            result = replace(result, person_register=True)
+        return result
+
+    def _summary(self, name: str, source: Connector, lookup: _Lookup) -> SourceResult:
+        """:meth:`_source_result` before a person register is marked as one."""
         title = source.display_name
         if name in self.disabled and any(
-            source.serves(k.kind) or source.expands(k.kind) for k in lookup.seen_keys
+            source.serves(k.kind) or source.expands(k.kind) or source.describes(k.kind)
+            for k in lookup.seen_keys
         ):
             # switched off where it would have been asked: its cases are missing
             return SourceResult(name, title, SourceStatus.DISABLED)
