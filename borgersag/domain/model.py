@@ -332,6 +332,9 @@ class SourceResult:
     # a person register: it tells who the subject is (name, address, protection), and
     # holds no cases, so what its silence costs is worded apart
     person_register: bool = False
+    # a relation source only (an ownership register): its silence costs the cases on the
+    # keys it would have led to, not cases of its own
+    relation_source: bool = False
 
     @property
     def partial(self) -> bool:

@@ -413,12 +413,17 @@ class Engine:
         (``borgersag.web.wording``). ``message`` is at most a technical detail: the
         source's error, the limit that passed, the key kinds it searches on."""
         result = self._summary(name, source, lookup)
-        if source.person_kinds and not (source.key_kinds or source.relation_kinds):
-            result = replace(result, person_register=True)
+        if source.key_kinds:
+            return result
+        if source.relation_kinds:
+            return replace(result, relation_source=True)
+        if source.person_kinds:
+            return replace(result, person_register=True)
         return result
 
     def _summary(self, name: str, source: Connector, lookup: _Lookup) -> SourceResult:
-        """:meth:`_source_result` before a person register is marked as one."""
+        """:meth:`_source_result` before a source without cases of its own (a relation
+        source, a person register) is marked as one."""
         title = source.display_name
         if name in self.disabled and any(
             source.serves(k.kind) or source.expands(k.kind) or source.describes(k.kind)

@@ -189,6 +189,12 @@ def _line(result: SourceResult) -> NoticeLine:
     status = result.status
     if result.person_register and status in (*_WHY_MISSING, SourceStatus.STALE):
         return NoticeLine(result.source, title, status, _register_text(result), f"{title} mangler")
+    if result.relation_source and status in _WHY_MISSING:
+        text = (
+            f"Oplysningerne fra {title} mangler: {_WHY_MISSING[status]}. Sager på de"
+            " ejendomme eller nøgler, den ville have fundet, er ikke søgt og kan mangle."
+        )
+        return NoticeLine(result.source, title, status, text, f"{title} mangler")
     if status in _WHY_MISSING:
         why = _WHY_MISSING[status]
         some = result.case_count or result.relation_count

@@ -50,6 +50,7 @@ _LABELS = {
 
 _MISSING = "Sagerne herfra mangler i oversigten."
 _REGISTER_MISSING = "Personens oplysninger herfra mangler; navn og adresse kommer kun fra sagerne."
+_RELATIONS_MISSING = "Sager på de ejendomme eller nøgler, kilden ville have fundet, kan mangle."
 _PARTLY_MISSING = "Svar for nogle nøgler er med, men sagerne for de andre mangler i oversigten."
 _UNANSWERED = {
     SourceStatus.FAILED: "",
@@ -76,6 +77,8 @@ def source_explanation(result: SourceResult, restricted: bool = False) -> str:
     if status in _UNANSWERED:
         if result.person_register:
             return _UNANSWERED[status] + _REGISTER_MISSING
+        if result.relation_source and not result.relation_count:
+            return _UNANSWERED[status] + _RELATIONS_MISSING
         partly = result.case_count or result.relation_count
         return _UNANSWERED[status] + (_PARTLY_MISSING if partly else _MISSING)
     if status is SourceStatus.STALE:

@@ -386,6 +386,7 @@ def test_a_person_register_is_asked_about_the_subject_and_its_answer_kept(engine
     result = status_of(overview, "cpr")
     assert (result.status, result.person_count, result.case_count) == (SourceStatus.OK, 1, 0)
     assert result.person_register and not status_of(overview, "esdh").person_register
+    assert status_of(overview, "ejer").relation_source and not result.relation_source
     assert len(overview.cases) == 2 and overview.complete
 
 
