@@ -165,7 +165,9 @@ def proxied(tmp_path, pg_app_url):
             sessions={"backend": "redis", "redis_url": REDIS_URL},
             cache={"backend": "redis", "redis_url": REDIS_URL},
             limits={"storage_url": REDIS_URL, "login_per_minute": LOGIN_PER_MINUTE},
-            audit={"url": pg_app_url},
+            # as the database's retention policy (set by the owner): init as the
+            # portal's own role then has nothing to change
+            audit={"url": pg_app_url, "retention_days": 30},
         )
         assert cluster.audit(folder, "init").returncode == 0
         cluster.start_sandbox(stack, folder)

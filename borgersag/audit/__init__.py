@@ -14,14 +14,17 @@ Why it is built this way:
   The exception's message names the backend and the database's complaint, never the
   event (no CPR number in a log line or a traceback), and it is raised ``from None``
   so the driver's error, which quotes the statement's parameters, is not chained on.
-* **A hash chain.** Each row stores ``prev_hash`` (the previous row's hash) and
-  ``hash`` = SHA-256 of a canonical serialisation of its fields, its ``seq`` and
+* **A keyed hash chain.** Each row stores ``prev_hash`` (the previous row's hash) and
+  ``hash`` = HMAC-SHA256, under a key the database does not hold (``[audit]
+  hmac_key_file``), of a canonical serialisation of its fields, its ``seq`` and
   ``prev_hash`` (:func:`~borgersag.audit.event.canonical_bytes`: JSON, sorted keys, no
   whitespace, UTF-8, a fixed field list, times as ISO-8601 UTC with microseconds). A
-  row changed, removed or moved breaks the chain at that row, and :meth:`AuditLog.verify`
-  names the first such row. Someone who can write the database could re-hash the whole
-  tail, so the head (seq and hash) that ``borgersag audit verify`` prints is worth
-  keeping elsewhere: a later run must reach the same row with the same hash.
+  row changed, removed or moved breaks the chain at that row, and without the key it
+  cannot be re-hashed; :meth:`AuditLog.verify` names every such row.
+* **Signed heads in a witness.** The head (seq, hash, time) is signed with Ed25519
+  (:mod:`borgersag.audit.keys`) every few minutes and at every checkpoint and appended
+  to a witness outside the database (:mod:`borgersag.audit.witness`), so rows cut off
+  the end, or a log swapped for an older copy, are named by ``verify`` too.
 * **The database refuses changes too.** Triggers refuse UPDATE always and DELETE of
   rows newer than the newest checkpoint (PostgreSQL also TRUNCATE); the chain catches
   what someone with the rights to disable them does anyway.
@@ -35,9 +38,11 @@ Why it is built this way:
 * **Retention behind checkpoints.** :meth:`AuditLog.prune` removes a prefix of the
   chain (whole UTC days, ``[audit] retention_days``), after checking it, and in the
   same transaction writes a row to the append-only ``audit_checkpoint`` table: the
-  last removed ``seq`` and its hash. Verification starts from the newest checkpoint as
-  its anchor, so the remaining chain still verifies; the delete trigger allows deleting
-  only rows at or behind it, and a checkpoint must name a real row by its true hash.
+  last removed ``seq``, its hash and a signature. The database accepts it only when made
+  now and naming a row older than its retention policy; ``verify`` checks the
+  signature. Verification starts from the newest checkpoint as its anchor, so the
+  remaining chain still verifies; the delete trigger allows deleting only rows at or
+  behind it, and a checkpoint must name a real row by its true hash.
 
 See docs/audit.md for the schema, operations and the PostgreSQL roles.
 
@@ -45,7 +50,7 @@ May import: :mod:`borgersag.people`, :mod:`borgersag.config`, :mod:`borgersag.sd
 :mod:`borgersag.domain`, :mod:`borgersag.runtime`. No Flask.
 """
 
-from borgersag.audit.chain import AuditChainBroken, VerifyResult
+from borgersag.audit.chain import AuditChainBroken, ExpectedHead, VerifyResult
 from borgersag.audit.event import (
     ACTOR_TYPES,
     STAFF_VIEW_KINDS,
@@ -55,6 +60,7 @@ from borgersag.audit.event import (
     source_outcomes,
     subject_key,
 )
+from borgersag.audit.keys import AuditKeys
 from borgersag.audit.section import (
     AUDIT,
     AUDIT_SETTINGS,
@@ -62,7 +68,7 @@ from borgersag.audit.section import (
     retention_cutoff,
     validate_audit_settings,
 )
-from borgersag.audit.store import AuditLog, AuditRecord, AuditUnavailable
+from borgersag.audit.store import AuditLog, AuditRecord, AuditUnavailable, PruneRefused
 
 __all__ = [
     "ACTOR_TYPES",
@@ -71,11 +77,14 @@ __all__ = [
     "STAFF_VIEW_KINDS",
     "AuditChainBroken",
     "AuditEvent",
+    "AuditKeys",
     "AuditLog",
     "AuditRecord",
     "AuditSettings",
     "AuditUnavailable",
     "EventKind",
+    "ExpectedHead",
+    "PruneRefused",
     "VerifyResult",
     "mask_subject",
     "retention_cutoff",

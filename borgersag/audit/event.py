@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -49,6 +50,7 @@ class EventKind(StrEnum):
     REFUSED = "refused"  # access was refused (login or a page); ``detail`` says why
     AUDIT_SEARCH = "audit_search"  # the data-protection officer searched this log
     AUDIT_EXPORT = "audit_export"  # ... and exported one person's rows (GDPR art. 15)
+    SOURCE_SWITCH = "source_switch"  # an administrator switched a source off or on; ``detail`` why
 
 
 STAFF_VIEW_KINDS = (EventKind.LOOKUP, EventKind.CASE_VIEW, EventKind.DOCUMENT)
@@ -85,7 +87,11 @@ class AuditEvent:
     """One thing a person did or was refused, as the audit log records it.
 
     ``subject`` is the key looked at as ``"<kind>:<value>"`` (see :func:`subject_key`),
-    or ``""`` when there is none (login, logout). ``sources`` pairs each source asked
+    or ``""`` when there is none (login, logout). ``persons`` are the keys
+    (``"cpr:…"``) of every person whose data was shown — the subject, the parties of the
+    cases shown, a property's owners —, kept in ``audit_person`` beside the row
+    (:mod:`borgersag.audit.persons`) and not part of the chain hash; they are stored
+    sorted, each once. ``sources`` pairs each source asked
     with its outcome (``ok``, ``empty``, ``failed``, ``timeout``, ``stale``,
     ``disabled``, …: a :class:`~borgersag.domain.model.SourceStatus` value). ``at`` is set by
     the log when left out. The ``repr`` leaves out the subject and names.
@@ -104,6 +110,7 @@ class AuditEvent:
     request_id: str = ""
     detail: str = ""
     at: dt.datetime | None = field(default=None)
+    persons: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -126,6 +133,13 @@ class AuditEvent:
                 raise ValueError("a source outcome must be a short word such as 'ok' or 'failed'")
         if self.at is not None:
             set_(self, "at", utc(self.at))
+        if isinstance(self.persons, str):
+            raise ValueError("persons must be a list of keys, not one string")
+        for person in self.persons:
+            _check_text("a person", person)
+            if not _SUBJECT_RE.match(person):
+                raise ValueError("a person must be '<key kind>:<value>', e.g. 'cpr:…'")
+        set_(self, "persons", tuple(sorted(set(self.persons))))
 
     def __repr__(self) -> str:
         return (
@@ -201,9 +215,17 @@ def canonical_bytes(seq: int, prev: str, fields: Mapping[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
-def chain_hash(seq: int, prev: str, fields: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical form: binds the row's content, place and predecessor."""
-    return hashlib.sha256(canonical_bytes(seq, prev, fields)).hexdigest()
+def chain_hash(seq: int, prev: str, fields: Mapping[str, Any], key: bytes | None = None) -> str:
+    """HMAC-SHA256 (hex) of the canonical form under ``key``: binds the row's content,
+    place and predecessor, and cannot be recomputed without the key.
+
+    Without a key, plain SHA-256: the unkeyed format of logs written before the key
+    (and of an :class:`~borgersag.audit.AuditLog` opened without one, in tests).
+    """
+    document = canonical_bytes(seq, prev, fields)
+    if key is None:
+        return hashlib.sha256(document).hexdigest()
+    return hmac.new(key, document, hashlib.sha256).hexdigest()
 
 
 def subject_key(key: Key) -> str:

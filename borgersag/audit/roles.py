@@ -4,9 +4,10 @@ The triggers of :mod:`borgersag.audit.schema` refuse changes to the log, but a s
 the tables' owner (or a member of the owner's role) and a role that may set
 ``session_replication_role`` can disable them, and a role granted UPDATE, DELETE or
 TRUNCATE needs only that. :func:`role_problems` asks PostgreSQL what the connected role
-can do beyond what the portal needs — SELECT and INSERT on ``audit_event``, SELECT on
-``audit_checkpoint`` — and says so in words an operator can act on. The web layer
-refuses to start with such a role outside the sandbox (docs/audit.md, "PostgreSQL roles").
+can do beyond what the portal needs — SELECT and INSERT on ``audit_event`` and
+``audit_person``, SELECT on ``audit_checkpoint`` — and says so in words an operator can
+act on. The web layer refuses to start with such a role outside the sandbox
+(docs/audit.md, "PostgreSQL roles").
 
 SQLite has no roles: whoever may write the file may drop its triggers; that limit is
 documented rather than checked.
@@ -25,13 +26,18 @@ from borgersag.audit.store import AuditLog
 
 __all__ = ["APP_GRANTS", "RoleReport", "role_problems", "role_report"]
 
-APP_GRANTS = "SELECT, INSERT on audit_event and SELECT on audit_checkpoint"
+APP_GRANTS = (
+    "SELECT, INSERT on audit_event and audit_person and SELECT on audit_checkpoint and audit_policy"
+)
 """What the portal's own role needs, in the words the refusal uses."""
 
 # Privileges beyond APP_GRANTS that would let the portal change the log or its guards.
 _EXCESS = {
     "audit_event": ("UPDATE", "DELETE", "TRUNCATE", "TRIGGER"),
     "audit_checkpoint": ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "TRIGGER"),
+    "audit_person": ("UPDATE", "DELETE", "TRUNCATE", "TRIGGER"),
+    # the retention policy the database enforces (borgersag/audit/schema.py)
+    "audit_policy": ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "TRIGGER"),
 }
 
 _ROLES = text(
@@ -40,12 +46,13 @@ _ROLES = text(
     " ORDER BY r.rolname = current_user DESC"
 )
 
-# What the log consists of: its two tables, their schema and the functions their
+# What the log consists of: its tables, their schema and the functions their
 # triggers run (whatever they are called). Owning any of them — or being able to become
 # its owner — is enough to switch the guard off or rewrite it.
 _OWNED = text(
     "WITH t AS (SELECT c.oid, c.relname, c.relowner, c.relnamespace FROM pg_class c"
-    "  WHERE c.oid IN (to_regclass('audit_event'), to_regclass('audit_checkpoint')))"
+    "  WHERE c.oid IN (to_regclass('audit_event'), to_regclass('audit_checkpoint'),"
+    "   to_regclass('audit_person')))"
     " SELECT 'table ' || t.relname AS what, t.relowner AS owner FROM t"
     " UNION ALL SELECT DISTINCT 'schema ' || n.nspname, n.nspowner"
     "  FROM pg_namespace n JOIN t ON n.oid = t.relnamespace"

@@ -33,11 +33,21 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
+    select,
     text,
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["audit_checkpoint", "audit_event", "install_schema", "metadata"]
+__all__ = [
+    "audit_checkpoint",
+    "audit_event",
+    "audit_policy",
+    "install_schema",
+    "metadata",
+    "read_retention_policy",
+    "write_retention_policy",
+]
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -103,7 +113,124 @@ audit_checkpoint = Table(
     Column("anchor_hash", String(64), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
     Column("removed", BigInteger, nullable=False),
+    # Ed25519 over (up_to_seq, anchor_hash, at): see borgersag/audit/keys.py. NULL only
+    # in checkpoints made before signed checkpoints; verify names those.
+    Column("signature", String(128), nullable=True),
 )
+
+# --- retention policy and signed checkpoints -------------------------------------------------
+
+audit_policy = Table(
+    "audit_policy",
+    metadata,
+    # one row (id 1), written by 'borgersag audit init' as the owner; no row: 0 days
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("retention_days", Integer, nullable=False),
+)
+
+CHECKPOINT_CLOCK_SECONDS = 300
+"""How far a new checkpoint's time may be from the database's own clock (the triggers
+below spell it out as 300)."""
+
+# The database cannot check an Ed25519 signature; it checks what it can with its own
+# clock and policy: a checkpoint carries a signature-shaped value, is made now, and names
+# a row older than the retention policy's days; and a row may be deleted only when it is
+# that old. retention_days = 0 (or no policy row) refuses every checkpoint and delete.
+_PG_RETENTION_FUNCTIONS = {
+    "audit_retention_guard": """
+DECLARE
+  keep integer;
+  named timestamptz;
+BEGIN
+  SELECT retention_days INTO keep FROM audit_policy WHERE id = 1;
+  IF COALESCE(keep, 0) <= 0 THEN
+    RAISE EXCEPTION '% is append-only here: the retention policy (audit_policy) keeps every'
+      ' row, nothing may be pruned', TG_TABLE_NAME;
+  END IF;
+  IF TG_TABLE_NAME = 'audit_event' THEN
+    IF OLD.at > now() - make_interval(days => keep) THEN
+      RAISE EXCEPTION 'audit_event is append-only: row % is younger than % days', OLD.seq, keep;
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF NEW.signature IS NULL OR NEW.signature !~ '^[0-9a-f]{128}$' THEN
+    RAISE EXCEPTION 'audit_checkpoint: a checkpoint must carry its signature';
+  END IF;
+  IF abs(extract(epoch FROM NEW.at - now())) > 300 THEN
+    RAISE EXCEPTION 'audit_checkpoint: its time must be the database''s current time';
+  END IF;
+  SELECT at INTO named FROM audit_event WHERE seq = NEW.up_to_seq;
+  IF named IS NULL OR named > now() - make_interval(days => keep) THEN
+    RAISE EXCEPTION 'audit_checkpoint: row % is younger than the % days of the retention'
+      ' policy', NEW.up_to_seq, keep;
+  END IF;
+  RETURN NEW;
+END
+""",
+}
+
+_PG_RETENTION_TRIGGERS = {
+    "audit_event_retention_guard": (
+        "BEFORE DELETE",
+        "audit_event",
+        "ROW",
+        "audit_retention_guard",
+    ),
+    "audit_checkpoint_retention_guard": (
+        "BEFORE INSERT",
+        "audit_checkpoint",
+        "ROW",
+        "audit_retention_guard",
+    ),
+}
+
+_SQLITE_RETENTION_TRIGGERS = {
+    "audit_event_retention_guard": (
+        "CREATE TRIGGER audit_event_retention_guard BEFORE DELETE ON audit_event"
+        " WHEN COALESCE((SELECT retention_days FROM audit_policy WHERE id = 1), 0) <= 0"
+        " OR julianday(OLD.at) > julianday('now')"
+        " - (SELECT retention_days FROM audit_policy WHERE id = 1) BEGIN"
+        " SELECT RAISE(ABORT, 'audit_event is append-only: a row younger than the retention"
+        " policy''s days cannot be deleted (retention_days = 0: none can)'); END"
+    ),
+    "audit_checkpoint_retention_guard": (
+        "CREATE TRIGGER audit_checkpoint_retention_guard BEFORE INSERT ON audit_checkpoint"
+        " WHEN NEW.signature IS NULL OR length(NEW.signature) != 128"
+        " OR NEW.signature GLOB '*[^0-9a-f]*'"
+        " OR abs(julianday(NEW.at) - julianday('now')) * 86400 > 300"
+        " OR COALESCE((SELECT retention_days FROM audit_policy WHERE id = 1), 0) <= 0"
+        " OR COALESCE((SELECT julianday(at) FROM audit_event WHERE seq = NEW.up_to_seq),"
+        " julianday('now')) > julianday('now')"
+        " - (SELECT retention_days FROM audit_policy WHERE id = 1) BEGIN"
+        " SELECT RAISE(ABORT, 'audit_checkpoint: a checkpoint must carry its signature, be"
+        " made now and name a row older than the retention policy''s days (retention_days ="
+        " 0: no checkpoint)'); END"
+    ),
+}
+
+
+def _add_checkpoint_signature(conn: Connection) -> None:
+    """Give a log made before signed checkpoints its ``signature`` column."""
+    columns = {column["name"] for column in inspect(conn).get_columns("audit_checkpoint")}
+    if "signature" not in columns:
+        conn.exec_driver_sql("ALTER TABLE audit_checkpoint ADD COLUMN signature VARCHAR(128)")
+
+
+def read_retention_policy(conn: Connection) -> int:
+    """The retention days the database enforces (0 when none was set)."""
+    days = conn.execute(
+        select(audit_policy.c.retention_days).where(audit_policy.c.id == 1)
+    ).scalar()
+    return max(0, days or 0)
+
+
+def write_retention_policy(conn: Connection, days: int) -> None:
+    """Set the retention days the database enforces (the owner's job: ``audit init``)."""
+    if read_retention_policy(conn) == days:
+        return
+    conn.execute(audit_policy.delete().where(audit_policy.c.id == 1))
+    conn.execute(audit_policy.insert().values(id=1, retention_days=days))
+
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 
@@ -177,10 +304,11 @@ def _pg_current(conn: Connection) -> bool:
             "SELECT p.proname, p.prosrc, p.proconfig FROM pg_proc p"
             " WHERE p.pronamespace ="
             " (SELECT n.oid FROM pg_namespace n WHERE n.nspname = current_schema())"
-            " AND p.proname IN ('audit_event_guard', 'audit_checkpoint_guard')"
+            " AND p.proname IN ('audit_event_guard', 'audit_checkpoint_guard',"
+            " 'audit_retention_guard')"
         )
     ).all()
-    if {name: body for name, body, _config in rows} != _PG_FUNCTIONS:
+    if {name: body for name, body, _config in rows} != {**_PG_FUNCTIONS, **_PG_RETENTION_FUNCTIONS}:
         return False
     if not all(_PG_SEARCH_PATH.fullmatch(",".join(config or ())) for _n, _b, config in rows):
         return False
@@ -193,7 +321,7 @@ def _pg_current(conn: Connection) -> bool:
             )
         ).all()
     )
-    return all(triggers.get(name) == "O" for name in _PG_TRIGGERS)
+    return all(triggers.get(name) == "O" for name in {**_PG_TRIGGERS, **_PG_RETENTION_TRIGGERS})
 
 
 # search_path is pinned to the schema the tables were created in, so the functions never
@@ -205,13 +333,13 @@ _PG_SEARCH_PATH = re.compile(r'search_path=(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*),
 
 def _pg_install(conn: Connection) -> None:
     schema = conn.execute(text("SELECT quote_ident(current_schema())")).scalar_one()
-    for name, body in _PG_FUNCTIONS.items():
+    for name, body in {**_PG_FUNCTIONS, **_PG_RETENTION_FUNCTIONS}.items():
         # psycopg reads % as a placeholder even without parameters: double it.
         conn.exec_driver_sql(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
             f" SET search_path = {schema}, pg_temp AS $body${body.replace('%', '%%')}$body$"
         )
-    for name, (when, table, level, function) in _PG_TRIGGERS.items():
+    for name, (when, table, level, function) in {**_PG_TRIGGERS, **_PG_RETENTION_TRIGGERS}.items():
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
         conn.exec_driver_sql(
             f"CREATE TRIGGER {name} {when} ON {table} FOR EACH {level}"
@@ -261,12 +389,12 @@ def _sqlite_current(conn: Connection) -> bool:
     )
     return all(
         _squeeze(existing.get(name) or "") == _squeeze(sql)
-        for name, sql in _SQLITE_TRIGGERS.items()
+        for name, sql in {**_SQLITE_TRIGGERS, **_SQLITE_RETENTION_TRIGGERS}.items()
     )
 
 
 def _sqlite_install(conn: Connection) -> None:
-    for name, sql in _SQLITE_TRIGGERS.items():
+    for name, sql in {**_SQLITE_TRIGGERS, **_SQLITE_RETENTION_TRIGGERS}.items():
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
         conn.exec_driver_sql(sql)
 
@@ -278,6 +406,7 @@ def install_schema(conn: Connection) -> None:
     ``CREATE TABLE`` from several starting workers would otherwise collide).
     """
     metadata.create_all(conn, checkfirst=True)
+    _add_checkpoint_signature(conn)
     if conn.dialect.name == "postgresql":
         if not _pg_current(conn):
             _pg_install(conn)

@@ -6,9 +6,10 @@ page at a time, newest first, by :func:`search`, or all at once for an export by
 :func:`export_rows`. Plain SQLAlchemy Core over :data:`~borgersag.audit.schema.audit_event`,
 the same on SQLite and PostgreSQL.
 
-Which rows *concern* a person is decided in one place, :func:`concerns`: today a row
-whose ``subject`` is the person's key. When rows record every person whose data was
-shown, that function is the one line to widen.
+Which rows *concern* a person is decided in one place, :func:`concerns`: a row whose
+``subject`` is the person's key, or that showed the person's data (one of its persons in
+``audit_person``, :mod:`borgersag.audit.persons`) — a property lookup naming them as
+owner, a case view or desk view of a case they are party to.
 
 A search may be pinned to the log as it was (``up_to_seq``): the officer's own search
 rows, and everyone else's new rows, then do not shift the pages while they page through.
@@ -24,6 +25,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy import exc as sa_exc
 
 from borgersag.audit.event import utc
+from borgersag.audit.persons import concerns as _concerns
 from borgersag.audit.schema import audit_event
 from borgersag.audit.store import AuditLog, AuditRecord
 
@@ -47,8 +49,9 @@ class ExportTooLarge(Exception):
 
 
 def concerns(subject: str) -> ColumnElement[bool]:
-    """The rows that concern the person (or other key) ``subject``, e.g. ``"cpr:…"``."""
-    return audit_event.c.subject == subject
+    """The rows that concern the person (or other key) ``subject``, e.g. ``"cpr:…"``:
+    their subject, or one of the persons they showed."""
+    return _concerns(subject)
 
 
 def _escape_like(text: str) -> str:

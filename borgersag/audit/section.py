@@ -4,6 +4,7 @@ citizens see."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from borgersag.audit.errors import AuditUnavailable
+from borgersag.audit.witness import Witness, parse_witness
 from borgersag.config.section import Section, SectionContext
 from borgersag.runtime.statedir import NotPrivate, private_state_dir
 from borgersag.sdk.errors import ConfigError
@@ -24,12 +26,17 @@ __all__ = [
     "AuditSettings",
     "default_audit_path",
     "parse_audit_url",
+    "resolve_key_files",
+    "resolve_witness",
     "retention_cutoff",
     "url_from_settings",
     "validate_audit_settings",
 ]
 
 DEFAULT_SQLITE_NAME = "borgersag-audit.sqlite3"
+SANDBOX_HMAC_KEY_NAME = "audit-hmac.key"
+SANDBOX_SIGNING_KEY_NAME = "audit-signing.key"
+SANDBOX_WITNESS_SUFFIX = "-audit-witness.jsonl"
 
 AUDIT_SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -49,6 +56,47 @@ AUDIT_SETTINGS: tuple[Setting, ...] = (
         "Keep audit rows this many whole days (UTC); 'borgersag audit prune' removes"
         " older days behind a checkpoint. 0 keeps every row forever.",
         default=0,
+    ),
+    Setting(
+        "hmac_key_file",
+        str,
+        "A file of 32 random bytes (mode 0600) that keys the chain: each row's hash is"
+        " HMAC-SHA256 under it, so rows cannot be re-hashed without it. Keep it off the"
+        " database server. 'borgersag audit init' creates it when missing. Empty: in the"
+        " sandbox audit-hmac.key in the private state folder; elsewhere an error.",
+        default="",
+    ),
+    Setting(
+        "signing_key_file",
+        str,
+        "A file of 32 random bytes (mode 0600): the Ed25519 key that signs the chain's"
+        " head for the witness and every retention checkpoint. 'borgersag audit init'"
+        " creates it when missing. Empty: in the sandbox audit-signing.key in the private"
+        " state folder; elsewhere an error.",
+        default="",
+    ),
+    Setting(
+        "witness",
+        str,
+        "Where signed heads are appended, outside the audit database:"
+        " 'file:/absolute/path.jsonl' (JSON lines). Empty: in the sandbox a file beside"
+        " the private state folder; elsewhere an error.",
+        default="",
+    ),
+    Setting(
+        "head_interval_seconds",
+        int,
+        "Sign the head and append it to the witness at least this often (on the first"
+        " row recorded after the interval), besides at every checkpoint. 0: after every"
+        " row.",
+        default=300,
+    ),
+    Setting(
+        "clock_tolerance_seconds",
+        int,
+        "'borgersag audit verify' names a row whose time is more than this many seconds"
+        " before the previous row's (a clock set back, or rows moved).",
+        default=120,
     ),
     Setting(
         "show_staff_names",
@@ -92,6 +140,11 @@ class AuditSettings:
     url: str = field(repr=False)
     retention_days: int
     show_staff_names: bool
+    hmac_key_file: str = ""
+    signing_key_file: str = ""
+    witness: str = ""
+    head_interval_seconds: int = 300
+    clock_tolerance_seconds: int = 120
 
 
 def validate_audit_settings(raw: Any, file: str = "<config>") -> AuditSettings:
@@ -102,6 +155,17 @@ def validate_audit_settings(raw: Any, file: str = "<config>") -> AuditSettings:
             parse_audit_url(settings["url"])
         except ValueError as exc:
             raise ConfigError(file, "audit.url", str(exc)) from None
+    for name in ("retention_days", "head_interval_seconds", "clock_tolerance_seconds"):
+        if settings[name] < 0:
+            raise ConfigError(file, f"audit.{name}", "0 or more")
+    for name in ("hmac_key_file", "signing_key_file"):
+        if settings[name] and not Path(settings[name]).is_absolute():
+            raise ConfigError(file, f"audit.{name}", "an absolute path")
+    if settings["witness"]:
+        try:
+            parse_witness(settings["witness"])
+        except ValueError as exc:
+            raise ConfigError(file, "audit.witness", str(exc)) from None
     return AuditSettings(**settings)
 
 
@@ -141,3 +205,55 @@ def url_from_settings(settings: AuditSettings) -> URL:
     if settings.url:
         return parse_audit_url(settings.url)
     return URL.create("sqlite", database=str(default_audit_path()))
+
+
+def _state_dir() -> Path:
+    try:
+        return private_state_dir()
+    except NotPrivate as exc:
+        raise AuditUnavailable(f"{exc}; or set the [audit] key files and witness.") from None
+
+
+def _required(key: str, what: str) -> ConfigError:
+    return ConfigError(
+        "[audit]",
+        f"audit.{key}",
+        f"{what} is required outside the sandbox (see docs/audit.md, 'Keys and the witness')",
+    )
+
+
+def resolve_key_files(settings: AuditSettings, *, sandbox: bool) -> tuple[Path, Path]:
+    """The HMAC key file and the signing key file the settings name; in the sandbox an
+    empty setting means a file in the private state folder. :class:`ConfigError` for an
+    empty one outside the sandbox."""
+    paths = []
+    for key, default in (
+        ("hmac_key_file", SANDBOX_HMAC_KEY_NAME),
+        ("signing_key_file", SANDBOX_SIGNING_KEY_NAME),
+    ):
+        value = getattr(settings, key)
+        if value:
+            paths.append(Path(value))
+        elif sandbox:
+            paths.append(_state_dir() / default)
+        else:
+            raise _required(key, "a key file (32 random bytes, mode 0600)")
+    return paths[0], paths[1]
+
+
+def resolve_witness(settings: AuditSettings, *, sandbox: bool) -> Witness:
+    """The witness the settings name; in the sandbox an empty setting means a file beside
+    the private state folder: ``<state folder>-audit-witness.jsonl`` for the default
+    database, ``<state folder>-audit-witness-<8 hex digits>.jsonl`` for another one (a
+    digest of its URL: each database's chain has a witness of its own)."""
+    if settings.witness:
+        return parse_witness(settings.witness)
+    if not sandbox:
+        raise _required("witness", "a witness ('file:/path/witness.jsonl')")
+    folder = _state_dir()
+    name = folder.name + SANDBOX_WITNESS_SUFFIX
+    if settings.url:
+        url = parse_audit_url(settings.url).render_as_string(hide_password=True)
+        digest = hashlib.sha256(url.encode()).hexdigest()[:8]
+        name = name.replace(".jsonl", f"-{digest}.jsonl")
+    return parse_witness(f"file:{folder.parent / name}")

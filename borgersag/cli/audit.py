@@ -1,13 +1,14 @@
 """``borgersag audit …``: operate the audit log from a shell or cron.
 
 ``borgersag audit init``
-    create the tables and append-only triggers (idempotent; run it as the schema owner).
-``borgersag audit verify``
-    check the hash chain. Prints ``OK: …`` and exits 0, or ``FEJL: row 17: …`` and
-    exits 1. Meant for cron; keep its output: the head it prints lets a later run
-    notice rows cut off the end.
+    create the tables and append-only triggers, the key files that are missing, and set
+    the retention policy the database enforces (idempotent; run it as the schema owner).
+``borgersag audit verify [--head SEQ:HASH]``
+    check the keyed hash chain, time order, checkpoints and the witnessed heads. Prints
+    ``OK: …`` and exits 0, or one ``FEJL: …`` line per problem and exits 1. Meant for
+    cron; the head it prints may be given to a later run with ``--head``.
 ``borgersag audit prune``
-    remove whole days older than ``[audit] retention_days`` behind a checkpoint.
+    remove whole days older than ``[audit] retention_days`` behind a signed checkpoint.
 ``borgersag audit show --last N``
     print the newest rows, CPR numbers masked.
 
@@ -32,9 +33,12 @@ from borgersag.audit import (
     AuditRecord,
     AuditSettings,
     AuditUnavailable,
+    ExpectedHead,
+    PruneRefused,
     mask_subject,
     retention_cutoff,
 )
+from borgersag.audit.section import url_from_settings
 
 __all__ = ["EXIT_BROKEN", "EXIT_UNAVAILABLE", "add_audit_commands"]
 
@@ -45,6 +49,14 @@ LoadConfig = Callable[[argparse.Namespace], Any]
 
 # Free text (purpose, detail) is typed by people and might hold a CPR number.
 _CPR_RE = re.compile(r"\b(\d{6})-?\d{4}\b")
+_HEAD_RE = re.compile(r"(\d{1,18}):([0-9a-f]{64})")
+
+
+def _head(value: str) -> ExpectedHead:
+    match = _HEAD_RE.fullmatch(value.strip().lower())
+    if match is None:
+        raise argparse.ArgumentTypeError("SEQ:HASH, e.g. 1234:9b1e… (64 hex digits)")
+    return ExpectedHead(int(match[1]), match[2], f"the head given with --head {match[1]}:…")
 
 
 def add_audit_commands(subparsers: Any, load_config: LoadConfig) -> argparse.ArgumentParser:
@@ -74,16 +86,37 @@ def add_audit_commands(subparsers: Any, load_config: LoadConfig) -> argparse.Arg
         return action
 
     add("init", _init, "Create the audit tables and triggers (idempotent).")
-    add("verify", _verify, "Check the hash chain; name the first bad row if it is broken.")
+    verify = add("verify", _verify, "Check the log; name every problem found.")
+    verify.add_argument(
+        "--head",
+        type=_head,
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="a head printed by an earlier run: the chain must still reach it (repeatable)",
+    )
     add("prune", _prune, "Remove days older than [audit] retention_days behind a checkpoint.")
     show = add("show", _show, "Print the newest rows (CPR numbers masked).")
     show.add_argument("--last", type=int, default=20, metavar="N", help="how many (default 20)")
     return audit
 
 
-def _open(args: argparse.Namespace, load_config: LoadConfig) -> tuple[AuditLog, AuditSettings]:
-    settings = load_config(args).section(AUDIT)
-    return AuditLog.from_settings(settings), settings
+def _open(
+    args: argparse.Namespace,
+    load_config: LoadConfig,
+    *,
+    create_keys: bool = False,
+    keys: bool = True,
+) -> tuple[AuditLog, AuditSettings]:
+    """The configured log; with ``keys`` (all but ``show``) its key files and witness."""
+    config = load_config(args)
+    settings = config.section(AUDIT)
+    if not keys:
+        return AuditLog(url_from_settings(settings)), settings
+    has_table = getattr(config, "has_table", None)
+    sandbox = bool(has_table and has_table("sandbox"))
+    log = AuditLog.from_settings(settings, sandbox=sandbox, create_keys=create_keys)
+    return log, settings
 
 
 def _unavailable(exc: AuditUnavailable) -> int:
@@ -93,12 +126,14 @@ def _unavailable(exc: AuditUnavailable) -> int:
 
 def _init(args: argparse.Namespace, *, load_config: LoadConfig) -> int:
     try:
-        log, _ = _open(args, load_config)
+        log, settings = _open(args, load_config, create_keys=True)
         with log:
-            log.create_schema()
+            log.create_schema(write_policy=True)
+            log.sign_head()
     except AuditUnavailable as exc:
         return _unavailable(exc)
-    print(f"OK: the audit log is ready ({log.backend})")
+    kept = f"{settings.retention_days} days" if settings.retention_days else "every row"
+    print(f"OK: the audit log is ready ({log.backend}); the database keeps {kept}")
     return 0
 
 
@@ -106,12 +141,16 @@ def _verify(args: argparse.Namespace, *, load_config: LoadConfig) -> int:
     try:
         log, _ = _open(args, load_config)
         with log:
-            result = log.verify()
+            result = log.verify(args.head)
     except AuditUnavailable as exc:
         return _unavailable(exc)
     if not result.ok:
-        print(f"FEJL: {result.problem}")
-        print(f"  {result.checked} rows before it are intact, from {result.anchor}")
+        for line in result.report():
+            print(f"FEJL: {line}")
+        print(
+            f"  {result.rows} rows read from {result.anchor}, {result.checked} intact before"
+            f" the first problem; the log ends at row {result.head_seq}"
+        )
         return EXIT_BROKEN
     print(
         f"OK: {result.checked} rows, chain intact from {result.anchor};"
@@ -133,6 +172,9 @@ def _prune(args: argparse.Namespace, *, load_config: LoadConfig) -> int:
             removed = log.prune(cutoff)
     except AuditUnavailable as exc:
         return _unavailable(exc)
+    except PruneRefused as exc:
+        print(f"FEJL: {exc}. Nothing was removed.")
+        return EXIT_BROKEN
     except AuditChainBroken as exc:
         print(f"FEJL: {exc.result.problem}")
         print("  Nothing was removed: the rows are kept as evidence. Run 'borgersag audit verify'.")
@@ -146,7 +188,7 @@ def _prune(args: argparse.Namespace, *, load_config: LoadConfig) -> int:
 
 def _show(args: argparse.Namespace, *, load_config: LoadConfig) -> int:
     try:
-        log, _ = _open(args, load_config)
+        log, _ = _open(args, load_config, keys=False)  # reading needs no key
         with log:
             records = log.recent(args.last)
     except AuditUnavailable as exc:

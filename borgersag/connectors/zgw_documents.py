@@ -54,7 +54,28 @@ def document_of(r: Reader, body: dict, where: str, source: str) -> Document:
         sensitivity=sensitivity_of(level),
         party_may_see=(level or "").strip().lower() in PARTY_LEVELS,
         source=source,
+        content_hash=content_hash_of(body.get("integriteit")),
     )
+
+
+DIGESTS = frozenset({"md5", "sha_1", "sha_256", "sha_512", "sha_3"})
+"""The ``integriteit.algoritme`` values worth comparing across systems: a CRC or Fletcher
+sum collides too easily, and an HMAC is keyed, so it differs between systems anyway."""
+
+
+def content_hash_of(integriteit: object) -> str | None:
+    """``"<algoritme>:<waarde>"`` from a document's ``integriteit``, when it is a digest
+    worth comparing; anything else (null, an empty ``waarde`` as Open Zaak gives for a
+    document without one, a checksum that is no hex) is no hash at all."""
+    if not isinstance(integriteit, dict):
+        return None
+    algorithm, value = integriteit.get("algoritme"), integriteit.get("waarde")
+    if not isinstance(algorithm, str) or algorithm not in DIGESTS or not isinstance(value, str):
+        return None
+    value = value.strip().lower()
+    if not 16 <= len(value) <= 128 or value.strip("0123456789abcdef"):
+        return None
+    return f"{algorithm}:{value}"
 
 
 def filename_of(r: Reader, body: dict, media: str) -> tuple[str, str]:

@@ -12,9 +12,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
-from borgersag.domain.model import Case, Event
+from borgersag.domain.model import Case, Document, Event
 
-__all__ = ["join_cases", "merge"]
+__all__ = ["join_cases", "merge", "one_document_once", "same_document"]
 
 
 def join_cases(cases: Iterable[Case]) -> list[Case]:
@@ -48,6 +48,52 @@ def _last_change(case: Case) -> dt.date:
     return max(dates, default=case.opened or dt.date.min)
 
 
+def _title_words(title: str) -> str:
+    return " ".join(title.casefold().split())
+
+
+def same_document(a: Document, b: Document) -> bool:
+    """Whether two systems' documents are one: the same content digest when both give
+    one by the same algorithm; otherwise, from different systems, the same title (case
+    and spacing aside) and the same date. Two documents of one system are never taken
+    for one by their titles: a system may well hold two letters of one name on a day."""
+    if a.content_hash and b.content_hash:
+        (algorithm_a, _, digest_a), (algorithm_b, _, digest_b) = (
+            a.content_hash.casefold().partition(":"),
+            b.content_hash.casefold().partition(":"),
+        )
+        if algorithm_a == algorithm_b:
+            return digest_a == digest_b
+    if a.source == b.source or a.date is None or a.date != b.date:
+        return False
+    return _title_words(a.title) == _title_words(b.title)
+
+
+def one_document_once(documents: Iterable[Document]) -> tuple[Document, ...]:
+    """Documents of a joined case, each listed once: the first copy (the lead system's)
+    stays, with every other system that holds it in ``also_in``; the copies together set
+    how it may be shown — the most sensitive level, and a party may see it only if every
+    system allows it."""
+    kept: list[Document] = []
+    for doc in documents:
+        if any((doc.source, doc.id) == (k.source, k.id) for k in kept):
+            continue  # the very same document, reached twice
+        index = next((i for i, k in enumerate(kept) if same_document(k, doc)), None)
+        if index is None:
+            kept.append(doc)
+            continue
+        first = kept[index]
+        holders = (first.source, *first.also_in)
+        kept[index] = dataclasses.replace(
+            first,
+            also_in=first.also_in + ((doc.source,) if doc.source not in holders else ()),
+            sensitivity=max(first.sensitivity, doc.sensitivity),
+            party_may_see=first.party_may_see and doc.party_may_see,
+            content_hash=first.content_hash or doc.content_hash,
+        )
+    return tuple(kept)
+
+
 def merge(group: list[Case]) -> Case:
     """One case from several views of the same matter.
 
@@ -79,7 +125,11 @@ def merge(group: list[Case]) -> Case:
     deadlines = [c.deadline for c in group if c.deadline and c.is_open]
     return dataclasses.replace(
         lead,
-        documents=union("documents", lambda d: (d.source, d.id)),
+        documents=one_document_once(
+            dataclasses.replace(d, source=d.source or c.source)
+            for c in [lead, *others]
+            for d in c.documents
+        ),
         documents_withheld=sum(c.documents_withheld for c in group),
         events=union("events") + history_events,
         parties=union("parties", lambda p: (p.key, p.role)),

@@ -206,7 +206,13 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A document's metadata; its content is fetched through the source on demand."""
+    """A document's metadata; its content is fetched through the source on demand.
+
+    ``content_hash`` is the source's own digest of the content when it gives one, as
+    ``"<algorithm>:<hex>"`` (ZGW's ``integriteit``, e.g. ``"sha_256:9f86…"``). ``also_in``
+    names the other sources that hold the same document, when a joined case found it in
+    more than one system (:func:`borgersag.domain.join.merge`).
+    """
 
     id: str
     title: str
@@ -216,6 +222,8 @@ class Document:
     sensitivity: Sensitivity = Sensitivity.IKKE_FORTROLIG
     party_may_see: bool = True
     source: str | None = None
+    content_hash: str | None = None
+    also_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +288,11 @@ class Case:
     def is_open(self) -> bool:
         """Whether the case is still being worked on."""
         return self.progress is not Progress.AFSLUTTET
+
+    @property
+    def awaits_decision(self) -> bool:
+        """Whether the decision is still to come: the case's deadline still runs."""
+        return self.progress.step < Progress.AFGJORT.step
 
     def timeline(self) -> list[Event]:
         """Progress steps and events merged, oldest first."""

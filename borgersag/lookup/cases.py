@@ -39,6 +39,7 @@ from borgersag.lookup.usecases import (
     MyCases,
     find_case,
     my_cases,
+    persons_shown,
     record_case_view,
     stored_overview,
 )
@@ -241,7 +242,12 @@ def caseworker_case(ctx: Context, token: str, case_id: str) -> CaseView:
     if detail is None:
         raise _refused(ctx, entry, case_id, REFUSED_CASE_DETAIL, "sag")
     record_case_view(
-        ctx, summary, entry.overview.subject, entry.purpose, failed=failure is not None
+        ctx,
+        summary,
+        entry.overview.subject,
+        entry.purpose,
+        failed=failure is not None,
+        persons=persons_shown(entry.overview, detail),
     )
     return CaseView(entry, detail, CASEWORKER_PROBLEMS[failure] if failure else None)
 
@@ -266,6 +272,7 @@ def caseworker_document(ctx: Context, token: str, case_id: str, document_id: str
         fallback_source=summary.source,
         subject=entry.overview.subject,
         purpose=entry.purpose,
+        persons=persons_shown(entry.overview, summary),
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from borgersag.domain.keys import Key
@@ -74,9 +74,11 @@ def fetch_document(
     fallback_source: str,
     subject: Key | None,
     purpose: str | None,
+    persons: Iterable[Key] = (),
 ) -> Download:
     """Fetch ``document`` of the case ``case_id`` (known as ``known_as`` in the joined
-    systems) from the system holding it, record the download, return it made safe.
+    systems) from the system holding it, record the download (with ``persons``, whose
+    data the document is about: its case's parties), return it made safe.
 
     The caller has already decided that the person may see the document. Raises
     :class:`DocumentGone` (404) or :class:`DocumentUnavailable` (502); the record is
@@ -98,6 +100,7 @@ def fetch_document(
         sources=[(source, "ok")],
         case_ids=[case_id],
         detail=f"dokument {document.id}",
+        persons=persons,
     )
     return Download(
         filename=safe_filename(content.filename, f"dokument-{document.id}"),

@@ -74,8 +74,10 @@ class Recorder(Protocol):
         sources: Iterable[tuple[str, str]] = (),
         case_ids: Iterable[str] = (),
         detail: str = "",
+        persons: Iterable[Key] = (),
     ) -> None:
-        """Record one event for ``user``."""
+        """Record one event for ``user``; ``persons`` are those whose data was shown
+        besides ``subject`` (the recorder adds a CPR subject itself)."""
         ...
 
 

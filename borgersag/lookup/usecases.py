@@ -53,6 +53,7 @@ __all__ = [
     "find_case",
     "look_up",
     "my_cases",
+    "persons_shown",
     "record_case_view",
     "record_lookup",
     "start_look_up",
@@ -165,7 +166,7 @@ def keep(ctx: Context, overview: Overview, purpose: str | None, token: str | Non
     """
     view = restrict(overview, ctx.user)
     found = view.overview
-    record_lookup(ctx, found.subject, found, found.cases, purpose)
+    record_lookup(ctx, found.subject, found, found.cases, purpose, persons=persons_shown(found))
     entry = StoredOverview(found, view.hidden_count, purpose)
     return Kept(ctx.overviews.put_entry(ctx.user.id, entry, token=token), entry)
 
@@ -202,7 +203,15 @@ def start_look_up(
         view = restrict(progress.overview, ctx.user)
         found = view.overview
         if not {c.id for c in found.cases} <= shown:
-            record_lookup(ctx, key, found, found.cases, chosen, detail=PARTIAL_DETAIL)
+            record_lookup(
+                ctx,
+                key,
+                found,
+                found.cases,
+                chosen,
+                detail=PARTIAL_DETAIL,
+                persons=persons_shown(found),
+            )
             shown.update(c.id for c in found.cases)
         entry = StoredOverview(found, view.hidden_count, chosen, PENDING, progress.waiting, started)
         ctx.overviews.put_entry(ctx.user.id, entry, token=token)
@@ -326,9 +335,12 @@ def record_lookup(
     shown: Iterable[Case | CitizenCase],
     purpose: str | None,
     detail: str = "",
+    *,
+    persons: Iterable[Key] = (),
 ) -> None:
-    """Record (committed) that ``ctx.user`` looked ``subject`` up and was shown ``shown``,
-    with what every source answered; raises when the record could not be written."""
+    """Record (committed) that ``ctx.user`` looked ``subject`` up and was shown ``shown``
+    and the data of ``persons`` (see :func:`persons_shown`), with what every source
+    answered; raises when the record could not be written."""
     ctx.record(
         "lookup",
         user=ctx.user,
@@ -337,7 +349,31 @@ def record_lookup(
         sources=source_outcomes(overview.sources),
         case_ids=[case.id for case in shown],
         detail=detail,
+        persons=persons,
     )
+
+
+def persons_shown(overview: Overview, case: Case | None = None) -> tuple[Key, ...]:
+    """The persons (CPR keys) whose data a page shows, besides its subject.
+
+    The overview page (``case`` ``None``): every CPR key ``overview`` names (a property's
+    owners, the persons it was widened to) and the parties and CPR subjects of each of its
+    cases. One of its cases: that case's parties and CPR subjects — and, when the overview
+    is a property's (a BFE or matrikel lookup), the owners it names, whose property the
+    case is about (a building case names its applicant, not the owner's CPR number).
+    Each once, in the order found."""
+    property_lookup = overview.subject.kind in (KeyKind.BFE, KeyKind.MATRIKEL)
+    keys: list[Key] = []
+    if case is None or property_lookup:
+        keys.extend(expansion.key for expansion in overview.expansions)
+    for shown in overview.cases if case is None else (case,):
+        keys.extend(_case_persons(shown))
+    return tuple(dict.fromkeys(key for key in keys if key.kind is KeyKind.CPR))
+
+
+def _case_persons(case: Case) -> Iterable[Key]:
+    yield from (party.key for party in case.parties)
+    yield from case.subjects
 
 
 def record_case_view(
@@ -347,9 +383,11 @@ def record_case_view(
     purpose: str | None,
     *,
     failed: bool,
+    persons: Iterable[Key] = (),
 ) -> None:
     """Record (committed) that ``ctx.user`` opened ``case`` (under all its joined ids),
-    and whether its source answered for the details."""
+    showing the data of ``persons`` (its parties), and whether its source answered for
+    the details."""
     ctx.record(
         "case_view",
         user=ctx.user,
@@ -357,4 +395,5 @@ def record_case_view(
         purpose=purpose,
         sources=[(case.source, "failed" if failed else "ok")],
         case_ids=[case.id, *case.also_known_as],
+        persons=persons,
     )

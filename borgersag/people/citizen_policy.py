@@ -56,6 +56,13 @@ CITIZEN_SETTINGS: tuple[Setting, ...] = (
         default=False,
     ),
     Setting("show_unit", bool, "Show the responsible department.", default=True),
+    Setting(
+        "show_deadlines",
+        bool,
+        "Show an open case's deadline ('Kommunens frist for at svare dig') and mark it"
+        " when it has passed.",
+        default=True,
+    ),
 )
 
 _KLE_PREFIX = re.compile(r"^\d{2}(?:\.\d{2}){0,2}$")
@@ -75,6 +82,7 @@ class CitizenPolicy:
     show_documents: bool = True
     show_caseworker_names: bool = False
     show_unit: bool = True
+    show_deadlines: bool = True
 
     @classmethod
     def from_settings(cls, validated: Mapping[str, Any]) -> CitizenPolicy:
@@ -87,6 +95,7 @@ class CitizenPolicy:
             show_documents=bool(validated.get("show_documents", True)),
             show_caseworker_names=bool(validated.get("show_caseworker_names", False)),
             show_unit=bool(validated.get("show_unit", True)),
+            show_deadlines=bool(validated.get("show_deadlines", True)),
         )
 
     def allows_source(self, name: str | None) -> bool:

@@ -39,6 +39,7 @@ from borgersag.domain.model import (
     ProgressStep,
     SourceResult,
 )
+from borgersag.people.case_kinds import decision_outcome
 from borgersag.people.citizen_access import (
     Access,
     Owned,
@@ -65,6 +66,20 @@ __all__ = [
 # Timeline entries a citizen sees. "note" (journal notes) and "document" (which may name
 # drafts or internal documents) are left out; visible documents have their own list.
 _CITIZEN_EVENT_KINDS = frozenset({"status", "deadline"})
+
+# The case states of the ESDH standard (FESD/SBSYS "sagstilstand"): names for the
+# caseworker's process, not news for the citizen, who gets the plain step instead.
+_INTERNAL_STATES = frozenset(
+    {"opstået", "opklaring", "afventer", "afgjort", "afsluttet", "arkiveret"}
+)
+
+
+def citizen_status(text: str | None) -> str | None:
+    """A system's status text as the citizen may read it: ``None`` for the ESDH's own
+    state names ("Opstået", "Opklaring" …), which say nothing to a citizen."""
+    if not text or text.strip().casefold() in _INTERNAL_STATES:
+        return None
+    return text.strip()
 
 
 _STEPS: dict[Progress, tuple[str, str]] = {
@@ -155,11 +170,22 @@ class CitizenCase:
     properties: tuple[Key, ...] = ()
     also_known_as: tuple[str, ...] = ()
     stale: bool = False
+    # an open case's deadline, when the municipality shows deadlines
+    deadline: dt.date | None = None
+    # "refusal" or "partial" when the decision went (partly) against the citizen
+    decision: str = ""
+    # what the system said about its decision, e.g. "Ikke visiteret – kan bruge egen tandlæge"
+    decision_text: str | None = None
 
     @property
     def source(self) -> str:
         """The source the case was read from."""
         return self.sources[0]
+
+    @property
+    def plain_status(self) -> str | None:
+        """The system's status text when it tells the citizen something."""
+        return citizen_status(self.status_text)
 
     @property
     def is_open(self) -> bool:
@@ -172,6 +198,11 @@ class CitizenCase:
         return progress_text(self.progress)
 
     @property
+    def awaits_decision(self) -> bool:
+        """Whether the decision is still to come (its deadline still runs)."""
+        return self.progress.step < Progress.AFGJORT.step
+
+    @property
     def latest_activity(self) -> dt.date | None:
         """The most recent date something happened on the case (not a future deadline)."""
         dates = [step.date for step in self.progress_history]
@@ -182,11 +213,21 @@ class CitizenCase:
     def timeline(self) -> list[Event]:
         """Progress steps and the visible events merged, oldest first (like the case page)."""
         items = [
-            Event(step.date, step.status_text or step_label(step.progress), "status", self.source)
+            Event(
+                step.date,
+                citizen_status(step.status_text) or step_label(step.progress),
+                "status",
+                self.source,
+            )
             for step in self.progress_history
         ]
         items.extend(self.events)
-        return sorted(items, key=lambda e: e.date)
+        # Two systems of a joined case often record the same step on the same day in
+        # words that read alike to the citizen ("Modtaget"): shown once.
+        once: dict[tuple[dt.date, str], Event] = {}
+        for event in items:
+            once.setdefault((event.date, event.title), event)
+        return sorted(once.values(), key=lambda e: e.date)
 
     def document(self, document_id: str) -> CitizenDocument | None:
         """The visible document with ``document_id``, if any."""
@@ -349,6 +390,7 @@ def _citizen_case(case: Case, cpr: Key, owned: Owned, policy: CitizenPolicy) -> 
     )
     history = case.progress_history if policy.allows_source(case.source) else ()
     name = case.caseworker.name if case.caseworker and policy.show_caseworker_names else None
+    decision, decision_text = _decision(case, history, events)
     return CitizenCase(
         id=case.id,
         sagsnummer=case.sagsnummer,
@@ -371,7 +413,29 @@ def _citizen_case(case: Case, cpr: Key, owned: Owned, policy: CitizenPolicy) -> 
         properties=why.properties,
         also_known_as=case.also_known_as,
         stale=any(p.stale for p in case.all_sources if p.source in allowed),
+        deadline=case.deadline if case.awaits_decision and policy.show_deadlines else None,
+        decision=decision,
+        decision_text=decision_text,
     )
+
+
+_RESULT_PREFIX = "Resultat: "  # how the ZGW connector names a zaak's resultaat
+
+
+def _decision(
+    case: Case, history: tuple[ProgressStep, ...], events: tuple[Event, ...]
+) -> tuple[str, str | None]:
+    """Whether a decided case went against the citizen, and the system's words for it:
+    the texts of the steps from the decision on, the case's status and a ZGW result."""
+    if case.progress.step < Progress.AFGJORT.step:
+        return "", None
+    results = [
+        e.title.removeprefix(_RESULT_PREFIX) for e in events if e.title.startswith(_RESULT_PREFIX)
+    ]
+    texts = [s.status_text for s in history if s.progress.step >= Progress.AFGJORT.step]
+    texts = [*results, *texts, case.status_text]
+    said = next((t for t in map(citizen_status, texts) if t), None)
+    return decision_outcome(texts), said
 
 
 def _document_visible(document: Document) -> bool:

@@ -33,6 +33,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from borgersag.audit.section import AUDIT
 from borgersag.config.loader import Config, load_config
 from borgersag.lookup.section import CACHE, CacheSettings
+from borgersag.people.case_kinds import CASE_KINDS
 from borgersag.people.sections import AUTH
 from borgersag.runtime import logformat, logmask
 from borgersag.sdk.errors import ConfigError
@@ -53,6 +54,7 @@ from borgersag.web import (
     operations,
     present,
 )
+from borgersag.web.accessibility import ACCESSIBILITY
 from borgersag.web.json_provider import OrjsonProvider
 from borgersag.web.sections import LIMITS, METRICS, SESSIONS
 from borgersag.web.session_stores import overview_store, shared_state
@@ -150,10 +152,12 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
         vendor_css=VENDOR_CSS,
         vendor_js=VENDOR_JS,
         sandbox_mode=config.has_table("sandbox"),
+        accessibility_url=config.section(ACCESSIBILITY).statement_url,
+        case_kinds=config.section(CASE_KINDS),
     )
     channel.init_app(app, config)  # the use cases' settings, read once
     init_sessions(app, config.section(SESSIONS))
-    auditing.init_app(app, config.section(AUDIT))
+    auditing.init_app(app, config.section(AUDIT), sandbox=config.has_table("sandbox"))
     auditing.require_least_privilege(config, app.extensions["borgersag.audit"])
 
     app.before_request(_start_request)

@@ -16,6 +16,11 @@ What is recorded where:
   case or document that is not theirs, and a caseworker opening the address of a case or
   document outside their overview (hidden from them, made up, or under an unknown token).
 
+Each row also records every person whose data it showed (``audit_person``): a CPR
+subject, the parties of the cases shown, the owners and other persons an overview names
+(:func:`borgersag.lookup.usecases.persons_shown`) — so a property lookup, a case page or
+"Mit skrivebord" is on the "Hvem har set" of each of them.
+
 Showing an overview again (reload, the API's GET of the same overview) is not a new
 lookup: the data was recorded when the overview was made, for this user only.
 """
@@ -39,7 +44,7 @@ from borgersag.audit import (
 )
 from borgersag.audit.roles import role_report
 from borgersag.config.loader import Config
-from borgersag.domain.keys import Key
+from borgersag.domain.keys import Key, KeyKind
 from borgersag.people.identity import User
 from borgersag.sdk.errors import ConfigError
 
@@ -77,10 +82,13 @@ def record(
     case_ids: Iterable[str] = (),
     detail: str = "",
     anonymous: bool = False,
+    persons: Iterable[Key] = (),
 ) -> None:
     """Append one event for this request, committed; raise :class:`AuditFailed` if not.
 
     ``user`` defaults to the signed-in user (``anonymous=True`` records no actor).
+    ``persons`` are those whose data was shown besides the subject; a CPR subject is
+    always one of the persons recorded, so the row is on that person's "Hvem har set".
     """
     # The signed-in user, as web.login puts it on ``g`` (read here, not imported, so
     # that login may record and auditing never needs login).
@@ -94,12 +102,19 @@ def record(
         case_ids=tuple(case_ids),
         request_id=g.get("request_id") or "",
         detail=detail,
+        persons=_person_keys(subject, persons),
     )
     try:
         audit_log().record(event)
     except AuditUnavailable as exc:
         log.error("audit record failed (%s); the response is refused: %s", kind, exc)
         raise AuditFailed() from None
+
+
+def _person_keys(subject: Key | None, persons: Iterable[Key]) -> tuple[str, ...]:
+    """The persons of a row as stored: the CPR keys among the subject and ``persons``."""
+    keys = (subject, *persons) if subject is not None else tuple(persons)
+    return tuple(subject_key(key) for key in keys if key.kind is KeyKind.CPR)
 
 
 def _failed(_exc: AuditFailed) -> Any:
@@ -118,9 +133,16 @@ def require_least_privilege(config: Config, audit: AuditLog | None = None) -> No
     app's log; without it one is opened for the check and closed again (``borgersag
     serve`` asks before it starts its workers).
     """
+    origin = config.origins.get("audit", config.files[0] if config.files else "<config>")
     if audit is None:
         try:
-            with AuditLog.from_settings(config.section(AUDIT)) as opened:
+            try:
+                opened = AuditLog.from_settings(
+                    config.section(AUDIT), sandbox=config.has_table("sandbox")
+                )
+            except ConfigError as exc:  # a key file or the witness not named
+                raise ConfigError(origin, exc.key, exc.expected) from None
+            with opened:
                 report = role_report(opened)
         except AuditUnavailable as exc:
             # the workers open it themselves and stop with what is wrong
@@ -135,13 +157,16 @@ def require_least_privilege(config: Config, audit: AuditLog | None = None) -> No
         return
     if audit is not None:
         audit.close()  # the app is not built after all
-    origin = config.origins.get("audit", config.files[0] if config.files else "<config>")
     raise ConfigError(origin, "audit.url", report.sentence())
 
 
-def init_app(app: Flask, settings: AuditSettings) -> None:
-    """Open the audit log (creating its tables if needed) and handle failures."""
-    audit = AuditLog.from_settings(settings)
+def init_app(app: Flask, settings: AuditSettings, *, sandbox: bool = False) -> None:
+    """Open the audit log (creating its tables if needed) and handle failures.
+
+    In the ``sandbox`` its key files and witness default to the private state folder;
+    elsewhere missing ones stop the start-up with what to set.
+    """
+    audit = AuditLog.from_settings(settings, sandbox=sandbox)
     audit.create_schema()
     app.extensions["borgersag.audit"] = audit
     app.register_error_handler(AuditFailed, _failed)

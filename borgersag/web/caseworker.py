@@ -13,7 +13,6 @@ it.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import (
@@ -38,6 +37,7 @@ from borgersag.lookup.documents import DocumentGone, DocumentUnavailable
 from borgersag.lookup.ports import FAILED, StoredOverview
 from borgersag.people.permissions import Permission
 from borgersag.people.restrictions import PROTECTED_ADDRESS, SEE_PROTECTED_ADDRESS
+from borgersag.web.accessibility import ACCESSIBILITY
 from borgersag.web.channel import context, in_background, send_download, settings
 from borgersag.web.completeness import RowMarks, announce_incomplete, caseworker_notice
 from borgersag.web.errors import error_response
@@ -218,7 +218,6 @@ def _overview_view(token: str, entry: StoredOverview) -> dict[str, Any]:
         person=person_facts(found, masked_address=None if may_see else PROTECTED_ADDRESS),
         known=known_to_sources(found) or entry.hidden_count > 0,
         owners=_owners(found),
-        today=dt.date.today(),
         groups=found.by_area(),
         titles=source_titles(found),
         open_count=sum(1 for c in found.cases if c.is_open),
@@ -338,7 +337,6 @@ def desk() -> Any:
         open_cases=list(found.open_cases),
         closed_count=found.closed_count,
         systems=found.systems,
-        today=dt.date.today(),
         titles=source_titles(entry.overview),
         hidden_count=entry.hidden_count,
         access=access_summary(current_user().restrictions),
@@ -349,8 +347,11 @@ def desk() -> Any:
 
 @bp.get("/tilgaengelighed")
 def accessibility() -> Any:
-    """The accessibility statement (public, linked from every footer)."""
-    return render_template("accessibility.html")
+    """The accessibility statement (public, linked from every footer): the facts of the
+    ``[accessibility]`` table, in the order of the EU model statement."""
+    config = current_app.extensions["borgersag"].config
+    statement = config.section(ACCESSIBILITY)
+    return render_template("accessibility.html", statement=statement, overdue=statement.overdue())
 
 
 def _no_such_case() -> Any:

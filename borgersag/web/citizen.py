@@ -32,6 +32,7 @@ from borgersag.people.citizen_view import (
 from borgersag.web import auditing
 from borgersag.web.channel import context, send_download
 from borgersag.web.completeness import CITIZEN_STALE_MARK, RowMarks, citizen_notice
+from borgersag.web.dpo_export import citizen_what
 from borgersag.web.errors import error_response
 from borgersag.web.login import citizen_required, current_user
 
@@ -112,30 +113,26 @@ def document(case_id: str, doc_id: str) -> Any:
 
 
 SEEN_PER_PAGE = 20
-SEEN_KIND = {
-    "lookup": "Slog dig op",
-    "case_view": "Så en af dine sager",
-    "document": "Hentede et dokument",
-}
 
 
 @bp.get("/mine-sager/hvem-har-set")
 @citizen_required
 def seen_by() -> Any:
-    """ "Hvem har set mine oplysninger": staff lookups of the citizen's CPR, newest first.
+    """ "Hvem har set mine oplysninger": every staff row that showed the citizen's data,
+    newest first — lookups of their CPR, property lookups naming them as owner or party,
+    case views and "Mit skrivebord" views of their cases (the persons each row records).
 
     The citizen's own visits are not listed. Whether staff names are shown is the
     municipality's choice (``[audit] show_staff_names``); the unit always is.
     """
     user = current_user()
+    person = subject_key(user.cpr)
     try:
         page = max(1, min(int(request.args.get("side", "1")), 10_000))
     except ValueError:
         page = 1
     try:
-        rows, total = auditing.audit_log().lookups_of(
-            subject_key(user.cpr), page=page, per_page=SEEN_PER_PAGE
-        )
+        rows, total = auditing.audit_log().lookups_of(person, page=page, per_page=SEEN_PER_PAGE)
     except AuditUnavailable:
         log.error("the audit log could not be read for a citizen's 'hvem har set' page")
         return error_response(
@@ -147,11 +144,10 @@ def seen_by() -> Any:
     config = current_app.extensions["borgersag"].config
     return render_template(
         "citizen/seen_by.html",
-        rows=[record.event for record in rows],
+        rows=[(record.event, citizen_what(record.event, person)) for record in rows],
         total=total,
         page=min(page, pages),
         pages=pages,
-        kinds=SEEN_KIND,
         show_names=config.section(AUDIT).show_staff_names,
     )
 

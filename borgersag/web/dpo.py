@@ -324,7 +324,8 @@ def _export(
         purpose=kept.purpose,
         detail=kept.detail(what, len(records)),
     )
-    return build(citizen_rows(records, names=names), names)
+    person = f"cpr:{kept.person.value}"
+    return build(citizen_rows(records, names=names, person=person), names)
 
 
 def _csv(rows: list[dict[str, str]], names: bool) -> Response:

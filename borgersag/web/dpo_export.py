@@ -20,14 +20,16 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from borgersag.audit import AuditRecord, mask_subject
+from borgersag.audit import AuditEvent, AuditRecord, mask_subject
 from borgersag.domain.keys import KeyKind
 from borgersag.web.present import LOCAL_TZ
 
 __all__ = [
     "CITIZEN_KINDS",
+    "LOOKUP_OF_OTHERS",
     "OFFICER_KINDS",
     "citizen_rows",
+    "citizen_what",
     "export_csv",
     "officer_row",
     "safe_cell",
@@ -55,6 +57,29 @@ CITIZEN_KINDS = {
     "audit_export": "Lavede et udtræk af din log",
 }
 """Each kind of row as the citizen's export says it (the wording of "Hvem har set")."""
+
+LOOKUP_OF_OTHERS = {
+    KeyKind.BFE.value: "Slog en ejendom op, hvor du er nævnt",
+    KeyKind.MATRIKEL.value: "Slog en ejendom op, hvor du er nævnt",
+    KeyKind.MEDARBEJDER.value: "Så din sag i en medarbejders liste over sager",
+    KeyKind.CVR.value: "Slog en virksomhed op, hvor du er nævnt",
+    KeyKind.CPR.value: "Slog en anden person op, hvor du er nævnt",
+}
+"""A lookup that showed the person's data without being a lookup *of* them, by the kind
+of key looked up: a property they own or have a case about, a caseworker's desk
+("Mit skrivebord") holding their case, a case they share with someone else."""
+
+
+def citizen_what(event: AuditEvent, person: str = "") -> str:
+    """What ``event`` did, as the person ``person`` (``"cpr:…"``) reads it on "Hvem har
+    set" and in their export: a lookup of them, or one that only showed their data."""
+    kind = event.kind.value
+    if kind == "lookup" and person and event.subject and event.subject != person:
+        key_kind = event.subject.partition(":")[0]
+        if key_kind in LOOKUP_OF_OTHERS:
+            return LOOKUP_OF_OTHERS[key_kind]
+    return CITIZEN_KINDS.get(kind, OFFICER_KINDS.get(kind, ""))
+
 
 ACTOR_TYPES = {"caseworker": "Medarbejder", "citizen": "Borger", "anonymous": "Ikke logget ind"}
 
@@ -109,9 +134,12 @@ STEP_DETAILS = ("opslag startet", "delsvar")
 """``detail`` of the rows a lookup shown as it fills in writes before its final row."""
 
 
-def citizen_rows(records: Iterable[AuditRecord], *, names: bool) -> list[dict[str, str]]:
-    """The rows of a citizen's export: when, what, why, which unit, and the employee's
-    name only when ``names`` (the municipality's ``[audit] show_staff_names``).
+def citizen_rows(
+    records: Iterable[AuditRecord], *, names: bool, person: str = ""
+) -> list[dict[str, str]]:
+    """The rows of the export for ``person`` (``"cpr:…"``): when, what
+    (:func:`citizen_what`), why, which unit, and the employee's name only when ``names``
+    (the municipality's ``[audit] show_staff_names``).
 
     A lookup shown as it filled in is one row, its final one: its steps (``opslag
     startet``, ``delsvar``, same request id) are left out when the final row is there.
@@ -130,7 +158,7 @@ def citizen_rows(records: Iterable[AuditRecord], *, names: bool) -> list[dict[st
             continue
         row = {
             "at": local_time(event.at),
-            "what": CITIZEN_KINDS.get(event.kind.value, OFFICER_KINDS.get(event.kind.value, "")),
+            "what": citizen_what(event, person),
             "purpose": event.purpose or "Ikke oplyst",
             "unit": event.actor_unit or "En medarbejder i kommunen",
         }

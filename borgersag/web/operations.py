@@ -4,9 +4,12 @@
 page waits at most that long, and the checks' own requests end by then too) and shows,
 per source, whether it answers, how fast, its last error, what the latest lookups in this
 process saw, whether its circuit breaker has paused it, and whether it is switched off.
-``POST /drift/kilder/<name>`` switches a source off or on again without a restart: the
-next lookup on every worker and every machine leaves it out (shown to caseworkers as
-"slået fra af en administrator").
+Switching a source off takes it out for everyone, so it is not one click:
+``GET /drift/kilder/<name>/sluk`` asks for confirmation and a reason, and
+``POST /drift/kilder/<name>`` switches it off (reason required) or on again, without a
+restart: the next lookup on every worker and every machine leaves it out (shown to
+caseworkers as "slået fra af en administrator"). Both directions are audited
+(``source_switch``, the reason as detail) and the reason is shown on the page.
 
 The switches live in the shared state store (:mod:`borgersag.lookup.shared_state`:
 SQLite for the workers of one machine, Redis for several machines) under a name of their
@@ -28,10 +31,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 
+from borgersag.audit.event import EventKind
 from borgersag.sdk.connector import Connector
 from borgersag.sdk.errors import SourceError
 from borgersag.sdk.http import deadline_in
-from borgersag.web import wording
+from borgersag.web import auditing, wording
 from borgersag.web.health import is_probe
 from borgersag.web.login import administrator_required, current_user
 
@@ -45,6 +49,7 @@ SWITCHES = "kill-switches"  # the name of the value in the shared state store
 SWITCHES_TTL = 10 * 365 * 24 * 3600.0
 SWITCHES_MAX_AGE = 1.0  # seconds a process reuses the switches it read
 HEALTH_DEADLINE_SECONDS = 5.0
+REASON_MAX_CHARS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,21 +244,66 @@ def page() -> Any:
     return render_template("operations.html", rows=rows, checked_at=dt.datetime.now(dt.UTC))
 
 
+def _source_or_404(name: str) -> Any:
+    portal = current_app.extensions["borgersag"]
+    source = next((s for s in portal.config.sources if s.name == name), None)
+    if source is None or name not in portal.sources or name in portal.configured_off:
+        abort(404)
+    return source
+
+
+def reason_problem(reason: str) -> str:
+    """What is wrong with the reason given for switching a source off ("" when nothing)."""
+    if not reason:
+        return "Skriv, hvorfor kilden skal slås fra. Årsagen gemmes i revisionsloggen."
+    if len(reason) > REASON_MAX_CHARS:
+        return f"Skriv årsagen kortere: højst {REASON_MAX_CHARS} tegn (der er {len(reason)})."
+    if any(ord(c) < 32 and c not in "\n\t" for c in reason):
+        return "Årsagen indeholder tegn, der ikke kan gemmes. Skriv den igen."
+    return ""
+
+
+def _confirm(source: Any, reason: str = "", error: str = "", status: int = 200) -> Any:
+    return (
+        render_template("operations_confirm.html", source=source, reason=reason, error=error),
+        status,
+    )
+
+
+@bp.get("/drift/kilder/<name>/sluk")
+@administrator_required
+def confirm(name: str) -> Any:
+    """Ask before a source is switched off for everyone, and why."""
+    return _confirm(_source_or_404(name))
+
+
 @bp.post("/drift/kilder/<name>")
 @administrator_required
 def switch(name: str) -> Any:
-    """Switch a source off (``handling=sluk``) or on again (``handling=taend``)."""
-    portal = current_app.extensions["borgersag"]
+    """Switch a source off (``handling=sluk``, with ``aarsag``) or on (``handling=taend``)."""
+    source = _source_or_404(name)
     action = request.form.get("handling", "")
-    if name not in portal.sources or action not in ("sluk", "taend"):
+    if action not in ("sluk", "taend"):
         abort(404)
+    reason = " ".join(request.form.get("aarsag", "").split()) if action == "sluk" else ""
+    problem = reason_problem(reason) if action == "sluk" else ""
+    if problem:
+        return _confirm(source, reason[: REASON_MAX_CHARS * 2], problem, 400)
     user = current_user()
+    # Audited first: a switch nobody can account for is not made.
+    auditing.record(
+        EventKind.SOURCE_SWITCH,
+        sources=[(name, "disabled" if action == "sluk" else "enabled")],
+        detail=reason if action == "sluk" else "slået til igen",
+    )
+    portal = current_app.extensions["borgersag"]
     board = _board()
     data = board.fresh()  # not the cached copy: another instance may have switched since
     if action == "sluk":
         data[name] = {
             "by": f"{user.name} ({user.medarbejdernummer})",
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "reason": reason,
         }
     else:
         data.pop(name, None)

@@ -24,6 +24,7 @@ from borgersag.domain.model import (
     SourceResult,
     SourceStatus,
 )
+from borgersag.people.case_kinds import decision_outcome
 from borgersag.people.identity import Restrictions
 from borgersag.people.permissions import Permission
 from borgersag.web.wording import (
@@ -96,8 +97,31 @@ def latency_da(ms: float | None) -> str:
     return f"{ms / 1000:.1f} s".replace(".", ",")
 
 
-def progress_variant(progress: Progress) -> str:
-    """The DKFDS badge variant for a progress stage."""
+SOON_DAYS = 7
+"""A deadline this many days away or fewer is marked "Snart"."""
+
+
+def today() -> dt.date:
+    """Today in the municipality's time zone (the server may run on UTC)."""
+    return dt.datetime.now(LOCAL_TZ).date()
+
+
+def deadline_state(deadline: dt.date | None, running: bool, on: dt.date | None = None) -> str:
+    """``"overdue"`` for a deadline past that still runs (the case awaits its decision),
+    ``"soon"`` within :data:`SOON_DAYS`, else ``""`` — one rule on every page."""
+    if deadline is None or not running:
+        return ""
+    days = (deadline - (on or today())).days
+    if days < 0:
+        return "overdue"
+    return "soon" if days <= SOON_DAYS else ""
+
+
+def progress_variant(progress: Progress, status_text: str | None = None) -> str:
+    """The DKFDS badge variant for a progress stage; a decision the system words as a
+    refusal is not shown in the green of a granted one."""
+    if progress is Progress.AFGJORT and decision_outcome([status_text]):
+        return ""
     return _PROGRESS_VARIANTS.get(progress, "")
 
 
@@ -215,6 +239,8 @@ def init_app(app: Flask) -> None:
         case_source_titles=case_source_titles,
         plural=plural,
         progress_stages=progress_stages,
+        deadline_state=deadline_state,
+        today=today,
         safe_url=safe_url,
         Progress=Progress,
         Permission=Permission,

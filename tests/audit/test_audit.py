@@ -6,7 +6,7 @@ a schema of their own, dropped afterwards. The PostgreSQL ones are skipped when 
 cannot be reached, unless ``BORGERSAG_REQUIRE_SERVICES=1`` (then they fail).
 
 Tampering is done the way someone with full database rights would: past the triggers
-(PostgreSQL ``session_replication_role = replica``; SQLite: drop them, put them back).
+(``support.audit_db.tampering``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import hashlib
+import hmac
 import multiprocessing
 import os
 import socket
@@ -22,7 +23,7 @@ import sqlite3
 import tempfile
 import time
 import traceback
-from contextlib import contextmanager
+from pathlib import Path
 from types import SimpleNamespace
 
 import psycopg
@@ -46,6 +47,8 @@ from borgersag.cli.audit import add_audit_commands
 from borgersag.domain.keys import KeyKind, parse_key
 from borgersag.people.identity import Audience, User
 from borgersag.sdk.errors import ConfigError
+
+from support.audit_db import audit_key_settings, keyed_log, rows, tampering
 
 CPR = "0101011234"
 SUBJECT = f"cpr:{CPR}"
@@ -86,32 +89,13 @@ def url(audit_url):
 
 
 @pytest.fixture
-def log(url):
-    """An audit log with its schema, closed afterwards."""
-    audit = AuditLog(url)
-    audit.create_schema()
+def log(url, tmp_path):
+    """An audit log with its keys, witness and schema (its database keeping rows 30
+    days), closed afterwards."""
+    audit = keyed_log(url, tmp_path / "keys", retention_days=30)
+    audit.create_schema(write_policy=True)
     yield audit
     audit.close()
-
-
-@contextmanager
-def tampering(log: AuditLog):
-    """A transaction past the append-only triggers, as someone with full rights gets."""
-    with log.engine.begin() as conn:
-        if log.postgres:
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-        else:
-            names = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
-            for name in names.scalars().all():
-                conn.execute(text(f'DROP TRIGGER "{name}"'))
-        yield conn
-    if not log.postgres:
-        log.create_schema()  # and puts the triggers back
-
-
-def rows(log: AuditLog) -> list:
-    with log.engine.connect() as conn:
-        return conn.execute(text("SELECT * FROM audit_event ORDER BY seq")).mappings().all()
 
 
 def record_days(log: AuditLog, per_day: dict[int, int]) -> None:
@@ -149,7 +133,7 @@ def test_one_record_is_one_row_with_every_field(log):
     assert row["sources"] == '[["esdh","ok"],["byggesag","timeout"]]'
     assert row["case_ids"] == '["esdh/SAG-1","byggesag/BYG-7"]'
     assert row["prev_hash"] == "0" * 64
-    assert row["hash"] == chain_hash(1, "0" * 64, event.canonical_fields())
+    assert row["hash"] == chain_hash(1, "0" * 64, event.canonical_fields(), log.keys.hmac_key)
     [stored] = log.recent(5)
     assert stored.event == event  # time with microseconds, in UTC, and every tuple
     assert stored.event.at == T0 and stored.event.at.tzinfo is dt.UTC
@@ -190,6 +174,9 @@ def test_canonical_form_is_fixed():
 
     assert canonical_bytes(1, "0" * 64, event.canonical_fields()) == expected
     assert chain_hash(1, "0" * 64, event.canonical_fields()) == hashlib.sha256(expected).hexdigest()
+    key = bytes(range(32))
+    keyed = hmac.new(key, expected, hashlib.sha256).hexdigest()  # HMAC-SHA256, RFC 2104
+    assert chain_hash(1, "0" * 64, event.canonical_fields(), key) == keyed
 
 
 @pytest.mark.parametrize(
@@ -292,12 +279,12 @@ def test_verify_names_the_first_tampered_row(log, how):
     assert result.checked == bad_seq - 1
 
 
-def test_an_edit_with_a_fresh_hash_shows_at_the_next_row(log):
+def test_an_edit_with_a_fresh_hash_without_the_key_is_named(log):
     for i in range(5):
         log.record(staff_event(request_id=f"r{i}"))
     [third] = [record for record in log.recent(5) if record.seq == 3]
     edited = dataclasses.replace(third.event, purpose="Nysgerrighed")
-    forged = chain_hash(3, third.prev_hash, edited.canonical_fields())
+    forged = chain_hash(3, third.prev_hash, edited.canonical_fields())  # the documented format
     with tampering(log) as conn:
         conn.execute(
             text("UPDATE audit_event SET purpose = 'Nysgerrighed', hash = :h WHERE seq = 3"),
@@ -306,8 +293,12 @@ def test_an_edit_with_a_fresh_hash_shows_at_the_next_row(log):
 
     result = log.verify()
 
-    assert (result.first_bad_seq, result.checked) == (4, 3)
-    assert result.problem == "row 4: previous-hash does not match row 3 (removed or reordered?)"
+    assert (result.first_bad_seq, result.checked) == (3, 2)
+    assert result.problems == (
+        "row 3: hash is not keyed with this log's HMAC key (written before the key was set"
+        " up, or re-hashed by someone without it)",
+        "row 4: previous-hash does not match row 3 (removed or reordered?)",
+    )
 
 
 def test_the_database_refuses_update_and_delete(log):
@@ -348,7 +339,7 @@ def test_prune_removes_whole_old_days_behind_a_checkpoint(log):
 
     assert removed == 5
     assert [row["seq"] for row in rows(log)] == [6, 7]
-    [(up_to, anchor_hash, _at, count)] = checkpoints(log)
+    [(up_to, anchor_hash, _at, count, _signature)] = checkpoints(log)
     assert (up_to, anchor_hash, count) == (5, anchor, 5)
     result = log.verify()
     assert (result.ok, result.checked, result.anchor_seq) == (True, 2, 5)
@@ -366,7 +357,7 @@ def test_prune_removes_whole_old_days_behind_a_checkpoint(log):
     assert log.verify().first_bad_seq == 7
     with tampering(log) as conn:
         conn.execute(text("DELETE FROM audit_event WHERE seq IN (6, 7)"))
-    assert log.verify().problem.startswith("row 6 is missing: seq gap after the checkpoint")
+    assert log.verify().problem.startswith("rows 6–7 are missing: seq gap after the checkpoint")
 
 
 def test_prune_never_removes_a_row_younger_than_the_cutoff(log):
@@ -420,9 +411,9 @@ def test_retention_keeps_whole_days(days, now, cutoff):
 # --- many writers --------------------------------------------------------------------------
 
 
-def append_many(url: str, worker: int, count: int, barrier) -> None:
+def append_many(url: str, keys: str, worker: int, count: int, barrier) -> None:
     """Runs in a spawned process: ``count`` records as actor ``w<worker>``."""
-    audit = AuditLog(url)
+    audit = keyed_log(url, Path(keys))
     try:
         barrier.wait(timeout=30)
         for i in range(count):
@@ -431,11 +422,13 @@ def append_many(url: str, worker: int, count: int, barrier) -> None:
         audit.close()
 
 
-def test_concurrent_writers_keep_one_chain(log, url):
+def test_concurrent_writers_keep_one_chain(log, url, tmp_path):
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(4)
+    keys = str(tmp_path / "keys")  # the log fixture's
     workers = [
-        context.Process(target=append_many, args=(url, worker, 50, barrier)) for worker in range(4)
+        context.Process(target=append_many, args=(url, keys, worker, 50, barrier))
+        for worker in range(4)
     ]
     for process in workers:
         process.start()
@@ -591,17 +584,22 @@ def test_settings_errors_name_the_key(raw, key, expected):
 def test_empty_url_means_a_private_sqlite_file_in_the_temp_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.delenv("BORGERSAG_STATE_DIR")
-    with AuditLog.from_settings(validate_audit_settings({})) as audit:
+    with AuditLog.from_settings(validate_audit_settings({}), sandbox=True) as audit:
         audit.create_schema()
         assert audit.record(staff_event()) == 1
     folder = tmp_path / f"borgersag-{os.getuid()}"
     assert audit.url.database == str(folder / "borgersag-audit.sqlite3")
     assert folder.stat().st_mode & 0o777 == 0o700
     assert (folder / "borgersag-audit.sqlite3").stat().st_mode & 0o077 == 0
+    # the sandbox's keys are made in the folder, the witness beside it
+    for name in ("audit-hmac.key", "audit-signing.key"):
+        assert (folder / name).stat().st_mode & 0o777 == 0o600
+    witness = tmp_path / f"borgersag-{os.getuid()}-audit-witness.jsonl"
+    assert '"seq":1' in witness.read_text() and witness.stat().st_mode & 0o777 == 0o600
 
     folder.chmod(0o777)
     with pytest.raises(AuditUnavailable, match="not a private folder"):
-        AuditLog.from_settings(validate_audit_settings({}))
+        AuditLog.from_settings(validate_audit_settings({}), sandbox=True)
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -626,7 +624,8 @@ def run_audit(argv: list[str], settings: AuditSettings) -> int:
 
 @pytest.fixture
 def sqlite_settings(tmp_path):
-    return validate_audit_settings({"url": f"sqlite:///{tmp_path / 'cli.sqlite3'}"})
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    return validate_audit_settings({"url": url, **audit_key_settings(tmp_path / "keys")})
 
 
 def test_cli_verify_ok_and_broken(sqlite_settings, capsys):
@@ -651,7 +650,8 @@ def test_cli_verify_ok_and_broken(sqlite_settings, capsys):
 
 def test_cli_verify_on_an_unusable_database(tmp_path, capsys):
     (tmp_path / "a-file").touch()
-    settings = validate_audit_settings({"url": f"sqlite:///{tmp_path / 'a-file' / 'x.db'}"})
+    url = f"sqlite:///{tmp_path / 'a-file' / 'x.db'}"
+    settings = validate_audit_settings({"url": url, **audit_key_settings(tmp_path / "keys")})
 
     assert run_audit(["verify"], settings) == 3
     assert capsys.readouterr().err.startswith("FEJL: The audit log (SQLite file ")
@@ -668,9 +668,21 @@ def test_cli_prune_uses_retention_days(sqlite_settings, capsys):
     assert run_audit(["prune"], sqlite_settings) == 0
     assert capsys.readouterr().out.startswith("Retention is off")
 
-    assert run_audit(["prune"], dataclasses.replace(sqlite_settings, retention_days=30)) == 0
+    # the database enforces the retention it was given at 'init' (0 days: none)
+    keep_30 = dataclasses.replace(sqlite_settings, retention_days=30)
+    assert run_audit(["prune"], keep_30) == 1
+    assert "retention policy keeps every row" in capsys.readouterr().out
+    assert run_audit(["init"], keep_30) == 0
+    assert capsys.readouterr().out.endswith("the database keeps 30 days\n")
+
+    assert run_audit(["prune"], keep_30) == 0
     assert capsys.readouterr().out.startswith("Removed 2 rows recorded before ")
-    assert run_audit(["verify"], sqlite_settings) == 0
+    assert run_audit(["verify"], keep_30) == 0
+    # with retention off, rows gone behind a checkpoint are a problem
+    assert run_audit(["verify"], sqlite_settings) == 1
+    assert "retention_days is 0 (every row is kept), but rows 1–2 were removed" in (
+        capsys.readouterr().out
+    )
 
 
 def test_cli_show_masks_the_cpr_number(sqlite_settings, capsys):

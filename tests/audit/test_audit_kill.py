@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from borgersag.audit import AuditLog
 from borgersag.sandbox.idp_people import demo_staff
+
+from support.audit_db import audit_key_settings, keyed_log
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +95,7 @@ def test_sigkill_mid_burst_loses_no_audit_row(sandbox, tmp_path):
             "trusted_hosts": ["127.0.0.1"],  # outside the sandbox the Host must be named
         },
         "sessions": {"backend": "sqlite", "path": str(tmp_path / "sessions.sqlite3")},
-        "audit": {"url": audit_url},
+        "audit": {"url": audit_url, **audit_key_settings(tmp_path / "keys")},
         "limits": {"lookups_per_minute": 0},
     }
     for login_name, table in sandbox.auth_config().items():
@@ -148,10 +149,10 @@ def test_sigkill_mid_burst_loses_no_audit_row(sandbox, tmp_path):
         process.wait(timeout=10)
         process.stdout.close()
 
-    log = AuditLog(audit_url)
+    log = keyed_log(audit_url, tmp_path / "keys")  # the workers' keys and witness
     try:
         result = log.verify()
-        assert result.ok, result.problem
+        assert result.ok, result.report()
         recorded = [r.event.request_id for r in log.recent(10_000)]
     finally:
         log.close()

@@ -19,19 +19,24 @@ import pytest
 from psycopg.sql import SQL, Identifier
 
 from borgersag.audit import AuditEvent, AuditLog
+from borgersag.audit.search import AuditQuery, search
 from borgersag.cli.main import main
 from borgersag.sdk.errors import ConfigError
 from borgersag.web import create_app
 
-from support.actions import caseworker_user, csrf_token, sign_in
+from support.actions import caseworker_user, citizen_user, csrf_token, seen_by_rows, sign_in
+from support.audit_db import audit_key_settings, keyed_log
 from support.fake_portal import TYPICAL_CPR, FakePortal, make_config
 from support.services import POSTGRES_URL
 
 pytestmark = pytest.mark.slow
 
+OLD_PERSON = "cpr:0202025678"
 
-def build(audit_url: str, **tables):
-    portal = FakePortal(config=make_config(tables={"audit": {"url": audit_url}, **tables}))
+
+def build(audit_url: str, audit: dict | None = None, **tables):
+    audit_table = {"url": audit_url, **(audit or {})}
+    portal = FakePortal(config=make_config(tables={"audit": audit_table, **tables}))
     app = create_app(portal.config, portal=portal)
     app.config["TESTING"] = True
     return app, portal
@@ -108,6 +113,9 @@ def test_switching_to_the_app_role_from_a_superuser_login_is_refused(pg_audit_ro
         ("UPDATE, DELETE ON {schema}.audit_event", "may UPDATE, DELETE audit_event"),
         ("TRUNCATE, TRIGGER ON {schema}.audit_event", "may TRUNCATE, TRIGGER audit_event"),
         ("INSERT ON {schema}.audit_checkpoint", "may INSERT audit_checkpoint"),
+        ("UPDATE, DELETE ON {schema}.audit_person", "may UPDATE, DELETE audit_person"),
+        # the retention policy: with UPDATE the portal could let the whole log go
+        ("UPDATE ON {schema}.audit_policy", "may UPDATE audit_policy"),
     ],
 )
 def test_a_role_granted_more_than_the_portal_needs_is_refused(pg_audit_roles, grant, named):
@@ -140,6 +148,7 @@ def test_serve_stops_with_one_line_before_starting_workers(pg_audit_roles, tmp_p
         "[auth.caseworker]\nissuer = 'https://login.kommune.test'\n"
         "client_id = 'c'\nclient_secret = 's'\n"
         f"[audit]\nurl = '{pg_audit_roles.url()}'\n"
+        + "".join(f"{k} = '{v}'\n" for k, v in audit_key_settings(tmp_path / "keys").items())
     )
     assert main(["serve", "--config", str(tmp_path), "--bind", "127.0.0.1:1"]) == 2
     error = capsys.readouterr().err.strip()
@@ -153,27 +162,30 @@ def test_serve_stops_with_one_line_before_starting_workers(pg_audit_roles, tmp_p
 # --- the documented roles, end to end -----------------------------------------------------
 
 
-def write_config(folder, url: str, retention_days: int = 0):
+def write_config(folder, url: str, retention_days: int = 0, keys: dict | None = None):
     folder.mkdir(exist_ok=True)
     (folder / "audit.toml").write_text(
         f"[audit]\nurl = '{url}'\nretention_days = {retention_days}\n"
+        + "".join(f"{key} = '{value}'\n" for key, value in (keys or {}).items())
     )
     return str(folder)
 
 
 def test_the_documented_roles_run_the_portal_verify_and_prune(pg_audit_roles, tmp_path, capsys):
     roles = pg_audit_roles
-    # Two rows from 40 days ago, recorded by the portal's role: due for retention.
-    with AuditLog(roles.app_url) as log:
+    keys = audit_key_settings(tmp_path / "keys")
+    # Two rows from 40 days ago, recorded by the portal's role: due for retention, with
+    # a person each (audit_person), which the retention role removes with them.
+    with keyed_log(roles.app_url, tmp_path / "keys") as log:
         for _ in range(2):
             log.record(
                 dataclasses.replace(
-                    AuditEvent.for_user("login", caseworker_user(1)),
+                    AuditEvent.for_user("login", caseworker_user(1), persons=(OLD_PERSON,)),
                     at=dt.datetime.now(dt.UTC) - dt.timedelta(days=40),
                 )
             )
 
-    app, _portal = build(roles.app_url)  # accepted: no refusal
+    app, _portal = build(roles.app_url, keys)  # accepted: no refusal
     try:
         client = app.test_client()
         sign_in(client, caseworker_user(0))
@@ -186,6 +198,11 @@ def test_the_documented_roles_run_the_portal_verify_and_prune(pg_audit_roles, tm
         assert client.get(lookup.location + "/sag/sbsys/1001").status_code == 200
         assert client.get(lookup.location + "/sag/sbsys/424242").status_code == 404
         assert client.get("/readyz").status_code == 200
+        # the lookup and the case page are on the citizen's list, read as the portal's role
+        citizen = app.test_client()
+        sign_in(citizen, citizen_user(TYPICAL_CPR))
+        seen = [what for _when, _who, what, _purpose in seen_by_rows(citizen)]
+        assert seen == ["Så en af dine sager", "Slog dig op"]
     finally:
         app.extensions["borgersag.audit"].close()
 
@@ -193,8 +210,10 @@ def test_the_documented_roles_run_the_portal_verify_and_prune(pg_audit_roles, tm
         kinds = [r.event.kind.value for r in reversed(log.recent(10))]
     assert kinds == ["login", "login", "lookup", "case_view", "refused"]
 
-    portal_config = write_config(tmp_path / "portal", roles.app_url, retention_days=30)
-    retention_config = write_config(tmp_path / "retention", roles.retention_url, 30)
+    with keyed_log(roles.app_url, tmp_path / "keys") as log:
+        assert search(log, AuditQuery(subject=OLD_PERSON)).total == 2
+    portal_config = write_config(tmp_path / "portal", roles.app_url, 30, keys)
+    retention_config = write_config(tmp_path / "retention", roles.retention_url, 30, keys)
     capsys.readouterr()
     assert main(["audit", "verify", "--config", portal_config]) == 0
     assert capsys.readouterr().out.startswith("OK: 5 rows")
@@ -203,6 +222,8 @@ def test_the_documented_roles_run_the_portal_verify_and_prune(pg_audit_roles, tm
     assert "InsufficientPrivilege" in capsys.readouterr().err
     assert main(["audit", "prune", "--config", retention_config]) == 0
     assert capsys.readouterr().out.startswith("Removed 2 rows recorded before ")
+    with AuditLog(roles.app_url) as log:
+        assert search(log, AuditQuery(subject=OLD_PERSON)).total == 0
     assert main(["audit", "verify", "--config", portal_config]) == 0
     assert capsys.readouterr().out.startswith(
         "OK: 3 rows, chain intact from checkpoint after row 2"
@@ -228,3 +249,18 @@ def test_the_retention_role_cannot_shadow_the_checkpoints_with_a_temporary_table
             conn.execute(SQL("DELETE FROM {}.audit_event").format(Identifier(schema)))
     with AuditLog(pg_audit_roles.app_url) as log:
         assert len(log.recent(10)) == 3 and log.verify().ok
+
+
+def test_init_as_the_portals_role_names_a_retention_policy_it_may_not_change(
+    pg_audit_roles, tmp_path
+):
+    from borgersag.audit import AuditUnavailable
+
+    log = keyed_log(pg_audit_roles.app_url, tmp_path / "keys", retention_days=0)
+    with log, pytest.raises(AuditUnavailable) as caught:
+        log.create_schema(write_policy=True)
+    message = str(caught.value)
+    assert "keeps 30 days" in message and "retention_days = 0" in message
+    assert "as the tables' owner" in message
+    with keyed_log(pg_audit_roles.app_url, tmp_path / "keys", retention_days=30) as log:
+        log.create_schema(write_policy=True)  # the same policy: nothing to change

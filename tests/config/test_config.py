@@ -11,6 +11,8 @@ from borgersag.lookup.registry import build_sources, connector_types
 from borgersag.people.sections import ROLES
 from borgersag.sdk.errors import ConfigError
 
+from support.audit_db import audit_key_settings
+
 SANDBOX = {"sandbox": {}}
 CIT = "[auth.citizen]\nissuer = 'https://mitid.example'\nclient_id = 'c'\n"
 
@@ -96,6 +98,8 @@ BAD_VALUES = [
     ("[metrics]\nallow_from = ['everyone']\n", "metrics.allow_from", "networks like"),
     ("[portal]\ntrusted_hosts = ['https://x.dk']\n", "portal.trusted_hosts", "host names"),
     ("[portal]\nlog_format = 'xml'\n", "portal.log_format", "'json'"),
+    ("[accessibility]\nstatus = 'næsten'\n", "accessibility.status", "one of fuldt"),
+    ("[case_kinds.byg]\ntitle = 'x'\nkle = ['2']\n", "case_kinds.byg.kle", "KLE prefixes"),
     ("[audit]\nurl = 'mysql://db/audit'\n", "audit.url", "a sqlite:// or postgresql://"),
     ("[audit]\nretention_days = -1\n", "audit.retention_days", "0 or more"),
     ("[citizen]\nkle_subjects = ['2']\n", "citizen.kle_subjects", "KLE prefixes"),
@@ -152,6 +156,8 @@ def test_web_front_end_needs_at_least_one_login(tmp_path):
     from borgersag.web import create_app
 
     write(tmp_path, "portal.toml", "[portal]\nmunicipality = 'X'\ntrusted_hosts = ['x.dk']\n")
+    keys = audit_key_settings(tmp_path / "keys")  # outside the sandbox the audit log needs them
+    write(tmp_path, "audit.toml", "[audit]\n" + "".join(f"{k} = '{v}'\n" for k, v in keys.items()))
     with pytest.raises(ConfigError, match=r"auth: .*at least one login"):
         create_app(load_config(tmp_path))
 

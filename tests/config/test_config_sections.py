@@ -26,6 +26,7 @@ from borgersag.config import (
     registered_sections,
 )
 from borgersag.lookup.section import CACHE, CacheSettings
+from borgersag.people.case_kinds import CASE_KINDS
 from borgersag.people.citizen_policy import CitizenPolicy
 from borgersag.people.sections import (
     AUTH,
@@ -39,6 +40,7 @@ from borgersag.people.sections import (
 )
 from borgersag.sandbox.section import SANDBOX, SandboxSettings
 from borgersag.sdk.errors import ConfigError
+from borgersag.web.accessibility import ACCESSIBILITY
 from borgersag.web.sections import LIMITS, METRICS, SESSIONS, LimitSettings, SessionSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,8 +92,10 @@ def test_the_import_check_sees_imports_inside_functions(tmp_path):
 # -- the registry ---------------------------------------------------------------------------
 
 BUILT_IN = {
+    "accessibility": ACCESSIBILITY,
     "audit": AUDIT,
     "auth": AUTH,
+    "case_kinds": CASE_KINDS,
     "cache": CACHE,
     "citizen": CITIZEN,
     "limits": LIMITS,
@@ -199,8 +203,8 @@ def test_unknown_table_names_file_key_and_every_registered_table(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path)
     assert str(caught.value) == (
-        f"{tmp_path / 'portal.toml'}: portl: unknown table (known: audit, auth, cache,"
-        " citizen, limits, metrics, portal, roles, sandbox, sessions, sources)"
+        f"{tmp_path / 'portal.toml'}: portl: unknown table (known: accessibility, audit, auth,"
+        " cache, case_kinds, citizen, limits, metrics, portal, roles, sandbox, sessions, sources)"
     )
 
 

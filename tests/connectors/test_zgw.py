@@ -1133,3 +1133,27 @@ def test_hostile_zaken_are_counted_as_unreadable_and_the_rest_shown_never_a_cras
         d.sensitivity is Sensitivity.FORTROLIGE_PERSONOPLYSNINGER for d in no_level
     )
     assert any(MARKUP in d.title for d in documents)  # kept as text; the pages escape it
+
+
+@pytest.mark.parametrize(
+    ("integriteit", "expected"),
+    [
+        (
+            {"algoritme": "sha_256", "waarde": "AB" * 32, "datum": "2025-01-02"},
+            "sha_256:" + "ab" * 32,
+        ),
+        ({"algoritme": "md5", "waarde": " " + "0f" * 16 + " ", "datum": None}, "md5:" + "0f" * 16),
+        ({"algoritme": "", "waarde": "", "datum": None}, None),  # Open Zaak without one
+        (None, None),
+        ({"algoritme": "crc_32", "waarde": "1c291ca3", "datum": "2025-01-02"}, None),  # collides
+        ({"algoritme": "hmac", "waarde": "ab" * 32, "datum": "2025-01-02"}, None),  # keyed
+        ({"algoritme": "sha_256", "waarde": "<script>", "datum": "2025-01-02"}, None),
+        ({"algoritme": "sha_256", "waarde": 42, "datum": "2025-01-02"}, None),
+        ({"algoritme": ["sha_256"], "waarde": "ab" * 32}, None),
+        ("sha_256:abc", None),
+    ],
+)
+def test_a_documents_digest_is_taken_only_when_it_can_be_compared(integriteit, expected):
+    from borgersag.connectors.zgw_documents import content_hash_of
+
+    assert content_hash_of(integriteit) == expected

@@ -35,11 +35,14 @@ class Recorder:
     fail: bool = False
     events: list = dataclasses.field(default_factory=list)
 
+    persons: list = dataclasses.field(default_factory=list)
+
     def __call__(self, kind, *, user=None, subject=None, purpose=None, sources=(), case_ids=(),
-                 detail=""):  # fmt: skip
+                 detail="", persons=()):  # fmt: skip
         if self.fail:
             raise RuntimeError("audit down")
         self.events.append((kind, subject, purpose, tuple(case_ids), detail))
+        self.persons.append(tuple(persons))
         self.journal.append(f"record {kind}")
 
 

@@ -104,3 +104,17 @@ def completeness_notice(page: str) -> str:
     if not found:
         return ""
     return " ".join(re.sub(r"<[^>]+>", " ", found[1]).split())
+
+
+def seen_by_rows(client, page: int = 1) -> list[tuple[str, str, str, str]]:
+    """The rows of ``client``'s (a signed-in citizen's) "Hvem har set mine oplysninger"
+    page, newest first, as (when, who, what, purpose) text as the page shows it."""
+    import re
+
+    response = client.get(f"/mine-sager/hvem-har-set?side={page}")
+    assert response.status_code == 200, response.status_code
+    return re.findall(
+        r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>",
+        response.get_data(as_text=True),
+        re.S,
+    )

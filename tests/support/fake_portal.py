@@ -36,6 +36,8 @@ from borgersag.domain.relations import Expansion, RelationRole
 from borgersag.sdk.connector import DocumentContent
 from borgersag.sdk.errors import NotFound, RetriableError, SourceError
 
+from support.audit_db import shared_audit_key_settings
+
 GENERATED = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
 TYPICAL_CPR = "0103854321"  # 1 March 1985
 XSS_TITLE = "<script>alert(1)</script>"
@@ -68,12 +70,15 @@ def make_config(
         "trusted_hosts": ["localhost"],  # the test client's Host
         **portal,
     }
+    tables = dict(tables or {})
+    if "sandbox" not in tables:  # outside the sandbox the audit log needs its keys named
+        tables["audit"] = {**shared_audit_key_settings(), **tables.get("audit", {})}
     return Config.from_mapping(
         {
             "portal": settings,
             "auth": auth or fake_logins(),
             "sessions": {"backend": "memory"},
-            **(tables or {}),
+            **tables,
         },
         origin="tests/support/fake_portal.py",
     )

@@ -83,8 +83,8 @@ def documented_roles() -> Iterator[AuditRoles]:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             for statement in create:
                 conn.execute(_renamed(statement, names))
-        with AuditLog(roles.owner_url) as log:
-            log.create_schema()
+        with AuditLog(roles.owner_url, retention_days=30) as log:
+            log.create_schema(write_policy=True)  # the database lets 30-day-old rows go
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             for statement in grant:
                 conn.execute(_renamed(statement, names))

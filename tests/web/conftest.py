@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from borgersag.audit import AuditLog
+from borgersag.audit import AUDIT, AuditLog
 
 from support.fake_portal import build_app
 
@@ -23,7 +23,7 @@ def audit_url(request, tmp_path):
 def audited(audit_url):
     """(app, fake portal, a reader of its audit log), closed afterwards."""
     app, portal = build_app(audit_url)
-    log = AuditLog(audit_url)
+    log = AuditLog.from_settings(portal.config.section(AUDIT))  # with the app's keys
     yield app, portal, log
     log.close()
     app.extensions["borgersag.audit"].close()

@@ -347,7 +347,28 @@ def test_case_page_shows_timeline_and_documents(signed_in, sandbox, demo, shots)
     expect(page.get_by_role("heading", name="Dokumenter")).to_be_visible()
     documents = page.get_by_role("region", name="Dokumenter").get_by_role("link")
     expect(documents.first).to_be_visible()
+    # The application both systems hold is listed once, with both systems named.
+    application = (
+        page.get_by_role("region", name="Dokumenter")
+        .locator("tbody tr")
+        .filter(has_text="Ansøgning om byggetilladelse")
+    )
+    expect(application).to_have_count(1)
+    expect(application.locator("td").last).to_contain_text(" og ")
     shots(page, "04-case")
+
+    # On paper: the case and a note that it holds personal data, no buttons or user bar.
+    page.emulate_media(media="print")
+    try:
+        expect(page.locator(".userbar")).to_be_hidden()
+        for form in page.locator("form").all():
+            expect(form).to_be_hidden()
+        expect(page.get_by_text("Siden indeholder personoplysninger")).to_be_visible()
+        expect(page.get_by_role("heading", name="Tidslinje")).to_be_visible()
+        shots(page, "04b-case-print")
+    finally:
+        page.emulate_media(media="screen")
+    expect(page.get_by_text("Siden indeholder personoplysninger")).to_be_hidden()
 
     # The breadcrumb leads back to the overview, which still works.
     page.get_by_role("navigation", name="Brødkrumme").get_by_role("link", name="Oversigt").click()

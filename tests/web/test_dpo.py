@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from borgersag.audit import AuditEvent, AuditLog, AuditUnavailable
+from borgersag.audit import AUDIT, AuditEvent, AuditLog, AuditUnavailable
 from borgersag.web import create_app
 from borgersag.web.dpo import PER_PAGE
 
@@ -31,7 +31,7 @@ def build(tmp_path, **audit):
     portal = FakePortal(config=make_config(tables={"audit": {"url": url, **audit}}))
     app = create_app(portal.config, portal=portal)
     app.config["TESTING"] = True
-    return app, AuditLog(url)
+    return app, AuditLog.from_settings(portal.config.section(AUDIT))  # with the app's keys
 
 
 @pytest.fixture
@@ -326,6 +326,30 @@ def test_the_csv_export_is_the_persons_log_for_excel_and_safe(dpo_app):
     assert row.detail == "udtræk csv; 3 rækker"
     again = read_csv(client.get(made + "/udtraek.csv").data)
     assert again[1][1] == "Lavede et udtræk af din log", "the earlier export is in the next"
+
+
+def test_rows_that_only_showed_the_person_are_found_and_worded_as_such(dpo_app):
+    """A property lookup naming Karen as owner, and a desk view holding her case, are
+    about her too (``audit_person``): found by a search by person, in her export as what
+    they were, and nothing in it names Ole, the other owner."""
+    app, log = dpo_app
+    owners = (f"cpr:{KAREN}", f"cpr:{OLE}")
+    log.record(staff_row(KAREN, START, subject="bfe:100123456", persons=owners))
+    log.record(staff_row(KAREN, START + dt.timedelta(hours=1), subject="medarbejder:MK4821",
+                         purpose="Eget skrivebord", persons=(f"cpr:{KAREN}",)))  # fmt: skip
+    log.record(staff_row(OLE, START + dt.timedelta(hours=2)))
+    client = officer(app)
+    made = search(client, cpr=KAREN).location
+    page = client.get(made).get_data(as_text=True)
+    assert len(rows_of(page)) == 2 and "BFE-nummer 100123456" in page
+
+    table = read_csv(client.get(made + "/udtraek.csv").data)
+    assert [row[1:3] for row in table[1:]] == [
+        ["Søgte i loggen over opslag", "Ikke oplyst"],  # the officer's own search above
+        ["Så din sag i en medarbejders liste over sager", "Eget skrivebord"],
+        ["Slog en ejendom op, hvor du er nævnt", "Sagsbehandling"],
+    ]
+    assert "0202" not in client.get(made + "/udskrift").get_data(as_text=True)
 
 
 def test_the_export_names_the_employee_when_the_municipality_shows_names(tmp_path):

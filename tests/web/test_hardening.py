@@ -10,23 +10,12 @@ from borgersag.sdk.errors import ConfigError
 from borgersag.web import create_app
 
 from support.actions import csrf_token, login_as_caseworker
-from support.fake_portal import CITIZEN_ISSUER, TYPICAL_CPR, FakePortal, fake_logins
+from support.fake_portal import CITIZEN_ISSUER, TYPICAL_CPR, FakePortal, make_config
 from support.oidc_fake import FakeProvider
 
 
 def app_with(**limits):
-    config = Config.from_mapping(
-        {
-            "portal": {
-                "municipality": "Testkommune",
-                "secret_key": "test-secret",
-                "trusted_hosts": ["localhost"],
-            },
-            "auth": fake_logins(),
-            "sessions": {"backend": "memory"},
-            "limits": limits,
-        }
-    )
+    config = make_config(tables={"limits": limits})
     portal = FakePortal(config=config)
     app = create_app(config, portal=portal)
     app.config["TESTING"] = True
@@ -172,18 +161,7 @@ def _login_starts(app, forwarded_for: str, times: int) -> list[int]:
 
 
 def _app_behind(proxies: int):
-    config = Config.from_mapping(
-        {
-            "portal": {
-                "secret_key": "test-secret",
-                "trusted_proxies": proxies,
-                "trusted_hosts": ["localhost"],
-            },
-            "auth": fake_logins(),
-            "sessions": {"backend": "memory"},
-            "limits": {"login_per_minute": 2},
-        }
-    )
+    config = make_config(tables={"limits": {"login_per_minute": 2}}, trusted_proxies=proxies)
     app = create_app(config, portal=FakePortal(config=config))
     app.config["TESTING"] = True
     return app

@@ -13,6 +13,7 @@ from borgersag.sdk.errors import ConfigError
 from borgersag.web import create_app
 
 from support.actions import citizen_user, csrf_token, sign_in
+from support.audit_db import shared_audit_key_settings
 from support.fake_portal import CITIZEN_ISSUER, TYPICAL_CPR, FakePortal, fake_logins
 from support.oidc_fake import FakeProvider
 
@@ -20,6 +21,8 @@ PUBLIC = "https://sager.kommune.dk"
 
 
 def config_with(portal: dict | None = None, *, public_url: str = "", **tables) -> Config:
+    if "sandbox" not in tables:  # outside the sandbox the audit log needs its keys named
+        tables = {"audit": shared_audit_key_settings(), **tables}
     return Config.from_mapping(
         {
             "portal": {"secret_key": "test-secret", **(portal or {})},

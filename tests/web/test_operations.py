@@ -14,6 +14,7 @@ from borgersag.web import create_app, operations
 
 from support.actions import caseworker_user, csrf_token, sign_in
 
+REASON = "SBSYS svarer med forkerte sager (leverandørsag 2026-1234)"
 SHORT = {"deadline_seconds": 3.0, "source_timeout_seconds": 1.0, "cache_ttl_seconds": 0}
 
 
@@ -77,11 +78,13 @@ def test_kill_switch_takes_a_source_out_everywhere_without_a_restart(two_instanc
     cpr = sandbox.municipality.demo.typical
     client = admin(first)
     response = client.post(
-        "/drift/kilder/sbsys", data={"handling": "sluk", "csrf_token": csrf_token(client)}
+        "/drift/kilder/sbsys",
+        data={"handling": "sluk", "aarsag": REASON, "csrf_token": csrf_token(client)},
     )
     assert response.status_code == 303
     text = client.get("/drift").get_data(as_text=True)
     assert "Slået fra" in text and "Jonas Bach Holm (JH1177)" in text
+    assert f"Årsag: {REASON}" in text
 
     # The other instance leaves SBSYS out of its next lookup too.
     other = admin(second)
@@ -166,6 +169,46 @@ def test_a_hanging_source_does_not_hold_the_page_past_its_deadline(
     assert "badge-success" in source_row(text, "byggesag")
 
 
+def test_switching_off_asks_for_confirmation_and_a_reason_first(two_instances):
+    client = admin(two_instances[0])
+    page = client.get("/drift").get_data(as_text=True)
+    assert 'href="/drift/kilder/sbsys/sluk"' in page  # a link to confirm, not a one-click form
+    confirm = client.get("/drift/kilder/sbsys/sluk")
+    assert confirm.status_code == 200
+    text = confirm.get_data(as_text=True)
+    assert "Slå SBSYS (sandkasse) fra for alle?" in text
+    assert 'name="aarsag"' in text and 'value="sluk"' in text and "Fortryd" in text
+
+    for reason in ("", "   ", "x" * 301):
+        response = client.post(
+            "/drift/kilder/sbsys",
+            data={"handling": "sluk", "aarsag": reason, "csrf_token": csrf_token(client)},
+        )
+        assert response.status_code == 400
+        assert "Der er en fejl i formularen" in response.get_data(as_text=True)
+    page = client.get("/drift").get_data(as_text=True)
+    assert 'badge-warning">Slået fra' not in page  # nothing was switched
+
+
+def test_a_switch_is_audited_with_its_reason_before_it_is_made(two_instances):
+    app = two_instances[0]
+    audit = app.extensions["borgersag.audit"]
+    client = admin(app)
+    before = max((r.seq for r in audit.recent(1)), default=0)
+    client.post(
+        "/drift/kilder/sbsys",
+        data={"handling": "sluk", "aarsag": f"  {REASON}\n", "csrf_token": csrf_token(client)},
+    )
+    client.post("/drift/kilder/sbsys", data={"handling": "taend", "csrf_token": csrf_token(client)})
+    records = [r for r in audit.recent(10) if r.seq > before]
+    off, on = [
+        r.event for r in sorted(records, key=lambda r: r.seq) if r.event.kind == "source_switch"
+    ]
+    assert off.detail == REASON and off.sources == (("sbsys", "disabled"),)
+    assert off.actor_id == "JH1177"
+    assert on.sources == (("sbsys", "enabled"),)
+
+
 def test_unknown_source_or_action_is_404(two_instances):
     client = admin(two_instances[0])
     token = csrf_token(client)
@@ -179,6 +222,7 @@ def test_unknown_source_or_action_is_404(two_instances):
         client.post("/drift/kilder/sbsys", data={"handling": "x", "csrf_token": token}).status_code
         == 404
     )
+    assert client.get("/drift/kilder/nosuch/sluk").status_code == 404
 
 
 def test_a_check_that_ignores_its_deadline_is_reported_and_not_started_again():
@@ -278,7 +322,8 @@ def test_with_redis_a_switch_on_one_instance_holds_on_the_other(sandbox):
     try:
         client, other = admin(first), admin(second)
         client.post(
-            "/drift/kilder/sbsys", data={"handling": "sluk", "csrf_token": csrf_token(client)}
+            "/drift/kilder/sbsys",
+            data={"handling": "sluk", "aarsag": REASON, "csrf_token": csrf_token(client)},
         )
         time.sleep(operations.SWITCHES_MAX_AGE)
         page = lookup_status(other, sandbox.municipality.demo.typical)

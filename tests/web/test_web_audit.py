@@ -14,7 +14,7 @@ import responses
 
 from borgersag.audit import AuditLog
 
-from support.actions import caseworker_user, citizen_user, csrf_token, sign_in
+from support.actions import caseworker_user, citizen_user, csrf_token, seen_by_rows, sign_in
 from support.fake_portal import CITIZEN_ISSUER, STAFF_ISSUER, TYPICAL_CPR, build_app
 from support.oidc_fake import FakeProvider, finish, start
 
@@ -199,10 +199,7 @@ def test_citizen_sees_staff_lookups_of_their_cpr_and_no_one_elses(audited):
     sign_in(citizen, citizen_user(TYPICAL_CPR))
     citizen.get("/mine-sager")  # their own visit is not "someone looked"
     page = citizen.get("/mine-sager/hvem-har-set").get_data(as_text=True)
-    rows = re.findall(
-        r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", page, re.S
-    )
-    assert [(who, purpose) for _when, who, _what, purpose in rows] == [
+    assert [(who, purpose) for _when, who, _what, purpose in seen_by_rows(citizen)] == [
         ("Byggeri og Miljø", "Kontrol og opfølgning"),  # newest first
         ("Jobcenter, Ydelser", "Borgerhenvendelse"),
     ]

@@ -90,6 +90,9 @@ class PermitSystem:
                 esdh = self._journalise(
                     prop, parcel, applicant, kle, title, sagsnummer, history, caseworker, deadline
                 )
+            documents = self._documents(kind, history)
+            if esdh is not None:  # the application was journalised with its date
+                esdh = self.esdh.journalised(esdh, {d.title: d.date for d in documents})
             self.cases.append(
                 BuildingCase(
                     sagsnummer=sagsnummer,
@@ -103,7 +106,7 @@ class PermitSystem:
                     applicant_name=applicant.name,
                     caseworker=caseworker,
                     deadline=deadline,
-                    documents=self._documents(kind, history),
+                    documents=documents,
                     esdh_case_id=esdh.id if esdh else None,
                     esdh_nummer=esdh.nummer if esdh else None,
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 
@@ -158,6 +159,17 @@ class Esdh:
         self._next_case_id += 1
         self.cases.append(case)
         return case
+
+    def journalised(self, case: EsdhCase, originals: dict[str, dt.date]) -> EsdhCase:
+        """``case`` with the documents it journalised from another system dated as there:
+        a journalised copy keeps the original's date, so the two systems agree on it."""
+        documents = tuple(
+            dataclasses.replace(d, date=originals[d.title]) if d.title in originals else d
+            for d in case.documents
+        )
+        updated = dataclasses.replace(case, documents=documents)
+        self.cases[self.cases.index(case)] = updated
+        return updated
 
     def _documents(
         self, title, history, sensitivity, caseworker, building

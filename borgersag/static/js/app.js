@@ -21,4 +21,22 @@
   }
   window.addEventListener("hashchange", openTarget);
   openTarget();
+
+  /* On paper every case group is open; the ones the reader had closed close again after. */
+  var closedForPrint = [];
+  window.addEventListener("beforeprint", function () {
+    closedForPrint = Array.prototype.filter.call(
+      document.querySelectorAll("details.area-group:not([open])"),
+      function (group) {
+        group.open = true;
+        return true;
+      }
+    );
+  });
+  window.addEventListener("afterprint", function () {
+    closedForPrint.forEach(function (group) {
+      group.open = false;
+    });
+    closedForPrint = [];
+  });
 })();
