@@ -744,7 +744,7 @@ def test_completeness_notice_for_a_switched_off_and_a_stale_source(
         assert notice.bounding_box()["y"] < page.locator("#sager").bounding_box()["y"]
         marked = page.locator("table.case-table tbody tr").filter(has_text="Gemt svar")
         expect(marked.first).to_be_visible()
-        both_widths(page, shots, "30-stale-and-off")
+        both_widths(page, shots, "50-stale-and-off")
 
         citizen = browser.new_context(base_url=remembering_server, locale="da-DK")
         citizen.set_default_timeout(TIMEOUT_MS)
@@ -758,7 +758,7 @@ def test_completeness_notice_for_a_switched_off_and_a_stale_source(
             expect(notice).to_contain_text("som de så ud ved et tidligere opslag")
             expect(notice).not_to_contain_text("sandkasse")  # no system names for citizens
             expect(mine.get_by_text("Vist fra et tidligere opslag").first).to_be_visible()
-            both_widths(mine, shots, "31-citizen-stale-and-off")
+            both_widths(mine, shots, "51-citizen-stale-and-off")
         finally:
             citizen.close()
     finally:
