@@ -1,7 +1,8 @@
 """Start the sandbox municipality: HTTP services on loopback, each in its own thread.
 
-Three case systems (``esdh``, ``ejerfortegnelse``, ``byggesag``) and two OpenID Connect
-identity providers (``mitid`` for citizens, ``medarbejderlogin`` for staff).
+Case systems and registers (``esdh``, ``ejerfortegnelse``, ``byggesag``, ``zgw``,
+``momentum``, ``os2mo``, the person register ``cpr``) and two OpenID Connect identity
+providers (``mitid`` for citizens, ``medarbejderlogin`` for staff).
 
 >>> with start_sandbox({"services": {"esdh": {"latency_ms": 50}}}) as sandbox:
 ...     sandbox.url("esdh")          # 'http://127.0.0.1:54321/'
@@ -25,7 +26,16 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from borgersag.sandbox import byggesag, ejerfortegnelse, esdh, idp, momentum, os2mo, zgw
+from borgersag.sandbox import (
+    byggesag,
+    cpr_register,
+    ejerfortegnelse,
+    esdh,
+    idp,
+    momentum,
+    os2mo,
+    zgw,
+)
 from borgersag.sandbox.data import Municipality
 from borgersag.sandbox.faults import Faults
 from borgersag.sandbox.generator import generate
@@ -50,6 +60,7 @@ SERVICES: dict[str, Callable[[Municipality, Faults], Flask]] = {
     "zgw": zgw.create_app,
     "momentum": momentum.create_app,
     "os2mo": os2mo.create_app,
+    "cpr": cpr_register.create_app,
 }
 IDENTITY_PROVIDERS = ("mitid", "medarbejderlogin")
 # The mock providers accept any client; these match config/portal.toml.
@@ -194,6 +205,13 @@ class Sandbox:
                 "base_url": self.url("os2mo"),
                 "token_url": self.url("os2mo") + os2mo.TOKEN_PATH,
                 **os2mo.CREDENTIALS,
+            },
+            "cpr": {
+                "type": "cpr_register",
+                "title": "CPR-registret (sandkasse)",
+                "base_url": self.url("cpr"),
+                "api_key": API_KEY,
+                "api_key_header": API_KEY_HEADER,
             },
         }
 

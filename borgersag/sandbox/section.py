@@ -38,6 +38,7 @@ SERVICE_NAMES = (
     "zgw",
     "momentum",
     "os2mo",
+    "cpr",
 )
 """The sandbox services, in start order (:data:`borgersag.sandbox.runner.SERVICES`)."""
 DEFAULT_LATENCY_MS = {
@@ -49,6 +50,7 @@ DEFAULT_LATENCY_MS = {
     "zgw": 80,
     "momentum": 50,
     "os2mo": 40,
+    "cpr": 30,
 }
 """Each service's latency per request unless configured: tens of milliseconds, as real
 systems answer (an Open Zaak call takes 40-500 ms), so N+1 patterns show in the demo and
