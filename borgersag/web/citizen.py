@@ -60,6 +60,15 @@ CITIZEN_PER_PAGE = 10
 """Cases on one page of Mine sager (Open Inwoner shows 9)."""
 
 
+@bp.get("/mine-sager/henter")
+@citizen_required
+def loading() -> Any:
+    """Right after login: a page that says the cases are being fetched, and goes on to
+    Mine sager at once (a meta refresh, no script). The browser shows it while Mine sager
+    waits for the systems, up to the lookup's deadline, instead of a blank page."""
+    return render_template("citizen/loading.html")
+
+
 @bp.get("/mine-sager")
 @citizen_required
 def overview() -> Any:

@@ -191,7 +191,7 @@ dpo_required = _guard(lambda user: user.may(Permission.DATABESKYTTELSE))
 def home_for(user: User) -> str:
     """Where a person lands after sign-in."""
     if user.is_citizen:
-        return url_for("citizen.overview")
+        return url_for("citizen.loading")  # says what is happening while the systems answer
     if not user.may(Permission.OPSLAG) and user.may(Permission.DATABESKYTTELSE):
         return url_for("dpo.form")  # the officer looks no one up
     return url_for("web.lookup")

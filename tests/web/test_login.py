@@ -87,8 +87,12 @@ def test_citizen_logs_in_with_pkce_and_lands_on_mine_sager(web, mitid):
     response = finish(web, mitid, params, mitid.sign(citizen_claims(mitid, params["nonce"])))
 
     assert response.status_code == 303
-    assert response.location.endswith("/mine-sager")
+    # first a page saying the cases are being fetched, which goes on to Mine sager at once
+    assert response.location.endswith("/mine-sager/henter")
     assert mitid.pkce_failures == 0 and mitid.token_calls == 1
+    loading = web.get(response.location).get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="0;url=/mine-sager">' in loading
+    assert 'role="status"' in loading and "Henter dine sager" in loading
     page = web.get("/mine-sager")
     assert page.status_code == 200
     assert "Karen Nielsen" in page.get_data(as_text=True)

@@ -735,3 +735,11 @@ def test_citizen_key_comes_from_sign_in_not_the_request(karen, portal):
     karen.get("/mine-sager/sag/sbsys/9001", query_string={"cpr": OLE.value})
     assert {k.value for k in portal.lookups} == {KAREN.value}
     assert all(k.kind is KeyKind.CPR for k in portal.lookups)
+
+
+def test_the_page_after_login_says_the_cases_are_fetched_and_asks_no_system(karen, portal):
+    page = text(karen.get("/mine-sager/henter"))
+    assert "Vi spørger kommunens systemer om dine sager" in page
+    assert '<meta http-equiv="refresh" content="0;url=/mine-sager">' in page
+    assert 'href="/mine-sager"' in page  # for a browser that does not follow the refresh
+    assert portal.lookups == []
