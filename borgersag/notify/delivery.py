@@ -26,16 +26,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select, update
 
-from borgersag.index.schema import message, notification
+from borgersag.index.schema import case_facts, message, notification
 from borgersag.index.store import _utc, _writing
 from borgersag.notify.section import NotifySettings
 from borgersag.notify.senders import DeliveryError, Outgoing, Sender
 from borgersag.notify.store import NotifyStore
 
-__all__ = ["Delivered", "Deliverer"]
+__all__ = ["PAUSE_ALL", "Delivered", "Deliverer"]
 
 log = logging.getLogger(__name__)
 BATCH = 200  # messages claimed per run; the next run takes the rest
+PAUSE_ALL = "*"  # the pause of every notification (else a pause names a source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,38 +58,56 @@ class Deliverer:
         settings: NotifySettings,
         senders: Mapping[str, Sender],
         *,
-        paused: Callable[[], bool] = lambda: False,
+        pauses: Callable[[], Mapping[str, object]] = dict,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ):
         self.store = store
         self.settings = settings
         self.senders = dict(senders)
-        self.paused = paused
+        self.pauses = pauses
         self.clock = clock
 
     def run(self) -> Delivered:
-        """Plan, then deliver what is due (nothing while notifications are paused)."""
-        if self.paused():
+        """Plan, then deliver what is due. Operators' pauses (:data:`PAUSE_ALL` or a
+        source's name) hold news back: paused altogether, nothing is planned or sent; a
+        source paused, its cases' news stays queued until it is resumed."""
+        pauses = self.pauses()
+        if PAUSE_ALL in pauses:
             log.info("notifications are paused: nothing planned or sent")
             return Delivered()
-        planned = self.plan()
+        planned = self.plan(frozenset(pauses))
         done = self.deliver()
         return Delivered(planned, done.sent, done.retried, done.failed)
 
     # --- planning ------------------------------------------------------------------------
 
-    def plan(self) -> int:
-        """Write the messages for the queued outbox rows that may go now; how many."""
+    def plan(self, paused_sources: frozenset[str] = frozenset()) -> int:
+        """Write the messages for the queued outbox rows that may go now (not those of a
+        paused source's cases); how many."""
         now = self.clock()
         made = 0
         with _writing(self.store.engine) as conn:
             queued = conn.execute(
-                select(notification.c.id, notification.c.subscriber_id, notification.c.case_id)
+                select(
+                    notification.c.id,
+                    notification.c.subscriber_id,
+                    notification.c.case_id,
+                    case_facts.c.source,
+                )
+                .outerjoin(
+                    case_facts,
+                    and_(
+                        case_facts.c.subscriber_id == notification.c.subscriber_id,
+                        case_facts.c.case_id == notification.c.case_id,
+                    ),
+                )
                 .where(notification.c.state == "queued")
                 .order_by(notification.c.id)
             ).all()
             by_subscriber: dict[int, list[tuple[int, str]]] = {}
-            for row_id, subscriber_id, case_id in queued:
+            for row_id, subscriber_id, case_id, source in queued:
+                if source in paused_sources:
+                    continue
                 by_subscriber.setdefault(subscriber_id, []).append((row_id, case_id))
             for subscriber_id, rows in by_subscriber.items():
                 made += self._plan_one(conn, subscriber_id, rows, now)
@@ -170,8 +189,6 @@ class Deliverer:
             ).all()
         sent = retried = failed = 0
         for message_id, state, updated_at in due:
-            if self.paused():
-                break
             outcome = self._deliver_one(message_id, state, updated_at)
             sent += outcome == "sent"
             retried += outcome == "queued"

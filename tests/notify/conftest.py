@@ -19,8 +19,9 @@ def own_sandbox():
 
 
 @pytest.fixture
-def setup(own_sandbox, tmp_path):
-    """A migrated index on SQLite with the senders pointed at the sandbox."""
-    made = Setup(own_sandbox, f"sqlite:///{tmp_path / 'index.sqlite3'}")
+def setup(own_sandbox, audit_url):
+    """A migrated index (once on SQLite, once on PostgreSQL) with the senders pointed at
+    the sandbox."""
+    made = Setup(own_sandbox, audit_url)
     yield made
     made.close()
