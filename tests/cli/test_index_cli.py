@@ -33,7 +33,7 @@ def test_upgrade_subscribe_unsubscribe_and_status(config_dir, monkeypatch, capsy
     cfg = ("--config", str(config_dir))
     assert run(monkeypatch, capsys, "index", "status", *cfg)[1].startswith("migration: none")
     code, out, _ = run(monkeypatch, capsys, "index", "upgrade", *cfg)
-    assert code == 0 and "migration 0001" in out
+    assert code == 0 and "migration 0002" in out
     code, out, _ = run(
         monkeypatch, capsys, "index", "subscribe", *cfg, stdin="010101-1234\n\n0202021234\n"
     )
