@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from borgersag.index.schema import message, notification, notify_contact
 from borgersag.index.store import IndexStore, _utc, _writing
@@ -159,13 +159,6 @@ class NotifyStore:
                 }
             )
         return found
-
-    def forget(self, subscriber_id: int) -> None:
-        """Drop the subscriber's contact details (they unsubscribed)."""
-        with _writing(self.engine) as conn:
-            conn.execute(
-                delete(notify_contact).where(notify_contact.c.subscriber_id == subscriber_id)
-            )
 
 
 def _sent(r) -> Sent:

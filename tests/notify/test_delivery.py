@@ -8,7 +8,8 @@ import pytest
 
 from borgersag.notify.senders import build_senders
 
-from support.notify_helpers import EMAIL, PHONE, inbox
+from support.index_helpers import set_status
+from support.notify_helpers import EMAIL, PHONE, Setup, inbox
 
 
 def test_one_change_one_message_per_channel(setup, own_sandbox):
@@ -127,6 +128,26 @@ def test_an_unsubscribed_citizen_and_one_without_channels_get_nothing(setup, own
     assert setup.deliverer().run().sent == 0
     assert {r.state for r in setup.index.outbox(subscriber_id)} == {"skipped"}
     assert inbox(own_sandbox, "smtp") == inbox(own_sandbox, "digitalpost") == []
+
+
+def test_nothing_is_sent_of_a_case_the_citizen_policy_hides(own_sandbox, audit_url):
+    m = own_sandbox.municipality
+    cpr = m.demo.typical
+    probe = Setup(own_sandbox, audit_url)
+    case = probe.open_case(cpr)
+    probe.close()
+    others = sorted({c.kle[:2] for c in m.cases_for(cpr)} - {case.kle[:2]})
+    hiding = Setup(own_sandbox, audit_url, citizen={"kle_subjects": others or ["99"]})
+    try:
+        subscriber_id = hiding.subscribed(cpr)
+        assert all(f.sagsnummer != case.nummer for f in hiding.index.facts(subscriber_id).values())
+        set_status(own_sandbox, f"sbsys/{case.id}", "Afgjort", date="2026-12-07")
+        hiding.refresher.refresh(subscriber_id)
+        assert hiding.deliverer().run().planned == 0
+        assert inbox(own_sandbox, "smtp") == inbox(own_sandbox, "nemsms") == []
+        assert inbox(own_sandbox, "digitalpost") == []
+    finally:
+        hiding.close()
 
 
 def test_news_of_one_case_waits_out_the_throttle(setup, own_sandbox):

@@ -3,6 +3,8 @@ once; the operators' pauses (all, or one source) hold it back until resumed."""
 
 from __future__ import annotations
 
+from borgersag.audit import AUDIT, AuditLog
+from borgersag.cli.index import start_worker, stop_worker
 from borgersag.config.loader import Config
 from borgersag.index.service import build_jobs
 from borgersag.lookup.portal import Portal
@@ -10,8 +12,16 @@ from borgersag.lookup.shared_state import MemorySharedState
 from borgersag.notify.service import attach_delivery, save_pauses
 from borgersag.notify.store import NotifyStore
 
-from support.index_helpers import Recorded, raw_config, set_status
-from support.notify_helpers import EMAIL, PHONE, clear_inboxes, inbox, notify_tables
+from support.index_helpers import Recorded, eventually, raw_config, signals_kept
+from support.notify_helpers import (
+    EMAIL,
+    PHONE,
+    clear_inboxes,
+    inbox,
+    move_on,
+    notify_tables,
+    open_case,
+)
 
 
 def _jobs(sandbox, tmp_path, state):
@@ -31,12 +41,12 @@ def _news(sandbox, jobs, cpr):
     subscriber_id = store.subscribe(cpr)
     NotifyStore(store).save_contact(subscriber_id, ("email", "sms", "digital_post"), EMAIL, PHONE)
     jobs.refresh(subscriber_id, "manuel")  # the baseline: nothing to tell
-    m = sandbox.municipality
-    case = next(c for c in m.cases_for(cpr) if c.status.progress not in ("afsluttet",))
-    facts = next(f for f in store.facts(subscriber_id).values() if f.sagsnummer == case.nummer)
-    status = "Opklaring" if facts.status_text != "Opklaring" else "Afventer"
-    set_status(sandbox, f"sbsys/{case.id}", status, date="2026-12-07")
-    return subscriber_id, facts.source
+    case = open_case(sandbox, cpr)
+    move_on(sandbox, store, subscriber_id, case)
+    (source,) = {
+        f.source for f in store.facts(subscriber_id).values() if f.sagsnummer == case.nummer
+    }
+    return subscriber_id, source
 
 
 def test_a_refresh_with_news_sends_it_through_the_queue(own_sandbox, tmp_path):
@@ -72,3 +82,37 @@ def test_paused_news_waits_and_goes_when_resumed(own_sandbox, tmp_path):
         assert len(inbox(own_sandbox, "smtp")) == 1
     finally:
         portal.close()
+
+
+def test_the_worker_s_consumer_sends_the_news_of_a_refresh(own_sandbox, tmp_path):
+    """A real huey consumer (the demo's threads), built by the CLI's worker from config."""
+    clear_inboxes(own_sandbox)
+    tables = raw_config(own_sandbox, {"url": f"sqlite:///{tmp_path / 'index.db'}"})
+    tables["notify"] = notify_tables(own_sandbox)
+    tables["worker"] = {"queue": f"sqlite:///{tmp_path / 'queue.db'}", "retry_delay_seconds": 1}
+    tables["audit"] = {"url": f"sqlite:///{tmp_path / 'audit.db'}"}
+    config = Config.from_mapping(tables)
+    portal = Portal.from_config(config)
+    audit = AuditLog.from_settings(config.section(AUDIT), sandbox=True)
+    audit.create_schema()
+    cpr = own_sandbox.municipality.demo.typical
+    with signals_kept():
+        worker = start_worker(config, portal, audit)
+        assert worker is not None and worker.delivery is not None
+        try:
+            store = worker.jobs.runtime().refresher.store
+            subscriber_id = store.subscribe(cpr)
+            NotifyStore(store).save_contact(
+                subscriber_id, ("email", "sms", "digital_post"), EMAIL, PHONE
+            )
+            worker.jobs.refresh(subscriber_id, "manuel")
+            eventually(lambda: store.facts(subscriber_id))  # the baseline
+            move_on(own_sandbox, store, subscriber_id, open_case(own_sandbox, cpr))
+            worker.jobs.refresh(subscriber_id, "manuel")
+            assert len(eventually(lambda: inbox(own_sandbox, "smtp"))) == 1
+            assert len(eventually(lambda: inbox(own_sandbox, "nemsms"))) == 1
+            assert len(eventually(lambda: inbox(own_sandbox, "digitalpost"))) == 1
+        finally:
+            stop_worker(worker)
+            audit.close()
+            portal.close()

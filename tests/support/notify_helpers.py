@@ -38,6 +38,20 @@ def notify_tables(sandbox, **overrides: Any) -> dict:
     }
 
 
+def open_case(sandbox, cpr: str):
+    """An open ESDH case of ``cpr`` in the sandbox."""
+    return next(c for c in sandbox.municipality.cases_for(cpr) if c.status.progress != "afsluttet")
+
+
+def move_on(sandbox, index: IndexStore, subscriber_id: int, case) -> str:
+    """Move ``case`` to a status other than the one the index holds, as a caseworker
+    would; the next refresh finds news. Returns the new status."""
+    (facts,) = [f for f in index.facts(subscriber_id).values() if f.sagsnummer == case.nummer]
+    status = next(s for s in ("Opklaring", "Afventer") if s != facts.status_text)
+    set_status(sandbox, f"sbsys/{case.id}", status, date="2026-12-07")
+    return status
+
+
 def inbox(sandbox, service: str) -> list[dict]:
     """What a sandbox channel (``smtp``, ``nemsms``, ``digitalpost``) delivered."""
     answer = requests.get(f"{sandbox.url(service)}_sandbox/messages", timeout=5)
@@ -54,9 +68,9 @@ def clear_inboxes(sandbox) -> None:
 class Setup:
     """A refresher and a deliverer over one index database, on ``sandbox``."""
 
-    def __init__(self, sandbox, url: str, **notify: Any):
+    def __init__(self, sandbox, url: str, citizen: dict | None = None, **notify: Any):
         self.sandbox = sandbox
-        tables = raw_config(sandbox)
+        tables = raw_config(sandbox, citizen=citizen)
         tables["notify"] = notify_tables(sandbox, **notify)
         self.config = Config.from_mapping(tables)
         self.portal = Portal.from_config(self.config)
@@ -94,11 +108,7 @@ class Setup:
     def news(self, subscriber_id: int, case) -> str:
         """A caseworker moves ``case`` to another status; the next refresh finds it.
         Returns the new status."""
-        (facts,) = [
-            f for f in self.index.facts(subscriber_id).values() if f.sagsnummer == case.nummer
-        ]
-        status = next(s for s in ("Opklaring", "Afventer") if s != facts.status_text)
-        set_status(self.sandbox, f"sbsys/{case.id}", status, date="2026-12-07")
+        status = move_on(self.sandbox, self.index, subscriber_id, case)
         self.refresher.refresh(subscriber_id)
         return status
 
