@@ -215,7 +215,13 @@ def operations_view() -> dict[str, Any] | None:
     if store is None:
         return None
     state = current_app.extensions["borgersag.state"]
+    jobs = index_hook.jobs()
+    try:
+        waiting: int | None = jobs.huey.pending_count() if jobs is not None else None
+    except Exception:  # the queue's Redis or file away: the page still shows the rest
+        waiting = None
     return {
+        "jobs_waiting": waiting,
         "depth": store.depth(),
         "sources": store.index.sources_seen(),
         "failed": store.failed(limit=20),

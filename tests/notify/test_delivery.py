@@ -4,9 +4,13 @@ then kept as failed when a channel stays down."""
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+import time
+
 import pytest
 
-from borgersag.notify.senders import build_senders
+from borgersag.notify.senders import DeliveryError, build_senders
 
 from support.index_helpers import set_status
 from support.notify_helpers import EMAIL, PHONE, Setup, inbox
@@ -165,3 +169,56 @@ def test_news_of_one_case_waits_out_the_throttle(setup, own_sandbox):
 
 def _fields(settings) -> dict:
     return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
+
+
+class _Counting:
+    """A sender that counts what it was asked to send, and fails while ``failing``."""
+
+    def __init__(self, channel: str, failing: bool = False):
+        self.channel = channel
+        self.failing = failing
+        self.sent: list[str] = []
+
+    def send(self, message):
+        if self.failing:
+            raise DeliveryError("down")
+        time.sleep(0.05)  # long enough for another worker to try the same message
+        self.sent.append(message.message_id)
+
+
+def test_retries_wait_twice_as_long_each_time(setup, own_sandbox):
+    cpr = own_sandbox.municipality.demo.typical
+    subscriber_id = setup.subscribed(cpr, channels=("email",))
+    setup.news(subscriber_id, setup.open_case(cpr))
+    setup.settings = type(setup.settings)(
+        **{**_fields(setup.settings), "retries": 3, "retry_delay_seconds": 60}
+    )
+    now = [dt.datetime.now(dt.UTC)]
+    sender = _Counting("email", failing=True)
+    deliverer = setup.deliverer({"email": sender}, clock=lambda: now[0])
+    assert deliverer.run().retried == 1  # the first try
+    for expected in (60, 120, 240):
+        now[0] += dt.timedelta(seconds=expected - 1)
+        assert deliverer.deliver().retried + deliverer.deliver().failed == 0  # not yet
+        now[0] += dt.timedelta(seconds=1)
+        done = deliverer.deliver()
+        assert done.retried + done.failed == 1
+    assert done.failed == 1  # the fourth failure, after three retries, is the last
+    (failed,) = setup.store.history(subscriber_id)
+    assert (failed.state, failed.attempts) == ("failed", 4)
+
+
+def test_two_workers_at_once_send_each_message_once(setup, own_sandbox):
+    cpr = own_sandbox.municipality.demo.typical
+    subscriber_id = setup.subscribed(cpr, channels=("email", "digital_post"))
+    setup.news(subscriber_id, setup.open_case(cpr))
+    setup.deliverer().plan()
+    senders = {"email": _Counting("email"), "digital_post": _Counting("digital_post")}
+    workers = [setup.deliverer(senders) for _ in range(2)]
+    threads = [threading.Thread(target=w.deliver) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(senders["email"].sent) == len(senders["digital_post"].sent) == 1
+    assert {h.state for h in setup.store.history(subscriber_id)} == {"sent"}
