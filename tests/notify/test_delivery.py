@@ -126,8 +126,10 @@ def test_an_unsubscribed_citizen_and_one_without_channels_get_nothing(setup, own
         for c in m.citizens
         if c.cpr != cpr and any(k.status.progress != "afsluttet" for k in m.cases_for(c.cpr))
     )
-    setup.news(setup.subscribed(other), setup.open_case(other))
+    other_id = setup.subscribed(other)
+    setup.news(other_id, setup.open_case(other))
     setup.index.unsubscribe(other)  # their queued news and contact details go with them
+    assert not setup.store.contact(other_id, ()).chosen
 
     assert setup.deliverer().run().sent == 0
     assert {r.state for r in setup.index.outbox(subscriber_id)} == {"skipped"}
