@@ -3,25 +3,35 @@ once; the operators' pauses (all, or one source) hold it back until resumed."""
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
+
 from borgersag.audit import AUDIT, AuditLog
 from borgersag.cli.index import start_worker, stop_worker
 from borgersag.config.loader import Config
+from borgersag.index.queue import Jobs, Runtime, make_huey
+from borgersag.index.section import INDEX, WorkerSettings
 from borgersag.index.service import build_jobs
 from borgersag.lookup.portal import Portal
 from borgersag.lookup.shared_state import MemorySharedState
-from borgersag.notify.service import attach_delivery, save_pauses
+from borgersag.notify.service import DeliveryJobs, attach_delivery, save_pauses
 from borgersag.notify.store import NotifyStore
 
 from support.index_helpers import Recorded, eventually, raw_config, signals_kept
 from support.notify_helpers import (
     EMAIL,
     PHONE,
+    Setup,
     clear_inboxes,
     inbox,
     move_on,
     notify_tables,
     open_case,
 )
+from support.services import require_redis
+
+REDIS_URL = "redis://127.0.0.1:6379/12"  # a database of the senders' tests' own
 
 
 def _jobs(sandbox, tmp_path, state):
@@ -116,3 +126,30 @@ def test_the_worker_s_consumer_sends_the_news_of_a_refresh(own_sandbox, tmp_path
             stop_worker(worker)
             audit.close()
             portal.close()
+
+
+@pytest.mark.slow
+def test_on_redis_the_news_goes_from_one_machine_s_refresh_to_another_s_sender(
+    own_sandbox, tmp_path
+):
+    require_redis(REDIS_URL)
+    setup = Setup(own_sandbox, f"sqlite:///{tmp_path / 'index.db'}")
+    runtime = Runtime(setup.refresher, setup.config.section(INDEX))
+    settings = WorkerSettings(queue=REDIS_URL)
+    name = f"channels-test-{uuid.uuid4().hex}"
+    jobs = Jobs(make_huey(settings, name=name), settings, lambda: runtime)
+    DeliveryJobs(jobs, setup.settings, state=MemorySharedState())
+    try:
+        cpr = own_sandbox.municipality.demo.typical
+        subscriber_id = setup.subscribed(cpr, channels=("digital_post",))
+        setup.news(subscriber_id, setup.open_case(cpr))
+        # the refresh found the news already (Setup refreshes in-process): plan it by job
+        jobs.on_changes()
+        task = jobs.huey.dequeue()
+        assert task.name.endswith("notify.deliver") and task.args == ()  # no id, no address
+        jobs.huey.execute(task)
+        (post,) = inbox(own_sandbox, "digitalpost")
+        assert post["cpr"] == cpr
+    finally:
+        jobs.huey.flush()
+        setup.close()
