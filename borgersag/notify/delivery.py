@@ -215,11 +215,16 @@ class Deliverer:
         row = self._claim(row_id, state, updated_at)
         if row is None:
             return None
+        outgoing: Outgoing | None = None
         try:
             outgoing = self._outgoing(row)
             self.senders[row["channel"]].send(outgoing)
         except DeliveryError as exc:
-            return self._failed_attempt(row, str(exc), exc.retriable)
+            error = str(exc)
+            if outgoing is not None and outgoing.to:
+                # a service that echoes the address (or CPR number) back: not kept or shown
+                error = error.replace(outgoing.to, "[modtager]")
+            return self._failed_attempt(row, error, exc.retriable)
         except KeyError:
             return self._failed_attempt(row, "channel no longer configured", False)
         now = self.clock()

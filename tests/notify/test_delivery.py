@@ -224,3 +224,19 @@ def test_two_workers_at_once_send_each_message_once(setup, own_sandbox):
         thread.join(10)
     assert len(senders["email"].sent) == len(senders["digital_post"].sent) == 1
     assert {h.state for h in setup.store.history(subscriber_id)} == {"sent"}
+
+
+def test_an_error_echoing_the_address_does_not_keep_it(setup, own_sandbox):
+    cpr = own_sandbox.municipality.demo.typical
+    subscriber_id = setup.subscribed(cpr, channels=("sms",))
+    setup.news(subscriber_id, setup.open_case(cpr))
+
+    class Echoing:
+        channel = "sms"
+
+        def send(self, message):
+            raise DeliveryError(f"NemSMS: {message.to} is not a customer", retriable=False)
+
+    assert setup.deliverer({"sms": Echoing()}).run().failed == 1
+    (failed,) = setup.store.history(subscriber_id)
+    assert failed.last_error == "NemSMS: [modtager] is not a customer"
