@@ -12,7 +12,8 @@ stable; everything else (the engine, the web layer, module paths such as
   key classes :class:`CPR`, :class:`CVR`, :class:`Matrikel`, :class:`BFE`,
   :class:`Medarbejder`;
 * the canonical model a connector returns: :class:`Case`, :class:`Relation` (with its
-  :class:`RelationRole` and an owner's :class:`Share`), :class:`Document`,
+  :class:`RelationRole` and an owner's :class:`Share`), :class:`Person` (a person
+  register's answer), :class:`Document`,
   :class:`Event`, :class:`Party`, :class:`Caseworker`, :class:`ProgressStep`,
   :class:`Provenance` and the enums :class:`Progress`, :class:`Sensitivity`,
   :class:`PartyRole`, :class:`DocumentType`, :class:`DocumentStatus`;
@@ -55,6 +56,7 @@ from borgersag.domain.model import (
     Provenance,
     Sensitivity,
 )
+from borgersag.domain.person import Person
 from borgersag.domain.relations import Relation, RelationRole, Share
 from borgersag.sdk.connector import Connector, DocumentContent
 from borgersag.sdk.credentials import (
@@ -121,6 +123,7 @@ __all__ = [
     "Page",
     "Party",
     "PartyRole",
+    "Person",
     "Progress",
     "ProgressStep",
     "Provenance",

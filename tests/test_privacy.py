@@ -261,7 +261,7 @@ def test_property_lookup_lists_the_owners_masked_without_searching_them(sandbox,
         "/", data={"kind": "bfe", "value": bfe, "csrf_token": csrf(live_client)}
     )
     page = live_client.get(response.location).get_data(as_text=True)
-    assert "<h2>Ejere</h2>" in page
+    assert '<h3 id="ejere">Ejere</h3>' in page and "Åbn ejerens oversigt" in page
     assert f"{demo.coowner[:6]}-xxxx" in page and f"{demo.coowner_partner[:6]}-xxxx" in page
     assert_absent(demo.coowner, "the property page", page)
     personal = [c for c in sandbox.municipality.cases if c.party_cpr == demo.coowner]

@@ -115,13 +115,22 @@ class EjerfortegnelseConnector(Connector):
         body = read.expect(
             self.http.get_json(f"ejerfortegnelse/v1/ejendomme/{key.value}/ejere"), dict, "svaret"
         )
+        # the property's own address, shown with its owners on the property's overview
+        address = read.text(body, "adresse", "svaret") or None
 
         def owner(item: dict, where: str) -> Relation:
             cpr = _key(read, CPR.parse, (read.text(item, "cpr", where, required=True),), where)
             role, share, since, until = _holding(read, item, where)
             reason = f"{_wording(role, share)} ejendom BFE {key.value}" + _period_text(since, until)
             return Relation(
-                cpr, reason, since=since, search=False, role=role, share=share, until=until
+                cpr,
+                reason,
+                address,
+                since=since,
+                search=False,
+                role=role,
+                share=share,
+                until=until,
             )
 
         return self._each(read, body, "ejere", owner)

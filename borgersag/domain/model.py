@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
 from borgersag.domain.keys import Key
+from borgersag.domain.person import Person
 from borgersag.domain.relations import Expansion
 
 __all__ = [
@@ -335,11 +336,18 @@ class SourceResult:
     latency_ms: float | None = None
     case_count: int = 0
     relation_count: int = 0
+    person_count: int = 0  # people a person register told about (it has no cases)
     age_seconds: float | None = None  # for STALE: how old the cached answer is
     keys_searched: tuple[Key, ...] = ()
     unreadable: int = 0  # records the source sent that could not be read (left out)
     truncated: bool = False  # the source may hold more than it sent (a search hit its limit)
     at_least: int | None = None  # with truncated: how many the source is known to hold
+    # a person register: it tells who the subject is (name, address, protection), and
+    # holds no cases, so what its silence costs is worded apart
+    person_register: bool = False
+    # a relation source only (an ownership register): its silence costs the cases on the
+    # keys it would have led to, not cases of its own
+    relation_source: bool = False
 
     @property
     def partial(self) -> bool:
@@ -356,6 +364,8 @@ class Overview:
     sources: tuple[SourceResult, ...]
     generated_at: dt.datetime
     expansions: tuple[Expansion, ...] = field(default=())
+    # What person registers answered about the subject (person facts, never cases).
+    persons: tuple[Person, ...] = field(default=())
 
     @property
     def complete(self) -> bool:

@@ -114,6 +114,7 @@ def overview_to_dict(overview: Overview, describe: Describe | None = None) -> di
         "unavailable_sources": [r.source for r in overview.unavailable],
         "partial_sources": [r.source for r in overview.partial],
         "expansions": [to_json(e) for e in overview.expansions],
+        "persons": [to_json(p) for p in overview.persons],
         "sources": [source_result_to_dict(r, describe) for r in overview.sources],
         "cases": [case_to_dict(c) for c in overview.cases],
     }

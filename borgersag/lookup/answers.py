@@ -2,10 +2,10 @@
 
 What the engine caches per (source, operation, key) is a
 :class:`~borgersag.sdk.records.Records`: the cases a search found (or the relations an
-expansion found), plus the records that could not be read and whether the answer was
-truncated. :func:`answer_to_json` keeps all of that; :func:`answer_from_json` gives the
-same value back. An answer holding anything else (a connector's own type) cannot leave
-the process: :class:`NotPortable`.
+expansion found, or what a person register said of a person), plus the records that
+could not be read and whether the answer was truncated. :func:`answer_to_json` keeps all
+of that; :func:`answer_from_json` gives the same value back. An answer holding anything
+else (a connector's own type) cannot leave the process: :class:`NotPortable`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from borgersag.domain.model import Case
+from borgersag.domain.person import Person
 from borgersag.domain.relations import Relation
 from borgersag.domain.serialize import from_json, to_json
 from borgersag.sdk.records import Records, Unreadable
 
 __all__ = ["NotPortable", "answer_from_json", "answer_to_json"]
 
-_ITEM_TYPES: dict[str, type] = {"search": Case, "relations": Relation}
+_ITEM_TYPES: dict[str, type] = {"search": Case, "relations": Relation, "person": Person}
 
 
 class NotPortable(ValueError):

@@ -44,7 +44,7 @@ from borgersag.lookup.usecases import (
     stored_overview,
 )
 from borgersag.people.citizen_view import CitizenCase, CitizenOverview
-from borgersag.people.restrictions import case_ids, restrict_case
+from borgersag.people.restrictions import case_ids, restrict_case, shielded_keys
 from borgersag.runtime.logmask import mask_cpr
 from borgersag.sdk.errors import NotFound, SourceError
 from borgersag.sdk.http import deadline_in
@@ -221,7 +221,9 @@ def _visible_detail(
     """The detail as the caseworker may see it (``None`` if the source's own view falls
     outside their restrictions), and why the source failed, if it did."""
     detail, failure = fetch_detail(ctx, summary)
-    shown = restrict_case(detail, ctx.user, known_ids=case_ids(overview.cases))
+    shown = restrict_case(
+        detail, ctx.user, known_ids=case_ids(overview.cases), shielded=shielded_keys(overview)
+    )
     return shown, failure
 
 

@@ -40,6 +40,7 @@ from typing import Any
 from borgersag.domain.join import join_cases
 from borgersag.domain.keys import Key
 from borgersag.domain.model import Case, Overview, SourceResult, SourceStatus
+from borgersag.domain.person import Person
 from borgersag.domain.relations import Expansion, Relation
 from borgersag.lookup.breaker import Breakers
 from borgersag.lookup.cache import ResultCache
@@ -169,6 +170,8 @@ class Engine:
                 self._submit(lookup, name, "relations", key)
             if source.serves(key.kind):
                 self._submit(lookup, name, "search", key)
+            if source.describes(key.kind):  # person facts, about the subject only
+                self._submit(lookup, name, "person", key)
         reported: set[str] | None = None  # the settled sources on_progress has heard of
         while lookup.pending or lookup.waiting:
             if on_progress is not None:
@@ -203,6 +206,7 @@ class Engine:
             self._source_result(name, source, lookup) for name, source in self.sources.items()
         ]
         cases = self._collect_cases(lookup)
+        persons = _persons(lookup, None)
         now = dt.datetime.now(dt.UTC)
         for result in results:
             if result.status not in (SourceStatus.NOT_APPLICABLE, SourceStatus.DISABLED):
@@ -226,6 +230,7 @@ class Engine:
             sources=tuple(results),
             generated_at=dt.datetime.now(dt.UTC),
             expansions=tuple(lookup.expansions),
+            persons=persons,
         )
 
     def _report(
@@ -263,6 +268,7 @@ class Engine:
                 sources=tuple(results),
                 generated_at=dt.datetime.now(dt.UTC),
                 expansions=tuple(lookup.expansions),
+                persons=_persons(lookup, settled),
             ),
             tuple((n, s.display_name) for n, s in self.sources.items() if n not in settled),
         )
@@ -339,7 +345,9 @@ class Engine:
         outlives the deadline cannot change a lookup that has already been answered.
         """
         source = self.sources[call.source]
-        method = source.search if call.op == "search" else source.relations
+        method = {"search": source.search, "relations": source.relations}.get(
+            call.op, source.person
+        )
         cache_key = (call.source, call.op, call.key)
         value: list[Any] | None = None
         error: SourceError | None = None
@@ -404,9 +412,22 @@ class Engine:
         """Facts about one source in this lookup; the web layer words them
         (``borgersag.web.wording``). ``message`` is at most a technical detail: the
         source's error, the limit that passed, the key kinds it searches on."""
+        result = self._summary(name, source, lookup)
+        if source.key_kinds:
+            return result
+        if source.relation_kinds:
+            return replace(result, relation_source=True)
+        if source.person_kinds:
+            return replace(result, person_register=True)
+        return result
+
+    def _summary(self, name: str, source: Connector, lookup: _Lookup) -> SourceResult:
+        """:meth:`_source_result` before a source without cases of its own (a relation
+        source, a person register) is marked as one."""
         title = source.display_name
         if name in self.disabled and any(
-            source.serves(k.kind) or source.expands(k.kind) for k in lookup.seen_keys
+            source.serves(k.kind) or source.expands(k.kind) or source.describes(k.kind)
+            for k in lookup.seen_keys
         ):
             # switched off where it would have been asked: its cases are missing
             return SourceResult(name, title, SourceStatus.DISABLED)
@@ -432,6 +453,7 @@ class Engine:
             }
         )
         relation_count = sum(len(c.value or []) for c in calls if c.op == "relations")
+        person_count = sum(len(c.value or []) for c in calls if c.op == "person")
         failed = [c for c in calls if c.timed_out or c.error is not None]
         stale = [c for c in failed if c.stale_age is not None]
         answers = [c.value for c in calls if isinstance(c.value, Records)]
@@ -440,6 +462,7 @@ class Engine:
             latency_ms=latency_ms,
             case_count=case_count,
             relation_count=relation_count,
+            person_count=person_count,
             keys_searched=keys,
             unreadable=sum(a.unreadable for a in answers),
             truncated=bool(truncated),
@@ -472,7 +495,7 @@ class Engine:
             age = max(c.cached_age or 0.0 for c in calls)
             common.update(latency_ms=None, age_seconds=round(age, 1))
         # records that could not be read are not "no cases"
-        found = case_count or relation_count or common["unreadable"]
+        found = case_count or relation_count or person_count or common["unreadable"]
         status = SourceStatus.OK if found else SourceStatus.EMPTY
         return SourceResult(name, title, status, _caveat(source), **common)
 
@@ -504,6 +527,17 @@ class Engine:
                     case = replace(case, provenance=replace(case.provenance, stale=True))
                 by_id[case.id] = case
         return join_cases(by_id.values())
+
+
+def _persons(lookup: _Lookup, only: set[str] | None) -> tuple[Person, ...]:
+    """What person registers answered, each marked with the register it came from."""
+    return tuple(
+        replace(person, source=call.source)
+        for call in lookup.calls
+        if call.op == "person" and call.value and (only is None or call.source in only)
+        for person in call.value
+        if isinstance(person, Person)
+    )
 
 
 def _records(answer: Any) -> Records:

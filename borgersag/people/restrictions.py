@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from borgersag.domain.keys import Key
 from borgersag.domain.model import Case, Document, Overview, Party, SourceResult, SourceStatus
 from borgersag.people.identity import Restrictions, User
 from borgersag.people.permissions import Permission
@@ -34,6 +35,7 @@ __all__ = [
     "mask_party",
     "restrict",
     "restrict_case",
+    "shielded_keys",
     "visible",
 ]
 
@@ -116,53 +118,78 @@ def restrict(overview: Overview, user: User) -> RestrictedView:
     shown = [case for case in overview.cases if visible(case, restrictions)]
     hidden_count = len(overview.cases) - len(shown)
     known = case_ids(shown)
-    cases = tuple(_trim(case, user, known) for case in shown)
+    # a person a register (or any case) flags is protected on every case, not only where
+    # that source says so
+    shielded = shielded_keys(overview)
+    cases = tuple(_trim(case, user, known, shielded) for case in shown)
     sources = overview.sources
     if hidden_count:
         counts = Counter(cid.split("/", 1)[0] for cid in known)
         sources = tuple(_recount(result, counts[result.source]) for result in sources)
-    expansions = overview.expansions
+    expansions, persons = overview.expansions, overview.persons
     if subject_protected(overview) and not user.may(SEE_PROTECTED_ADDRESS):
         # The addresses of a protected person's own property may be where they live.
         expansions = tuple(
             dataclasses.replace(e, address=PROTECTED_ADDRESS) if e.address else e
             for e in expansions
         )
+        persons = tuple(
+            dataclasses.replace(p, address=PROTECTED_ADDRESS) if p.address else p for p in persons
+        )
     if (
         not hidden_count
         and expansions is overview.expansions
+        and persons is overview.persons
         and all(new is old for new, old in zip(cases, overview.cases, strict=True))
     ):
         # Nothing to take away: the same object, so what was worked out from it once (the
         # API's JSON form of a kept overview) can be used again.
         return RestrictedView(overview, 0)
-    restricted = dataclasses.replace(overview, cases=cases, sources=sources, expansions=expansions)
+    restricted = dataclasses.replace(
+        overview, cases=cases, sources=sources, expansions=expansions, persons=persons
+    )
     return RestrictedView(restricted, hidden_count)
 
 
 def subject_protected(overview: Overview) -> bool:
-    """Whether any source flags the looked-up person with name and address protection."""
+    """Whether any source flags the looked-up person with name and address protection:
+    a party on a case, or a person register."""
     return any(
         party.protected and party.key == overview.subject
         for case in overview.cases
         for party in case.parties
-    )
+    ) or any(p.protected and p.key == overview.subject for p in overview.persons)
 
 
-def restrict_case(case: Case, user: User, *, known_ids: Collection[str]) -> Case | None:
+def restrict_case(
+    case: Case,
+    user: User,
+    *,
+    known_ids: Collection[str],
+    shielded: Collection[Key] = frozenset(),
+) -> Case | None:
     """A case read from its source as ``user`` may see it, or ``None`` when it is hidden.
 
     For the case page: the source's own view may say more than the overview did (other
     documents, a changed sensitivity), so the rules are applied again. ``known_ids`` are
     the ids of the cases in the user's overview (:func:`case_ids`); with restrictions,
-    only those may be named as related cases.
+    only those may be named as related cases; ``shielded``, the keys of people known to be
+    protected (:func:`shielded_keys` of the overview), whatever this source says.
     """
     if not visible(case, user.restrictions):
         return None
-    return _trim(case, user, known_ids)
+    return _trim(case, user, known_ids, shielded)
 
 
-def _trim(case: Case, user: User, known_ids: Collection[str]) -> Case:
+def shielded_keys(overview: Overview) -> frozenset[Key]:
+    """The keys whose addresses are masked on every case of ``overview``'s case pages:
+    the subject's, when any source flags them protected."""
+    return frozenset({overview.subject}) if subject_protected(overview) else frozenset()
+
+
+def _trim(
+    case: Case, user: User, known_ids: Collection[str], shielded: Collection[Key] = ()
+) -> Case:
     """Documents, related ids and parties of a visible case as ``user`` may see them."""
     restrictions = user.restrictions
     documents = tuple(d for d in case.documents if document_visible(d, restrictions))
@@ -172,7 +199,10 @@ def _trim(case: Case, user: User, known_ids: Collection[str]) -> Case:
         related = tuple(rid for rid in related if rid in known_ids)
     parties = case.parties
     if not user.may(SEE_PROTECTED_ADDRESS):
-        parties = tuple(mask_party(p) for p in parties)
+        parties = tuple(
+            mask_party(dataclasses.replace(p, protected=True) if p.key in shielded else p)
+            for p in parties
+        )
     if (documents, related, parties) == (case.documents, case.related, case.parties):
         return case
     return dataclasses.replace(case, documents=documents, related=related, parties=parties)

@@ -1,8 +1,9 @@
 """Start the sandbox municipality: HTTP services on loopback, each in its own thread.
 
-Case systems, registers, two OpenID Connect identity providers (``mitid`` for citizens,
-``medarbejderlogin`` for staff) and the channels to citizens (``smtp``: an SMTP catcher
-with a web page, ``nemsms``, ``digitalpost``).
+Case systems and registers (``esdh``, ``ejerfortegnelse``, ``byggesag``, ``zgw``,
+``momentum``, ``os2mo``, the person register ``cpr``), two OpenID Connect identity
+providers (``mitid`` for citizens, ``medarbejderlogin`` for staff) and the channels to
+citizens (``smtp``: an SMTP catcher with a web page, ``nemsms``, ``digitalpost``).
 
 >>> with start_sandbox({"services": {"esdh": {"latency_ms": 50}}}) as sandbox:
 ...     sandbox.url("esdh")          # 'http://127.0.0.1:54321/'
@@ -28,6 +29,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from borgersag.sandbox import (
     byggesag,
+    cpr_register,
     ejerfortegnelse,
     esdh,
     idp,
@@ -60,6 +62,7 @@ SERVICES: dict[str, Callable[[Municipality, Faults], Flask]] = {
     "zgw": zgw.create_app,
     "momentum": momentum.create_app,
     "os2mo": os2mo.create_app,
+    "cpr": cpr_register.create_app,
     "smtp": messaging.create_smtp_app,
     "nemsms": messaging.create_nemsms_app,
     "digitalpost": messaging.create_digital_post_app,
@@ -228,6 +231,13 @@ class Sandbox:
                 "base_url": self.url("os2mo"),
                 "token_url": self.url("os2mo") + os2mo.TOKEN_PATH,
                 **os2mo.CREDENTIALS,
+            },
+            "cpr": {
+                "type": "cpr_register",
+                "title": "CPR-registret (sandkasse)",
+                "base_url": self.url("cpr"),
+                "api_key": API_KEY,
+                "api_key_header": API_KEY_HEADER,
             },
         }
 

@@ -5,11 +5,13 @@ A connector declares
 * ``type_name`` — the name config uses (``type = "sbsys"``) and its entry-point name;
 * ``key_kinds`` — the key kinds it can search cases by;
 * ``relation_kinds`` — the key kinds it can *expand* (e.g. CPR → parcels owned), if any;
+* ``person_kinds`` — the key kinds it can tell person facts about (a person register:
+  CPR → name, address, protection), if any;
 * ``settings_schema`` — the settings an instance needs, validated at start-up;
 
 and overrides :meth:`Connector.search` (and, when it is a relation source,
-:meth:`Connector.relations`). Everything else has a working default; each method's
-docstring says when to override it.
+:meth:`Connector.relations`; when it is a person register, :meth:`Connector.person`).
+Everything else has a working default; each method's docstring says when to override it.
 
 Connectors make HTTP calls only through ``self.http``, the session the engine gives them
 (timeouts, connection pool, request id, auth, client certificate, classified errors).
@@ -26,6 +28,7 @@ import requests
 
 from borgersag.domain.keys import Key, KeyKind
 from borgersag.domain.model import Case, Provenance
+from borgersag.domain.person import Person
 from borgersag.domain.relations import Relation
 from borgersag.sdk.credentials import Cert, check_client_certificate, client_certificate
 from borgersag.sdk.errors import FatalError, NotFound
@@ -59,6 +62,7 @@ class Connector:
     title: ClassVar[str] = ""
     key_kinds: ClassVar[frozenset[KeyKind]] = frozenset()
     relation_kinds: ClassVar[frozenset[KeyKind]] = frozenset()
+    person_kinds: ClassVar[frozenset[KeyKind]] = frozenset()
     settings_schema: ClassVar[tuple[Setting, ...]] = (
         Setting("base_url", str, "Root URL of the system's API, ending in /."),
     )
@@ -135,6 +139,10 @@ class Connector:
         """Whether this source can turn a key of ``kind`` into related keys."""
         return kind in self.relation_kinds
 
+    def describes(self, kind: KeyKind) -> bool:
+        """Whether this source can tell who the person with a key of ``kind`` is."""
+        return kind in self.person_kinds
+
     # -- override points ----------------------------------------------------------------
 
     def search(self, key: Key) -> list[Case]:
@@ -161,6 +169,21 @@ class Connector:
         if not self.expands(key.kind):
             return []
         raise NotImplementedError(f"{type(self).__name__} does not implement relations()")
+
+    def person(self, key: Key) -> list[Person]:
+        """Return what this source knows of the person ``key`` (a :class:`Person`: name,
+        address, name and address protection), as a list of one, or ``[]`` when the
+        source answered that it does not know the key.
+
+        Override in person registers (declare :attr:`person_kinds`); the same rules as for
+        :meth:`search` apply. A person register answers person facts only, never cases:
+        the engine asks it about the subject of a lookup and shows the answer in the
+        overview's header. The default says nothing of an undeclared kind and raises
+        ``NotImplementedError`` for a declared one.
+        """
+        if not self.describes(key.kind):
+            return []
+        raise NotImplementedError(f"{type(self).__name__} does not implement person()")
 
     def get_case(self, native_id: str) -> Case:
         """Return one case with its documents and full history.

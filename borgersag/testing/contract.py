@@ -41,16 +41,21 @@ def contract_problems(cls: type[Connector]) -> list[str]:
         add(f"type_name {cls.type_name!r} is not a lowercase config name (e.g. 'sbsys')")
     if not isinstance(cls.title, str):
         add("title is not a string")
-    for name in ("key_kinds", "relation_kinds"):
+    for name in ("key_kinds", "relation_kinds", "person_kinds"):
         kinds = getattr(cls, name)
         if not isinstance(kinds, frozenset) or not all(isinstance(k, KeyKind) for k in kinds):
             add(f"{name} is not a frozenset of KeyKind")
-    if not (cls.key_kinds or cls.relation_kinds):
-        add("the connector declares neither key_kinds nor relation_kinds, so it is never asked")
+    if not (cls.key_kinds or cls.relation_kinds or cls.person_kinds):
+        add(
+            "the connector declares none of key_kinds, relation_kinds and person_kinds,"
+            " so it is never asked"
+        )
     if cls.key_kinds and cls.search is Connector.search:
         add("key_kinds is declared but search() is not overridden")
     if cls.relation_kinds and cls.relations is Connector.relations:
         add("relation_kinds is declared but relations() is not overridden")
+    if cls.person_kinds and cls.person is Connector.person:
+        add("person_kinds is declared but person() is not overridden")
     schema = cls.settings_schema
     if not isinstance(schema, tuple) or not all(isinstance(s, Setting) for s in schema):
         add("settings_schema is not a tuple of Setting")

@@ -11,7 +11,7 @@ import pytest
 from borgersag import Connector, KeyKind, SourceError
 from borgersag.testing import backend as fake
 from borgersag.testing.network import UnrecordedNetworkAccess
-from borgersag.testing.records import case_problems, relation_problems
+from borgersag.testing.records import case_problems, person_problems, relation_problems
 
 __all__ = [
     "Outcome",
@@ -28,7 +28,8 @@ MAX_LISTED = 12
 
 @dataclass(frozen=True)
 class Probe:
-    """One thing the suite asks: ``search`` or ``relations`` with a key of ``kind``."""
+    """One thing the suite asks: ``search``, ``relations`` or ``person`` with a key of
+    ``kind``."""
 
     op: str
     kind: KeyKind
@@ -44,7 +45,8 @@ def probes_of(cls: Any) -> list[Probe]:
     if not (isinstance(cls, type) and issubclass(cls, Connector)):
         return []
     probes = [Probe("search", kind) for kind in sorted(cls.key_kinds)]
-    return probes + [Probe("relations", kind) for kind in sorted(cls.relation_kinds)]
+    probes += [Probe("relations", kind) for kind in sorted(cls.relation_kinds)]
+    return probes + [Probe("person", kind) for kind in sorted(cls.person_kinds)]
 
 
 @dataclass
@@ -71,7 +73,8 @@ def traffic_problems(outcome: Outcome) -> list[str]:
 def record_problems(
     probe: Probe, value: Any, context: str, *, source: str, cprs: set[str]
 ) -> list[str]:
-    """Problems with an answer: a list of valid cases (unique ids) or relations."""
+    """Problems with an answer: a list of valid cases (unique ids), relations or (at most
+    one) person."""
     if not isinstance(value, list):
         return [f"{context}: {probe.op}() returned a {type(value).__name__}, not a list"]
     problems, ids = [], set()
@@ -82,6 +85,10 @@ def record_problems(
             if record_id in ids:
                 found.append(f"id {record_id!r} occurs twice in one answer")
             ids.add(record_id)
+        elif probe.op == "person":
+            found = person_problems(record, cprs=cprs)
+            if i:
+                found.append("a person register answers about one person: at most one Person")
         else:
             found = relation_problems(record, cprs=cprs)
         problems += [f"{context}: record {i}: {problem}" for problem in found]

@@ -26,6 +26,7 @@ from borgersag import (
     KeyKind,
     Party,
     PartyRole,
+    Person,
     Progress,
     ProgressStep,
     Provenance,
@@ -35,7 +36,7 @@ from borgersag import (
     Share,
 )
 
-__all__ = ["case_problems", "cpr_texts", "relation_problems"]
+__all__ = ["case_problems", "cpr_texts", "person_problems", "relation_problems"]
 
 
 def cpr_texts(keys: Iterable[Key]) -> set[str]:
@@ -111,6 +112,25 @@ def relation_problems(relation: Any, *, cprs: Iterable[str] = ()) -> list[str]:
         add("until is before since")
     _no_datetimes(add, relation, skip=set())
     _no_cpr(add, repr(relation), cprs)
+    return problems
+
+
+def person_problems(person: Any, *, cprs: Iterable[str] = ()) -> list[str]:
+    """What is wrong with ``person`` as a canonical :class:`~borgersag.Person`."""
+    if not isinstance(person, Person):
+        return [f"is a {type(person).__name__}, not a borgersag.Person"]
+    problems: list[str] = []
+    add = problems.append
+    if not isinstance(person.key, CPR):
+        add(f"key is a {type(person.key).__name__}, not a borgersag.CPR (use parse_key)")
+    _key_masks(add, "key", person.key)
+    _optional(add, person, str, "name")
+    _optional(add, person, str, "address")
+    if not isinstance(person.protected, bool):
+        add(f"protected is {person.protected!r}, expected True or False")
+    if person.source is not None:
+        add("source is set by the engine; leave it None")
+    _no_cpr(add, repr(person), cprs)
     return problems
 
 

@@ -30,12 +30,15 @@ from flask import (
 
 from borgersag.domain.keys import KeyKind
 from borgersag.domain.model import Overview, SourceStatus
+from borgersag.domain.person import known_to_sources, person_facts
+from borgersag.domain.relations import Expansion
 from borgersag.lookup import cases, usecases
 from borgersag.lookup.cases import Expired, NotShown
 from borgersag.lookup.channels import Channel, Rejected, kinds_for
 from borgersag.lookup.documents import DocumentGone, DocumentUnavailable
 from borgersag.lookup.ports import FAILED, StoredOverview
 from borgersag.people.permissions import Permission
+from borgersag.people.restrictions import PROTECTED_ADDRESS, SEE_PROTECTED_ADDRESS
 from borgersag.web.accessibility import ACCESSIBILITY
 from borgersag.web.channel import context, in_background, send_download, settings
 from borgersag.web.completeness import RowMarks, announce_incomplete, caseworker_notice
@@ -238,9 +241,14 @@ def _overview_view(token: str, entry: StoredOverview) -> dict[str, Any]:
         (area, list(cases))
         for area, cases in itertools.groupby(shown.page.items, key=lambda c: c.area or NO_AREA)
     ]
+    user = current_user()
+    may_see = user.may(SEE_PROTECTED_ADDRESS)
     return dict(
         overview=found,
         token=token,
+        person=person_facts(found, masked_address=None if may_see else PROTECTED_ADDRESS),
+        known=known_to_sources(found) or entry.hidden_count > 0,
+        owners=_owners(found),
         groups=groups,
         shown=shown,
         page_groups=page_groups,
@@ -248,7 +256,7 @@ def _overview_view(token: str, entry: StoredOverview) -> dict[str, Any]:
         titles=source_titles(found),
         open_count=sum(1 for c in found.cases if c.is_open),
         hidden_count=entry.hidden_count,
-        access=access_summary(current_user().restrictions),
+        access=access_summary(user.restrictions),
         purpose=entry.purpose,
         pending=entry.pending,
         waiting=entry.waiting,
@@ -258,6 +266,38 @@ def _overview_view(token: str, entry: StoredOverview) -> dict[str, Any]:
         notice=notice,
         mark=RowMarks(found),
     )
+
+
+def _owners(found: Overview) -> list[Expansion]:
+    """A property's owners as the overview shows them (not searched on), in order; the
+    owner form names one by its place in this list, so no CPR number leaves the server."""
+    return [e for e in found.expansions if not e.searched and e.key.kind is KeyKind.CPR]
+
+
+@bp.post("/oversigt/<token>/ejer")
+@caseworker_required
+def owner_overview(token: str) -> Any:
+    """Open the overview of one of a property's owners: the form names the owner by
+    number in the kept property overview, the server reads the CPR number from there and
+    looks it up like any other lookup (rate limit, audit, purpose of the property's
+    lookup), so the number never travels in a URL or a form."""
+    entry = stored_overview(token)
+    if entry is None or entry.pending:
+        return _expired() if entry is None else redirect(url_for("web.overview", token=token))
+    owners = _owners(entry.overview)
+    chosen = request.form.get("ejer", "")
+    if not chosen.isdecimal() or not 1 <= int(chosen) <= len(owners):
+        return error_response(
+            400, "Ejeren findes ikke", "Vælg en af ejendommens ejere på oversigten."
+        )
+    owner = owners[int(chosen) - 1].key
+    try:
+        kept = usecases.look_up(
+            context(), Channel.FORM, owner.kind.value, owner.value, entry.purpose or ""
+        )
+    except Rejected as exc:
+        return error_response(exc.status, exc.title, exc.message)
+    return redirect(url_for("web.overview", token=kept.token), code=303)
 
 
 @bp.get("/oversigt/<token>/sag/<path:case_id>")

@@ -105,7 +105,8 @@ def caseworker_notice(overview: Overview, heading: str = OVERVIEW_HEADING) -> No
 def citizen_notice(shortfalls: Iterable[SourceResult]) -> Notice | None:
     """The notice for a citizen: what may be missing, in plain words and without the
     names of the municipality's systems; ``None`` when nothing is."""
-    results = list(shortfalls)
+    # a citizen's own cases do not come from a person register: its silence costs none
+    results = [r for r in shortfalls if not r.person_register]
     if not results:
         return None
     texts = []
@@ -186,6 +187,14 @@ class RowMarks:
 def _line(result: SourceResult) -> NoticeLine:
     title = result.title or result.source
     status = result.status
+    if result.person_register and status in (*_WHY_MISSING, SourceStatus.STALE):
+        return NoticeLine(result.source, title, status, _register_text(result), f"{title} mangler")
+    if result.relation_source and status in _WHY_MISSING:
+        text = (
+            f"Oplysningerne fra {title} mangler: {_WHY_MISSING[status]}. Sager på de"
+            " ejendomme eller nøgler, den ville have fundet, er ikke søgt og kan mangle."
+        )
+        return NoticeLine(result.source, title, status, text, f"{title} mangler")
     if status in _WHY_MISSING:
         why = _WHY_MISSING[status]
         some = result.case_count or result.relation_count
@@ -207,3 +216,21 @@ def _line(result: SourceResult) -> NoticeLine:
     if result.truncated:
         text += f" Sagerne herfra er mærket »{TRUNCATED_MARK}«."
     return NoticeLine(result.source, title, status, text, f"{title} er ufuldstændigt")
+
+
+def _register_text(result: SourceResult) -> str:
+    """A person register that did not answer fresh: who the person is may be incomplete,
+    and above all a protection may not be known."""
+    title = result.title or result.source
+    if result.status is SourceStatus.STALE:
+        age = age_text(result.age_seconds)
+        fetched = f", hentet {age}," if age else ""
+        return (
+            f"Personoplysningerne fra {title} er fra et gemt svar{fetched} fordi systemet ikke"
+            " svarede nu. En ny adresse eller en ny navne- og adressebeskyttelse kan mangle."
+        )
+    return (
+        f"Personoplysningerne fra {title} mangler: {_WHY_MISSING[result.status]}. Navn og"
+        " adresse står, som sagerne oplyser dem, og en navne- og adressebeskyttelse kan"
+        " være ukendt."
+    )

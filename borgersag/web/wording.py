@@ -49,6 +49,8 @@ _LABELS = {
 }
 
 _MISSING = "Sagerne herfra mangler i oversigten."
+_REGISTER_MISSING = "Personens oplysninger herfra mangler; navn og adresse kommer kun fra sagerne."
+_RELATIONS_MISSING = "Sager på de ejendomme eller nøgler, kilden ville have fundet, kan mangle."
 _PARTLY_MISSING = "Svar for nogle nøgler er med, men sagerne for de andre mangler i oversigten."
 _UNANSWERED = {
     SourceStatus.FAILED: "",
@@ -73,6 +75,10 @@ def source_explanation(result: SourceResult, restricted: bool = False) -> str:
     """
     status = result.status
     if status in _UNANSWERED:
+        if result.person_register:
+            return _UNANSWERED[status] + _REGISTER_MISSING
+        if result.relation_source and not result.relation_count:
+            return _UNANSWERED[status] + _RELATIONS_MISSING
         partly = result.case_count or result.relation_count
         return _UNANSWERED[status] + (_PARTLY_MISSING if partly else _MISSING)
     if status is SourceStatus.STALE:
@@ -89,6 +95,8 @@ def source_explanation(result: SourceResult, restricted: bool = False) -> str:
             if restricted
             else "Kilden svarede, og den har ingen sager på nøglen."
         )
+    elif result.person_count and not result.case_count:
+        text = "Kilden kender personen; dens oplysninger står øverst på siden."
     elif result.relation_count and not result.case_count:
         count = result.relation_count
         text = (

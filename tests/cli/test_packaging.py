@@ -30,6 +30,7 @@ CONNECTORS = {
     "zgw": "borgersag.connectors.zgw:ZgwConnector",
     "momentum": "borgersag.connectors.momentum:MomentumConnector",
     "os2mo": "borgersag.connectors.os2mo:Os2moConnector",
+    "cpr_register": "borgersag.connectors.cpr_register:CprRegisterConnector",
     "rest": "borgersag.connectors.rest:RestConnector",
 }
 

@@ -29,6 +29,7 @@ from unittest import mock
 from urllib.parse import urlsplit, urlunsplit
 
 import connectors.test_byggesag as byggesag_tests
+import connectors.test_cpr_register as cpr_register_tests
 import connectors.test_ejerfortegnelse as ejerfortegnelse_tests
 import connectors.test_momentum as momentum_tests
 import connectors.test_os2mo as os2mo_tests
@@ -52,6 +53,7 @@ SUITES = {
     "os2mo": os2mo_tests.TestOs2moConformance,
     "rest": rest_tests.TestRestConformance,
     "zgw": zgw_tests.TestZgwConformance,
+    "cpr_register": cpr_register_tests.TestCprRegisterConformance,
 }
 CASES = {
     "sbsys": 2400,
@@ -61,6 +63,7 @@ CASES = {
     "os2mo": 800,
     "rest": 2000,
     "zgw": 1800,
+    "cpr_register": 600,
 }
 TOTAL_CASES = sum(CASES.values())
 COUNTS: dict[str, Counter] = {}
@@ -209,7 +212,7 @@ def _recording(suite) -> tuple[list, dict[int, Any]]:
 def _ask(suite, probe) -> Any:
     connector = suite._build(suite.valid_settings())
     key = suite._samples()[0][probe.kind]
-    return (connector.search if probe.op == "search" else connector.relations)(key)
+    return getattr(connector, probe.op)(key)  # search, relations or person
 
 
 def _fuzz(name: str, cases: int):

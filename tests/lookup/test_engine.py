@@ -11,7 +11,7 @@ from borgersag.domain.model import SourceStatus
 from borgersag.lookup.cache import ResultCache
 from borgersag.lookup.engine import Engine
 
-from support.fakes import FakeOwnership, FakeSource
+from support.fakes import FakeOwnership, FakeRegister, FakeSource
 
 CPR = parse_key("cpr", "0102031234")
 OTHER = parse_key("cpr", "0203041234")
@@ -367,3 +367,38 @@ def test_progress_is_told_once_per_change(engines):
     engines([owner, esdh, permits], deadline=5).overview(CPR, on_progress=seen.append)
     settled = [frozenset(r.source for r in p.overview.sources) for p in seen]
     assert len(settled) == len(set(settled))  # each report says something new
+
+
+def test_a_person_register_is_asked_about_the_subject_and_its_answer_kept(engines):
+    register = FakeRegister("cpr", {CPR.value: ("Karen Holm Jensen", "Møllevej 4", True)})
+    esdh = FakeSource("esdh", cases={CPR.value: ["Boligstøtte"]})
+    ejer = FakeOwnership("ejer", {CPR.value: ["2000351-12a"]})
+    byg = FakeSource("byg", kinds=(KeyKind.MATRIKEL,), cases={"2000351-12a": ["Byggesag"]})
+    overview = engines([register, esdh, ejer, byg]).overview(CPR)
+    [person] = overview.persons
+    assert (person.name, person.address, person.protected) == (
+        "Karen Holm Jensen",
+        "Møllevej 4",
+        True,
+    )
+    assert person.source == "cpr"  # set by the engine
+    assert register.asked == [CPR]  # the subject only, never an expanded key
+    result = status_of(overview, "cpr")
+    assert (result.status, result.person_count, result.case_count) == (SourceStatus.OK, 1, 0)
+    assert result.person_register and not status_of(overview, "esdh").person_register
+    assert status_of(overview, "ejer").relation_source and not result.relation_source
+    assert len(overview.cases) == 2 and overview.complete
+
+
+def test_a_register_that_does_not_know_the_key_or_fails_is_told_apart(engines):
+    unknown = engines([FakeRegister("cpr", {})]).overview(CPR)
+    assert unknown.persons == () and status_of(unknown, "cpr").status is SourceStatus.EMPTY
+    down = engines([FakeRegister("cpr", {}, fail=True)]).overview(CPR)
+    assert status_of(down, "cpr").status is SourceStatus.FAILED
+    assert [r.source for r in down.shortfalls] == ["cpr"]
+    # a property lookup does not ask a person register at all
+    parcel = parse_key("matrikel", "2000351-12a")
+    assert (
+        status_of(engines([FakeRegister("cpr", {})]).overview(parcel), "cpr").status
+        is SourceStatus.NOT_APPLICABLE
+    )

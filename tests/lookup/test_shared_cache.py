@@ -17,7 +17,7 @@ from borgersag.lookup.cache import ResultCache
 from borgersag.lookup.engine import Engine
 from borgersag.lookup.shared_cache import Sealer, SharedResultCache
 
-from support.fakes import FakeOwnership, FakeSource
+from support.fakes import FakeOwnership, FakeRegister, FakeSource
 from support.services import require_redis
 
 pytestmark = pytest.mark.slow  # a real Redis
@@ -105,6 +105,15 @@ def test_relations_and_what_could_not_be_read_survive_the_trip(instances):
     )
     assert mine.unreadable > 0
     assert esdh.calls == 2  # the CPR and the parcel, once each
+
+
+def test_a_person_registers_answer_survives_the_trip(instances):
+    register = FakeRegister("cpr", {CPR.value: ("Hr. Hemmelig", "Skjult Vej 1", True)})
+    first, second = instances([register]), instances([register])
+    before = first.overview(CPR)
+    after = second.overview(CPR)
+    assert after.persons == before.persons and after.persons[0].protected
+    assert len(register.asked) == 1  # the second instance read Redis, not the register
 
 
 def test_a_burst_on_two_instances_asks_the_source_once(instances):

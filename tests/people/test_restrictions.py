@@ -381,3 +381,17 @@ def test_the_owned_address_is_shown_when_allowed_or_not_protected():
     plain_subject = dataclasses.replace(PROTECTED, protected=False)
     plain = restrict(owner_overview(plain_subject), user()).overview
     assert [e.address for e in plain.expansions] == ["Hemmelig Vej 1"]
+
+
+def test_a_person_registers_protection_masks_its_address_and_the_owned_property():
+    from borgersag.domain.person import Person
+
+    plain_subject = dataclasses.replace(PROTECTED, protected=False)
+    register = Person(plain_subject.key, "Bent Laursen", "Hemmelig Vej 1", True, "cpr")
+    flagged = dataclasses.replace(owner_overview(plain_subject), persons=(register,))
+    shown = restrict(flagged, user()).overview
+    assert [p.address for p in shown.persons] == [PROTECTED_ADDRESS]
+    assert [e.address for e in shown.expansions] == [PROTECTED_ADDRESS]
+    assert "Hemmelig Vej" not in repr(shown)
+    allowed = restrict(flagged, user(NONE, "se_beskyttet_adresse")).overview
+    assert [p.address for p in allowed.persons] == ["Hemmelig Vej 1"]

@@ -556,6 +556,7 @@ def test_sandbox_starts_fast_and_stops_cleanly(sandbox):
             "zgw",
             "momentum",
             "os2mo",
+            "cpr",
         }
     with pytest.raises(requests.ConnectionError):
         get(other.url("esdh") + "health", timeout=1)

@@ -122,7 +122,7 @@ def test_issuer_is_only_for_identity_providers(sandbox):
         sandbox.issuer("esdh")
 
 
-def test_source_config_still_lists_only_the_case_sources(sandbox):
+def test_source_config_lists_the_case_sources_and_registers_not_the_providers(sandbox):
     assert set(sandbox.source_config()) == {
         "sbsys",
         "ejerfortegnelse",
@@ -130,6 +130,7 @@ def test_source_config_still_lists_only_the_case_sources(sandbox):
         "zgw",
         "momentum",
         "os2mo",
+        "cpr",
     }
 
 

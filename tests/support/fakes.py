@@ -8,6 +8,7 @@ import time
 
 from borgersag.domain.keys import KeyKind, Matrikel
 from borgersag.domain.model import Case, Progress, ProgressStep
+from borgersag.domain.person import Person
 from borgersag.domain.relations import Relation, RelationRole
 from borgersag.sdk.connector import Connector, Setting
 from borgersag.sdk.errors import FatalError, RetriableError
@@ -119,3 +120,26 @@ class FakeOwnership(Connector):
             Relation(Matrikel.parse(p), f"ejer af matrikel {p}", role=RelationRole.OWNER)
             for p in self.parcels.get(key.value, [])
         ]
+
+
+class FakeRegister(Connector):
+    """Person register: CPR -> name, address and protection (no cases)."""
+
+    type_name = "fake-cpr"
+    person_kinds = frozenset({KeyKind.CPR})
+    settings_schema = ()
+
+    def __init__(self, name, people, *, fail=None):
+        super().__init__(name, {}, SourceSession("http://fake.invalid/", source=name))
+        self.people = people  # CPR value -> (name, address, protected)
+        self.fail = fail
+        self.asked = []
+
+    def person(self, key):
+        self.asked.append(key)
+        if self.fail:
+            raise RetriableError(f"{self.name} kunne ikke kontaktes.")
+        if key.value not in self.people:
+            return []
+        name, address, protected = self.people[key.value]
+        return [Person(key, name, address, protected)]

@@ -504,8 +504,9 @@ def test_employee_without_a_role_is_refused(page):
     expect(page.get_by_text("ingen rolle i borgersag")).to_be_visible()
 
 
-def test_logout_ends_the_session_at_the_provider_too(signed_in, shots):
-    page = signed_in
+def test_logout_ends_the_session_at_the_provider_too(page, shots):
+    # a sign-in of its own: logging out ends the session the other tests share
+    sign_in(page)
     page.get_by_role("button", name="Log ud").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Log ud")  # the provider's page
     page.get_by_role("button", name="Log ud").click()
@@ -744,7 +745,7 @@ def test_completeness_notice_for_a_switched_off_and_a_stale_source(
         assert notice.bounding_box()["y"] < page.locator("#sager").bounding_box()["y"]
         marked = page.locator("table.case-table tbody tr").filter(has_text="Gemt svar")
         expect(marked.first).to_be_visible()
-        both_widths(page, shots, "30-stale-and-off")
+        both_widths(page, shots, "50-stale-and-off")
 
         citizen = browser.new_context(base_url=remembering_server, locale="da-DK")
         citizen.set_default_timeout(TIMEOUT_MS)
@@ -758,7 +759,7 @@ def test_completeness_notice_for_a_switched_off_and_a_stale_source(
             expect(notice).to_contain_text("som de så ud ved et tidligere opslag")
             expect(notice).not_to_contain_text("sandkasse")  # no system names for citizens
             expect(mine.get_by_text("Vist fra et tidligere opslag").first).to_be_visible()
-            both_widths(mine, shots, "31-citizen-stale-and-off")
+            both_widths(mine, shots, "51-citizen-stale-and-off")
         finally:
             citizen.close()
     finally:
@@ -887,3 +888,49 @@ def test_a_search_typed_while_the_overview_fills_in_is_kept(
     finally:
         faults.reset()
         context.close()
+
+
+# --- who the overview is about (issue 13, item 1) -------------------------------------------
+
+UNKNOWN_CPR = "311299-9995"  # a real date; no system in the sandbox knows the number
+
+
+def test_person_header_protection_unknown_number_and_owners(new_page, sandbox, demo, shots):
+    page = new_page()
+    sign_in(page)  # on its own: the shared sign-in may be logged out by an earlier test
+    look_up_cpr(page, dashed(demo.protected))
+    expect(page.locator("#overview-live")).to_contain_text("Oversigten er færdig")
+    person = page.locator(".person-header")
+    expect(person).to_contain_text(f"{demo.protected[:6]}-xxxx")
+    expect(person).to_contain_text(" år (født ")
+    expect(person).to_contain_text("Adressebeskyttet")
+    warning = page.get_by_role("alert").filter(has_text="Navne- og adressebeskyttelse")
+    expect(warning).to_be_visible()
+    assert warning.bounding_box()["y"] < page.locator("#kilder").bounding_box()["y"]
+    both_widths(page, shots, "40-protected-person")
+
+    page.goto("/")
+    look_up_cpr(page, UNKNOWN_CPR)
+    expect(page.locator("#overview-live")).to_contain_text("Oversigten er færdig")
+    expect(page.locator(".unknown-subject")).to_contain_text(
+        f"Ingen af kommunens systemer kender CPR-nummer {UNKNOWN_CPR[:6]}-xxxx"
+    )
+    expect(page.locator(".person-header")).to_have_count(0)
+    both_widths(page, shots, "41-unknown-number")
+
+    owned = [o for o in sandbox.municipality.ownerships if o.cpr == demo.coowner]
+    page.goto("/")
+    page.get_by_label("BFE-nummer").check()
+    page.get_by_label("Nummer eller matrikel").fill(str(owned[0].bfe))
+    page.get_by_role("button", name="Slå op").click()
+    estate = page.locator(".property-header")
+    expect(estate).to_contain_text(str(sandbox.municipality.property(owned[0].bfe).address))
+    expect(estate).to_contain_text(f"{demo.coowner[:6]}-xxxx")
+    expect(estate).to_contain_text(f"{demo.coowner_partner[:6]}-xxxx")
+    both_widths(page, shots, "42-property-owners")
+    owner = estate.locator("li.owner").filter(has_text=f"{demo.coowner[:6]}-xxxx")
+    owner.get_by_role("button", name=re.compile("Åbn ejerens oversigt")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{demo.coowner[:6]}-xxxx")
+    assert demo.coowner not in page.url and demo.coowner[:6] not in page.url
+    expect(page.locator(".person-header")).to_be_visible()
+    both_widths(page, shots, "43-owner-overview")

@@ -105,6 +105,22 @@ def test_stale_truncated_and_unreadable_answers_are_named_too():
     assert notice.advice == "Prøv at lave opslaget igen om lidt."
 
 
+def test_a_silent_ownership_register_says_the_cases_it_leads_to_may_be_missing():
+    owners = SourceResult("ejer", "Ejerfortegnelsen", SourceStatus.FAILED, relation_source=True)
+    [line] = caseworker_notice(overview_with(owners, BYGGESAG_OK)).paragraphs
+    assert line.startswith("Oplysningerne fra Ejerfortegnelsen mangler: systemet kunne ikke")
+    assert "Sager på de ejendomme eller nøgler, den ville have fundet" in line
+
+
+def test_a_silent_person_register_says_who_may_be_wrong_not_that_cases_are_missing():
+    register = SourceResult("cpr", "CPR-registret", SourceStatus.TIMEOUT, person_register=True)
+    [line] = caseworker_notice(overview_with(register, BYGGESAG_OK)).paragraphs
+    assert line.startswith("Personoplysningerne fra CPR-registret mangler: systemet svarede")
+    assert "navne- og adressebeskyttelse kan være ukendt" in line and "Sagerne" not in line
+    # a citizen's own cases do not come from it: nothing to tell them
+    assert citizen_notice([register]) is None
+
+
 def test_a_whole_fresh_overview_has_no_notice():
     assert caseworker_notice(overview_with(BYGGESAG_OK)) is None
     assert citizen_notice(()) is None
