@@ -70,6 +70,7 @@ def test_sandbox_keys_are_the_ones_the_validator_knows():
     filled = {
         "seed": settings.seed,
         "host": settings.host,
+        "smtp_port": settings.smtp_port,
         "services.<name>.port": service.port,
         **{f"services.<name>.{k}": v for k, v in service.faults.as_dict().items()},
     }

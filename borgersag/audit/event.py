@@ -52,6 +52,10 @@ class EventKind(StrEnum):
     AUDIT_EXPORT = "audit_export"  # ... and exported one person's rows (GDPR art. 15)
     INDEX_REFRESH = "index_refresh"  # the case index asked the sources (actor: system)
     SOURCE_SWITCH = "source_switch"  # an administrator switched a source off or on; ``detail`` why
+    NOTIFY_SETTINGS = "notify_settings"  # a citizen chose channels; ``detail`` which (no address)
+    NOTIFY_PAUSE = (
+        "notify_pause"  # an administrator paused or resumed notifications; ``detail`` why
+    )
 
 
 STAFF_VIEW_KINDS = (

@@ -2,7 +2,8 @@
 
 The worker is a huey consumer on ``[worker] queue``: it migrates the index first, then
 runs the index's jobs (refreshes after logins, the periodic refresh, the nightly prune)
-with ``[worker] threads`` threads until SIGINT or SIGTERM, finishing the jobs it holds.
+and, with ``[notify] enabled``, the senders' delivery job, with ``[worker] threads``
+threads until SIGINT or SIGTERM, finishing the jobs it holds.
 ``borgersag demo`` starts the same consumer inside its own process (:func:`start_worker`).
 
 CPR numbers for ``subscribe`` and ``unsubscribe`` are read from standard input, one a
@@ -22,6 +23,7 @@ from borgersag.config.loader import Config
 from borgersag.domain.keys import InvalidKey, parse_key
 from borgersag.index.schema import current_revision, head_revision
 from borgersag.index.service import build_jobs, index_settings, open_store, worker_settings
+from borgersag.notify.service import attach_delivery
 from borgersag.sdk.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -48,9 +50,8 @@ class Worker:
 
         self.config = config
         self._own_portal = portal is None
-        self.portal = portal or Portal.from_config(
-            config, breaker_store=shared_state(config.section(SESSIONS))
-        )
+        self._state = shared_state(config.section(SESSIONS))
+        self.portal = portal or Portal.from_config(config, breaker_store=self._state)
         self._own_audit = audit is None
         if audit is None:
             audit = AuditLog.from_settings(
@@ -59,6 +60,7 @@ class Worker:
             audit.create_schema()
         self.audit = audit
         self.jobs: Jobs = build_jobs(config, lambda: self.portal, self.audit.record)
+        self.delivery = attach_delivery(self.jobs, config, self._state)
         self.consumer: Any = None
 
     def upgrade(self) -> None:
@@ -83,6 +85,7 @@ class Worker:
             self.audit.close()
         if self._own_portal:
             self.portal.close()
+        self._state.close()
 
 
 def start_worker(config: Config, portal: Portal, audit: AuditLog) -> Worker | None:

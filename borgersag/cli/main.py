@@ -207,6 +207,7 @@ def _print_demo_banner(
     lines.append("  Sandbox services:")
     for service in SERVICE_NAMES:
         lines.append(f"    {service:<16} {sandbox.url(service)}")
+    lines.append(f"    {'smtp (SMTP)':<16} {sandbox.smtp_port}  (mails sent: the smtp page above)")
     config_arg = f" --config {config_dir}" if config_dir else ""
     lines.append(
         f"  Make a service hang:  .venv/bin/borgersag sandbox-fault esdh{config_arg} --hang"

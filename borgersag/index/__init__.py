@@ -1,5 +1,5 @@
 """The case index: subscribed citizens' case facts, kept fresh in the background, and
-the changes found in them (the notification outbox a sender will read).
+the changes found in them (the notification outbox :mod:`borgersag.notify` reads).
 
 * :mod:`~borgersag.index.section` — ``[index]`` and ``[worker]``.
 * :mod:`~borgersag.index.schema` and ``migrations/`` — the tables (SQLAlchemy Core;
@@ -13,6 +13,6 @@ the changes found in them (the notification outbox a sender will read).
   audited as the municipality's own service.
 * :mod:`~borgersag.index.queue` — the huey task queue and its jobs.
 
-May import: :mod:`borgersag.lookup` and everything below it. Imported by the web layer
+May import: :mod:`borgersag.lookup` and everything below it. Imported by notify, the web layer
 (the login hook) and the CLI (the worker).
 """

@@ -70,6 +70,8 @@ class Jobs:
         self._make_runtime = make_runtime
         self._runtime: Runtime | None = None
         self._lock = threading.Lock()
+        # called after a refresh that found news (borgersag.notify sends it at once)
+        self.on_changes: Callable[[], object] | None = None
         retry = {
             "retries": worker.retries,
             "retry_delay": worker.retry_delay_seconds,
@@ -116,6 +118,8 @@ class Jobs:
             len(done.changes),
             ", ".join(done.unanswered) or "none",
         )
+        if done.changes and self.on_changes is not None:
+            self.on_changes()
 
     def _refresh_due(self) -> int:
         runtime = self.runtime()

@@ -39,20 +39,27 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 __all__ = [
+    "MESSAGE_STATES",
     "NOTIFICATION_STATES",
     "VERSION_TABLE",
     "case_facts",
     "current_revision",
     "head_revision",
+    "message",
     "metadata",
     "notification",
+    "notify_contact",
     "source_refresh",
     "subscriber",
     "upgrade",
 ]
 
 VERSION_TABLE = "index_alembic_version"
-NOTIFICATION_STATES = ("queued", "sent", "failed")
+NOTIFICATION_STATES = ("queued", "planned", "sent", "failed", "skipped")
+"""``queued`` (found), ``planned`` (a sender took it into a message), ``sent`` (a message
+carrying it was delivered), ``failed`` (every message carrying it failed), ``skipped``
+(the citizen chose no channel)."""
+MESSAGE_STATES = ("queued", "sending", "sent", "failed")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 metadata = MetaData()
@@ -116,6 +123,37 @@ notification = Table(
     Column("attempts", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+)
+
+notify_contact = Table(
+    "notify_contact",
+    metadata,
+    Column("subscriber_id", Integer, primary_key=True, autoincrement=False),
+    Column("channels", Text, nullable=False),  # JSON: the channels the citizen chose
+    Column("email_sealed", Text),  # sealed like the CPR number (never in clear)
+    Column("phone_sealed", Text),
+    Column("failures_seen_at", DateTime(timezone=True)),  # failed deliveries shown until
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+message = Table(
+    "notify_message",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # the id the receiving service deduplicates on: the same message sent again (a
+    # worker died between sending and marking it) is delivered once
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("subscriber_id", Integer, nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+    Column("notifications", Text, nullable=False),  # JSON: the outbox rows it tells of
+    Column("cases", Text, nullable=False),  # JSON: their cases' index ids (throttling)
+    Column("state", String(8), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
     Column("last_error", Text),
 )
 

@@ -74,7 +74,8 @@ INDEX_SETTINGS: tuple[Setting, ...] = (
         "subscribe_on_login",
         bool,
         "Subscribe every citizen who signs in (the municipality's choice); otherwise only"
-        " citizens subscribed by 'borgersag index subscribe' (a settings page is to come).",
+        " citizens subscribed by 'borgersag index subscribe' or on the settings page under Mine"
+        " sager (with [notify] enabled).",
         default=False,
     ),
     Setting(

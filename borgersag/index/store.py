@@ -29,6 +29,7 @@ from borgersag.index.schema import (
     NOTIFICATION_STATES,
     case_facts,
     notification,
+    notify_contact,
     source_refresh,
     subscriber,
     upgrade,
@@ -136,8 +137,9 @@ class IndexStore:
         return None if found is None else int(found)
 
     def unsubscribe(self, cpr: str) -> bool:
-        """Forget ``cpr``: the subscription, its case facts and its queued notifications.
-        Notifications already sent or failed stay as the record of what was told."""
+        """Forget ``cpr``: the subscription, its case facts, its queued notifications and the
+        contact details they gave. Notifications already sent or failed stay as the record
+        of what was told."""
         digest = self.seal.lookup_hash(cpr)
         with _writing(self.engine) as conn:
             found = conn.execute(
@@ -152,6 +154,8 @@ class IndexStore:
                     notification.c.subscriber_id == found, notification.c.state == "queued"
                 )
             )
+            # the e-mail address and phone number the citizen gave go with them
+            conn.execute(delete(notify_contact).where(notify_contact.c.subscriber_id == found))
             conn.execute(delete(subscriber).where(subscriber.c.id == found))
         return True
 

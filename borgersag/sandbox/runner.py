@@ -1,8 +1,9 @@
 """Start the sandbox municipality: HTTP services on loopback, each in its own thread.
 
 Case systems and registers (``esdh``, ``ejerfortegnelse``, ``byggesag``, ``zgw``,
-``momentum``, ``os2mo``, the person register ``cpr``) and two OpenID Connect identity
-providers (``mitid`` for citizens, ``medarbejderlogin`` for staff).
+``momentum``, ``os2mo``, the person register ``cpr``), two OpenID Connect identity
+providers (``mitid`` for citizens, ``medarbejderlogin`` for staff) and the channels to
+citizens (``smtp``: an SMTP catcher with a web page, ``nemsms``, ``digitalpost``).
 
 >>> with start_sandbox({"services": {"esdh": {"latency_ms": 50}}}) as sandbox:
 ...     sandbox.url("esdh")          # 'http://127.0.0.1:54321/'
@@ -32,6 +33,7 @@ from borgersag.sandbox import (
     ejerfortegnelse,
     esdh,
     idp,
+    messaging,
     momentum,
     os2mo,
     zgw,
@@ -61,6 +63,9 @@ SERVICES: dict[str, Callable[[Municipality, Faults], Flask]] = {
     "momentum": momentum.create_app,
     "os2mo": os2mo.create_app,
     "cpr": cpr_register.create_app,
+    "smtp": messaging.create_smtp_app,
+    "nemsms": messaging.create_nemsms_app,
+    "digitalpost": messaging.create_digital_post_app,
 }
 IDENTITY_PROVIDERS = ("mitid", "medarbejderlogin")
 # The mock providers accept any client; these match config/portal.toml.
@@ -100,6 +105,7 @@ class _Running:
     thread: threading.Thread
     faults: Faults
     url: str
+    smtp: messaging.SmtpCatcher | None = None
 
 
 class Sandbox:
@@ -128,6 +134,26 @@ class Sandbox:
                 f" (known: {', '.join(IDENTITY_PROVIDERS)})"
             )
         return self.url(service).rstrip("/")
+
+    @property
+    def smtp_port(self) -> int:
+        """The SMTP port of the e-mail catcher (its web page is :meth:`url` ``("smtp")``)."""
+        catcher = self._get("smtp").smtp
+        assert catcher is not None
+        return catcher.port
+
+    def notify_config(self) -> dict[str, Any]:
+        """``[notify]`` channel tables pointing the senders at this sandbox."""
+        return {
+            "email": {"host": self._host, "port": self.smtp_port, "timeout_seconds": 5.0},
+            "sms": {"url": self.url("nemsms"), "api_key": API_KEY, "timeout_seconds": 5.0},
+            "digital_post": {
+                "url": self.url("digitalpost"),
+                "api_key": API_KEY,
+                "timeout_seconds": 5.0,
+                "sender_cvr": "29189854",
+            },
+        }
 
     def reset_faults(self) -> None:
         """Make every service healthy again (releases hanging requests)."""
@@ -223,6 +249,8 @@ class Sandbox:
         for running in self._services.values():
             running.faults.close()
         for running in self._services.values():
+            if running.smtp is not None:
+                running.smtp.stop()
             running.server.shutdown()
             running.server.server_close()
             running.thread.join(timeout=5)
@@ -274,6 +302,13 @@ def start_sandbox(
             thread.start()
             shown = f"[{host}]" if ":" in host else host
             started[name] = _Running(server, thread, faults, f"http://{shown}:{server.port}/")
+            catcher = app.extensions.get("smtp")
+            if catcher is not None:
+                try:
+                    catcher.start(host, config.smtp_port)
+                except OSError as exc:
+                    raise ConfigError(file, "sandbox.smtp_port", f"a free port ({exc})") from None
+                started[name].smtp = catcher
     except BaseException:
         Sandbox(municipality, started, host).stop()
         raise

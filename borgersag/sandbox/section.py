@@ -39,6 +39,9 @@ SERVICE_NAMES = (
     "momentum",
     "os2mo",
     "cpr",
+    "smtp",
+    "nemsms",
+    "digitalpost",
 )
 """The sandbox services, in start order (:data:`borgersag.sandbox.runner.SERVICES`)."""
 DEFAULT_LATENCY_MS = {
@@ -51,6 +54,9 @@ DEFAULT_LATENCY_MS = {
     "momentum": 50,
     "os2mo": 40,
     "cpr": 30,
+    "smtp": 20,
+    "nemsms": 90,
+    "digitalpost": 100,
 }
 """Each service's latency per request unless configured: tens of milliseconds, as real
 systems answer (an Open Zaak call takes 40-500 ms), so N+1 patterns show in the demo and
@@ -63,6 +69,12 @@ DEFAULT_SEED = 2026
 SANDBOX_SETTINGS: tuple[Setting, ...] = (
     Setting("seed", int, "Seed of the data generator.", default=DEFAULT_SEED),
     Setting("host", str, "Loopback address the services listen on.", default="127.0.0.1"),
+    Setting(
+        "smtp_port",
+        int,
+        "SMTP port of the e-mail catcher (services.smtp.port is its web page; 0: any free port).",
+        default=0,
+    ),
     Setting("services.<name>.port", int, "Port of the service (0: any free port).", default=0),
     Setting(
         "services.<name>.latency_ms",
@@ -99,6 +111,7 @@ class SandboxSettings:
     seed: int
     host: str
     services: Mapping[str, ServiceSettings]
+    smtp_port: int = 0
 
 
 def validate_sandbox_settings(
@@ -109,9 +122,9 @@ def validate_sandbox_settings(
     if not isinstance(raw, Mapping):
         raise ConfigError(file, "sandbox", "expected a table")
     for name in raw:
-        if name not in ("seed", "host", "services"):
+        if name not in ("seed", "host", "services", "smtp_port"):
             raise ConfigError(
-                file, f"sandbox.{name}", "unknown setting (known: host, seed, services)"
+                file, f"sandbox.{name}", "unknown setting (known: host, seed, services, smtp_port)"
             )
     seed = raw.get("seed", DEFAULT_SEED)
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -137,7 +150,10 @@ def validate_sandbox_settings(
         )
         for name in SERVICE_NAMES
     }
-    return SandboxSettings(seed, host, frozen_mapping(services))
+    smtp_port = raw.get("smtp_port", 0)
+    if isinstance(smtp_port, bool) or not isinstance(smtp_port, int) or not 0 <= smtp_port <= 65535:
+        raise ConfigError(file, "sandbox.smtp_port", "expected an integer 0-65535")
+    return SandboxSettings(seed, host, frozen_mapping(services), smtp_port)
 
 
 def _service_settings(raw: Any, file: str, prefix: str, latency_ms: int) -> ServiceSettings:

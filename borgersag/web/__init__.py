@@ -52,6 +52,7 @@ from borgersag.web import (
     limits,
     login,
     metrics,
+    notify_pages,
     operations,
     present,
 )
@@ -167,6 +168,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     app.teardown_request(_end_request)
     for part in (errors, present, csrf, login, caseworker, citizen, operations, dpo, api):
         part.init_app(app)
+    notify_pages.init_app(app, config)
     csrf.exempt_blueprint(app, api.bp.name)  # JSON only: a cross-site form cannot send it
     limits.init_app(app, config.section(LIMITS))
     health.init_app(app)  # after sessions, audit and limits: it checks them

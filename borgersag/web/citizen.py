@@ -30,7 +30,7 @@ from borgersag.people.citizen_view import (
     step_explanation,
     step_label,
 )
-from borgersag.web import auditing
+from borgersag.web import auditing, notify_pages
 from borgersag.web.channel import context, send_download
 from borgersag.web.completeness import CITIZEN_STALE_MARK, RowMarks, citizen_notice
 from borgersag.web.dpo_export import citizen_what
@@ -97,6 +97,8 @@ def overview() -> Any:
         user=current_user(),
         notice=citizen_notice(mine.view.shortfalls),
         mark=RowMarks(mine.overview, stale=CITIZEN_STALE_MARK, cut=False),
+        delivery_failures=notify_pages.unseen_failures(),
+        notify_on=notify_pages.enabled(),
     ), shown.status
 
 

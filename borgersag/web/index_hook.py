@@ -20,7 +20,7 @@ from borgersag.index.service import build_jobs, index_settings
 from borgersag.lookup.portal import Portal
 from borgersag.people.identity import User
 
-__all__ = ["after_login", "init_app", "jobs"]
+__all__ = ["after_login", "init_app", "jobs", "jobs_configured"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,11 @@ def init_app(app: Flask, config: Config, portal: Portal, audit: AuditLog) -> Non
     """Put the index's jobs on ``app`` when ``[index] enabled``."""
     if index_settings(config).enabled:
         app.extensions[_KEY] = build_jobs(config, lambda: portal, audit.record)
+
+
+def jobs_configured(app: Flask) -> bool:
+    """Whether ``app`` holds the index's jobs."""
+    return _KEY in app.extensions
 
 
 def jobs() -> Jobs | None:

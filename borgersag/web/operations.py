@@ -252,7 +252,15 @@ def page() -> Any:
                 "last": last[1] if last else None,
             }
         )
-    return render_template("operations.html", rows=rows, checked_at=dt.datetime.now(dt.UTC))
+    # notifications' depth, failures and pauses, when on (borgersag.web.notify_pages)
+    notify_view = current_app.extensions.get("borgersag.notify.operations")
+    return render_template(
+        "operations.html",
+        rows=rows,
+        checked_at=dt.datetime.now(dt.UTC),
+        notify=notify_view() if notify_view else None,
+        notify_error=request.args.get("beskedfejl") == "1",
+    )
 
 
 def _source_or_404(name: str) -> Any:

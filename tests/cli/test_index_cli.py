@@ -33,7 +33,7 @@ def test_upgrade_subscribe_unsubscribe_and_status(config_dir, monkeypatch, capsy
     cfg = ("--config", str(config_dir))
     assert run(monkeypatch, capsys, "index", "status", *cfg)[1].startswith("migration: none")
     code, out, _ = run(monkeypatch, capsys, "index", "upgrade", *cfg)
-    assert code == 0 and "migration 0001" in out
+    assert code == 0 and "migration 0002" in out
     code, out, _ = run(
         monkeypatch, capsys, "index", "subscribe", *cfg, stdin="010101-1234\n\n0202021234\n"
     )
@@ -41,7 +41,7 @@ def test_upgrade_subscribe_unsubscribe_and_status(config_dir, monkeypatch, capsy
     code, out, _ = run(monkeypatch, capsys, "index", "unsubscribe", *cfg, stdin="0101011234\n")
     assert (code, out.strip()) == (0, "OK: 1 unsubscribed")
     status = run(monkeypatch, capsys, "index", "status", *cfg)[1]
-    assert "migration: 0001 (newest 0001)" in status and "subscribers: 1" in status
+    assert "migration: 0002 (newest 0002)" in status and "subscribers: 1" in status
 
 
 def test_a_bad_line_stops_subscribing_without_repeating_it(config_dir, monkeypatch, capsys):

@@ -4,9 +4,6 @@ status in the sandbox, and the next refresh puts exactly one notification in the
 
 from __future__ import annotations
 
-import signal
-import time
-
 import pytest
 
 from borgersag.cli.index import start_worker, stop_worker
@@ -14,26 +11,14 @@ from borgersag.config.loader import Config
 from borgersag.web import create_app
 
 from support.actions import sandbox_login
-from support.index_helpers import raw_config, set_status
-
-
-def eventually(check, seconds: float = 30.0):
-    """``check()``'s first true value, polled while the worker works."""
-    until = time.monotonic() + seconds
-    while time.monotonic() < until:
-        if found := check():
-            return found
-        time.sleep(0.1)
-    raise AssertionError("the worker did not get there in time")
+from support.index_helpers import eventually, raw_config, set_status, signals_kept
 
 
 @pytest.fixture
 def restore_signals():
-    """huey's consumer sets its own SIGINT/SIGTERM/SIGHUP handlers; put pytest's back."""
-    kept = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    yield
-    for s, handler in kept.items():
-        signal.signal(s, handler)
+    """huey's consumer sets its own signal handlers; put pytest's back."""
+    with signals_kept():
+        yield
 
 
 def test_login_refresh_change_one_notification(own_sandbox, tmp_path, restore_signals):

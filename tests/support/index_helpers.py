@@ -4,6 +4,10 @@ a new status, an audit recorder, and a refresh killed before its commit."""
 from __future__ import annotations
 
 import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -70,3 +74,24 @@ def refresh_killed_before_commit(url: str, subscriber_id: int, tables: dict) -> 
     )
     refresher.refresh(subscriber_id)
     os._exit(0)  # not reached: the commit ends the process
+
+
+def eventually(check, seconds: float = 30.0):
+    """``check()``'s first true value, polled while a worker works."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        if found := check():
+            return found
+        time.sleep(0.1)
+    raise AssertionError("the worker did not get there in time")
+
+
+@contextmanager
+def signals_kept() -> Iterator[None]:
+    """huey's consumer sets its own SIGINT/SIGTERM/SIGHUP handlers; put pytest's back."""
+    kept = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in kept.items():
+            signal.signal(s, handler)
