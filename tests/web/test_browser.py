@@ -933,3 +933,164 @@ def test_person_header_protection_unknown_number_and_owners(new_page, sandbox, d
     assert demo.coowner not in page.url and demo.coowner[:6] not in page.url
     expect(page.locator(".person-header")).to_be_visible()
     both_widths(page, shots, "43-owner-overview")
+
+
+# --- every screen at both widths (issue 13, item 7) -----------------------------------------
+
+WIDTHS = ((1280, 720), (390, 844))
+
+
+class ScreenCheck:
+    """Looks at pages at 1280 and 390 px: every axe violation (any impact) and any sideways
+    scroll on a phone is collected under the page's name, with a screenshot of each width."""
+
+    def __init__(self, shots) -> None:
+        self.shots = shots
+        self.problems: dict[str, list[str]] = {}
+        self.seen: list[str] = []
+
+    def __call__(self, page: Page, name: str) -> None:
+        self.seen.append(name)
+        found: list[str] = []
+        for width, height in WIDTHS:
+            page.set_viewport_size({"width": width, "height": height})
+            violations = axe_violations(page)
+            if violations:
+                found.append(f"at {width} px:\n{describe(violations)}")
+            if width < 768:
+                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                if overflow > 0:
+                    found.append(f"at {width} px the page scrolls {overflow} px sideways")
+                top = self.shots(page, f"50-{name}-{width}")
+                page.screenshot(path=str(top.with_name(f"50-{name}-{width}-top.png")))
+            else:
+                self.shots(page, f"50-{name}-{width}")
+        page.set_viewport_size({"width": 1280, "height": 720})
+        if found:
+            self.problems[name] = found
+
+    def assert_clean(self) -> None:
+        assert self.seen
+        assert not self.problems, "pages with problems:\n" + "\n".join(
+            f"{name}:\n" + "\n".join(lines) for name, lines in self.problems.items()
+        )
+
+
+@pytest.fixture
+def screens(shots):
+    return ScreenCheck(shots)
+
+
+def staff_sign_in(page: Page, label: str) -> None:
+    """Log in through the municipal identity provider as the staff member whose label
+    contains ``label``."""
+    page.goto("/log-ind")
+    page.get_by_role("link", name="Log ind med kommunens login").click()
+    page.locator("button.idp-person").filter(has_text=label).first.click()
+
+
+def test_every_caseworker_and_operations_page_at_both_widths(new_page, sandbox, demo, screens):
+    page = new_page()
+    page.goto("/log-ind")
+    screens(page, "sign-in")
+    page.get_by_role("link", name="Log ind med kommunens login").click()
+    screens(page, "staff-idp")  # the sandbox's own page, but a person sees it too
+    page.locator("button.idp-person").filter(has_text="og administrator").first.click()
+    expect(page.get_by_role("heading", level=1, name="Nyt opslag")).to_be_visible()
+    screens(page, "lookup")
+
+    look_up_cpr(page, "310290-1234")
+    expect(page.get_by_role("heading", name="Der er en fejl i formularen")).to_be_visible()
+    screens(page, "lookup-error")
+
+    page.goto("/")
+    look_up_cpr(page, dashed(demo.typical))
+    expect(page.locator("#overview-live")).to_contain_text("Oversigten er færdig")
+    screens(page, "overview")
+    # on a phone a case row still shows its status, deadline and source without scrolling
+    page.set_viewport_size({"width": 390, "height": 844})
+    row = page.locator("table.case-table tbody tr").first
+    for label in ("Fremdrift", "Frist", "Kilde"):
+        cell = row.locator(f"td[data-title='{label}']")
+        box = cell.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (label, box)
+    page.set_viewport_size({"width": 1280, "height": 720})
+
+    titles = sandbox_titles(sandbox)
+    rows = page.locator("table.case-table tbody tr")
+    joined = rows.filter(has_text=f"{titles[0]} + {titles[2]}").or_(
+        rows.filter(has_text=f"{titles[2]} + {titles[0]}")
+    )
+    joined.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", name="Dokumenter")).to_be_visible()
+    screens(page, "case")
+
+    page.goto("/mit-skrivebord")
+    expect(page.get_by_role("heading", level=1, name="Mit skrivebord")).to_be_visible()
+    screens(page, "desk")
+
+    page.goto("/drift")
+    expect(page.get_by_role("heading", level=1, name="Drift: kilder")).to_be_visible()
+    screens(page, "operations")
+    # the kill switches are on screen on a phone, reached without scrolling sideways
+    page.set_viewport_size({"width": 390, "height": 844})
+    switch = page.get_by_role("link", name=re.compile(r"^Slå .* fra …$")).first
+    switch.scroll_into_view_if_needed()
+    box = switch.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    page.set_viewport_size({"width": 1280, "height": 720})
+    switch.click()
+    expect(page.get_by_role("heading", level=1, name=re.compile("fra for alle"))).to_be_visible()
+    screens(page, "operations-confirm")
+    page.get_by_role("button", name=re.compile("^Slå .* fra$")).click()  # no reason given
+    expect(page.get_by_role("heading", name="Der er en fejl i formularen")).to_be_visible()
+    screens(page, "operations-confirm-error")
+
+    page.goto("/tilgaengelighed")
+    screens(page, "accessibility")
+    page.goto("/side-der-ikke-findes")
+    screens(page, "error-404")
+    page.goto("/databeskyttelse")  # the administrator is no data-protection officer
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    screens(page, "error-403")
+    page.goto("/oversigt/" + "A" * 22)
+    screens(page, "overview-expired")
+    screens.assert_clean()
+
+
+def test_every_officer_and_citizen_page_at_both_widths(new_page, demo, screens):
+    worker = new_page()
+    sign_in(worker)
+    look_up_cpr(worker, dashed(demo.typical))  # something for the officer and "Hvem har set"
+    expect(worker.get_by_role("heading", level=1)).to_contain_text("Sagsoverblik")
+
+    officer = new_page()
+    staff_sign_in(officer, "Databeskyttelsesrådgiver")
+    expect(officer.get_by_role("heading", level=1, name="Søg i loggen over opslag")).to_be_visible()
+    screens(officer, "dpo-search")
+    officer.get_by_label("CPR-nummer (frivilligt)").fill(dashed(demo.typical))
+    officer.get_by_role("button", name="Søg i loggen").click()
+    expect(officer.locator("table.dpo-table tbody tr").first).to_be_visible()
+    screens(officer, "dpo-results")
+    officer.get_by_role("link", name="Borgerens log til udskrift").click()
+    expect(officer.locator("table.dpo-table tbody tr").first).to_be_visible()
+    screens(officer, "dpo-print")
+
+    citizen = new_page()
+    citizen_sign_in(citizen, "Typisk borger")
+    expect(citizen.get_by_role("heading", level=1, name="Mine sager")).to_be_visible()
+    screens(citizen, "mine-sager")
+    citizen.locator("a[href^='/mine-sager/sag/']").first.click()
+    expect(citizen.get_by_role("heading", name="Sagens forløb")).to_be_visible()
+    screens(citizen, "citizen-case")
+    citizen.goto("/mine-sager/hvem-har-set")
+    expect(citizen.locator("table.seen-table tbody tr").first).to_be_visible()
+    screens(citizen, "seen-by")
+    citizen.goto("/drift")  # a citizen on a staff page
+    screens(citizen, "citizen-error-403")
+
+    refused = new_page()
+    citizen_sign_in(refused, "afvises")
+    expect(refused.get_by_role("heading", level=1)).to_have_text("Du kan ikke logge ind")
+    screens(refused, "login-refused")
+    screens.assert_clean()
