@@ -1105,3 +1105,110 @@ def test_every_officer_and_citizen_page_at_both_widths(new_page, demo, screens):
     expect(refused.get_by_role("heading", level=1)).to_have_text("Du kan ikke logge ind")
     screens(refused, "login-refused")
     screens.assert_clean()
+
+
+# --- by keyboard only ------------------------------------------------------------------------
+
+# How the focused element shows it has focus: an outline or a shadow on it, or, for a
+# DKFDS radio button or check box (the input itself is hidden), on its label's box.
+FOCUS_MARK = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return "nothing has focus";
+  const shows = (style) =>
+    (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0) ||
+    style.boxShadow !== "none";
+  if (shows(getComputedStyle(el))) return "";
+  if (el.matches("input[type=radio], input[type=checkbox]") && el.labels.length &&
+      shows(getComputedStyle(el.labels[0], "::before"))) return "";
+  return `no visible focus on ${el.outerHTML.slice(0, 120)}`;
+}"""
+
+
+def tab_to(page: Page, target, limit: int = 80) -> None:
+    """Press Tab until ``target`` has focus, failing on a stop without a visible focus mark
+    or when ``limit`` presses do not reach it."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        problem = page.evaluate(FOCUS_MARK)
+        assert not problem, problem
+        if target.evaluate("(el) => el === document.activeElement"):
+            return
+    raise AssertionError(f"{limit} presses of Tab did not reach {target}")
+
+
+def follow(page: Page) -> None:
+    """Press Enter on the focused link or button, and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def test_a_caseworker_and_an_administrator_work_by_keyboard_only(new_page, demo, shots):
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.goto("/log-ind")
+    tab_to(page, page.get_by_role("link", name="Log ind med kommunens login"))
+    follow(page)
+    tab_to(page, page.locator("button.idp-person").filter(has_text="og administrator").first)
+    follow(page)
+    expect(page.get_by_role("heading", level=1, name="Nyt opslag")).to_be_visible()
+
+    tab_to(page, page.get_by_label("CPR-nummer"))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_label("Nummer eller matrikel"))
+    page.keyboard.type(dashed(demo.typical))
+    follow(page)
+    expect(page.locator("#overview-live")).to_contain_text("Oversigten er færdig")
+    case_link = page.locator("table.case-table tbody a").first
+    title = case_link.inner_text().strip()
+    tab_to(page, case_link, limit=150)
+    follow(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+
+    tab_to(page, page.get_by_role("link", name="Drift", exact=True))
+    follow(page)
+    expect(page.get_by_role("heading", level=1, name="Drift: kilder")).to_be_visible()
+    row = page.locator("#kilde-os2mo")
+    try:
+        tab_to(page, row.get_by_role("link", name=re.compile(r"^Slå .* fra …$")))
+        follow(page)
+        reason = page.get_by_label("Årsag")
+        tab_to(page, reason)
+        page.keyboard.type("Prøve med tastaturet")
+        tab_to(page, page.get_by_role("button", name=re.compile("^Slå .* fra$")))
+        follow(page)
+        expect(row).to_contain_text("Årsag: Prøve med tastaturet")
+        shots(page, "60-keyboard-switched-off-390")
+        tab_to(page, row.get_by_role("button", name=re.compile(r"^Slå .* til$")))
+        follow(page)
+        expect(row.get_by_role("link", name=re.compile(r"^Slå .* fra …$"))).to_be_visible()
+    finally:  # whatever happened, the source is on again for the other tests
+        page.goto("/drift")
+        switch_on = row.get_by_role("button", name=re.compile(r"^Slå .* til$"))
+        if switch_on.count():
+            switch_on.click()
+
+
+def test_a_citizen_works_by_keyboard_only(new_page, shots):
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.goto("/log-ind")
+    tab_to(page, page.get_by_role("link", name="Log ind med MitID"))
+    follow(page)
+    tab_to(page, page.locator("button.idp-person").filter(has_text="Typisk borger").first)
+    follow(page)
+    expect(page.get_by_role("heading", level=1, name="Mine sager")).to_be_visible()
+
+    case_link = page.locator("a[href^='/mine-sager/sag/']").first
+    tab_to(page, case_link)
+    follow(page)
+    expect(page.get_by_role("heading", name="Sagens forløb")).to_be_visible()
+    tab_to(page, page.get_by_role("link", name="Tilbage til Mine sager"))
+    follow(page)
+
+    tab_to(page, page.get_by_role("link", name="Se hvem der har set dine oplysninger"))
+    follow(page)
+    expect(
+        page.get_by_role("heading", level=1, name="Hvem har set mine oplysninger")
+    ).to_be_visible()
+    tab_to(page, page.get_by_role("button", name="Log ud"))
+    shots(page, "61-keyboard-seen-by-390")
+    follow(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log ud")  # the provider's page
