@@ -912,6 +912,7 @@ def test_person_header_protection_unknown_number_and_owners(new_page, sandbox, d
 # --- every screen at both widths (issue 13, item 7) -----------------------------------------
 
 WIDTHS = ((1280, 720), (390, 844))
+MAX_PHONE_HEADER_PX = 200  # of 844: the page's own content starts in the first quarter
 
 
 # JavaScript for a failure's message. NAME(e): an element as tag.class "its text".
@@ -1020,6 +1021,9 @@ def test_every_caseworker_and_operations_page_at_both_widths(new_page, sandbox, 
     screens(page, "overview")
     # on a phone a case row still shows its status, deadline and source without scrolling
     page.set_viewport_size({"width": 390, "height": 844})
+    header = page.locator("header.header").bounding_box()["height"]
+    print(f"\nthe header, user bar and sandbox banner at 390 px: {header:.0f} of 844 px")
+    assert header <= MAX_PHONE_HEADER_PX
     row = page.locator("table.case-table tbody tr").first
     for label in ("Fremdrift", "Frist", "Kilde"):
         cell = row.locator(f"td[data-title='{label}']")
