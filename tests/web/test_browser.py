@@ -478,8 +478,9 @@ def test_employee_without_a_role_is_refused(page):
     expect(page.get_by_text("ingen rolle i borgersag")).to_be_visible()
 
 
-def test_logout_ends_the_session_at_the_provider_too(signed_in, shots):
-    page = signed_in
+def test_logout_ends_the_session_at_the_provider_too(page, shots):
+    # a sign-in of its own: logging out ends the session the other tests share
+    sign_in(page)
     page.get_by_role("button", name="Log ud").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Log ud")  # the provider's page
     page.get_by_role("button", name="Log ud").click()
