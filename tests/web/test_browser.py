@@ -913,6 +913,7 @@ def test_person_header_protection_unknown_number_and_owners(new_page, sandbox, d
 # --- every screen at both widths (issue 13, item 7) -----------------------------------------
 
 WIDTHS = ((1280, 720), (390, 844))
+REFLOW_WIDTH = 320
 MAX_PHONE_HEADER_PX = 200  # of 844: the page's own content starts in the first quarter
 
 
@@ -949,7 +950,8 @@ SCROLLING_BOXES = (
 class ScreenCheck:
     """Looks at pages at 1280 and 390 px: every axe violation (any impact), and on a phone
     any sideways scroll of the page or of a box in it (a table in its scroll wrapper), is
-    collected under the page's name, with screenshots of each width."""
+    collected under the page's name, with screenshots of each width. The scroll is also
+    checked at 320 px, the width WCAG 2.1's reflow criterion (1.4.10) names."""
 
     def __init__(self, shots) -> None:
         self.shots = shots
@@ -965,22 +967,30 @@ class ScreenCheck:
             if violations:
                 found.append(f"at {width} px:\n{describe(violations)}")
             if width < 768:
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                if overflow > 0:
-                    found.append(
-                        f"at {width} px the page scrolls {overflow} px sideways;"
-                        f" too wide: {page.evaluate(WIDER_THAN_SCREEN)}"
-                    )
-                boxed = page.evaluate(SCROLLING_BOXES)
-                if boxed:
-                    found.append(f"at {width} px these scroll sideways in their box: {boxed}")
-                top = self.shots(page, f"50-{name}-{width}")
-                page.screenshot(path=str(top.with_name(f"50-{name}-{width}-top.png")))
+                found += self.sideways(page, width)
+                top = self.shots(page, f"70-{name}-{width}")
+                page.screenshot(path=str(top.with_name(f"70-{name}-{width}-top.png")))
             else:
-                self.shots(page, f"50-{name}-{width}")
+                self.shots(page, f"70-{name}-{width}")
+        page.set_viewport_size({"width": REFLOW_WIDTH, "height": 640})
+        found += self.sideways(page, REFLOW_WIDTH)
         page.set_viewport_size({"width": 1280, "height": 720})
         if found:
             self.problems[name] = found
+
+    @staticmethod
+    def sideways(page: Page, width: int) -> list[str]:
+        found = []
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            found.append(
+                f"at {width} px the page scrolls {overflow} px sideways;"
+                f" too wide: {page.evaluate(WIDER_THAN_SCREEN)}"
+            )
+        boxed = page.evaluate(SCROLLING_BOXES)
+        if boxed:
+            found.append(f"at {width} px these scroll sideways in their box: {boxed}")
+        return found
 
     def assert_clean(self) -> None:
         assert self.seen
@@ -1181,7 +1191,7 @@ def test_a_caseworker_and_an_administrator_work_by_keyboard_only(new_page, demo,
         tab_to(page, page.get_by_role("button", name=re.compile("^Slå .* fra$")))
         follow(page)
         expect(row).to_contain_text("Årsag: Prøve med tastaturet")
-        shots(page, "60-keyboard-switched-off-390")
+        shots(page, "80-keyboard-switched-off-390")
         tab_to(page, row.get_by_role("button", name=re.compile(r"^Slå .* til$")))
         follow(page)
         expect(row.get_by_role("link", name=re.compile(r"^Slå .* fra …$"))).to_be_visible()
@@ -1214,6 +1224,6 @@ def test_a_citizen_works_by_keyboard_only(new_page, shots):
         page.get_by_role("heading", level=1, name="Hvem har set mine oplysninger")
     ).to_be_visible()
     tab_to(page, page.get_by_role("button", name="Log ud"))
-    shots(page, "61-keyboard-seen-by-390")
+    shots(page, "81-keyboard-seen-by-390")
     follow(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Log ud")  # the provider's page
