@@ -70,7 +70,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DEADLINE_SECONDS = 2.0
 TIMEOUT_MS = 15_000  # Playwright's wait for anything; generous for a loaded machine
-SERIOUS = ("serious", "critical")
 
 
 # --- fixtures -------------------------------------------------------------------------------
@@ -437,9 +436,13 @@ def sandbox_titles(sandbox) -> list[str]:
 # --- citizens and the login itself ----------------------------------------------------------
 
 
-def assert_no_serious(page: Page, name: str) -> None:
-    serious = [v for v in axe_violations(page) if v.get("impact") in SERIOUS]
-    assert not serious, f"axe on {name}:\n{describe(serious)}"
+def assert_axe_clean(page: Page, name: str) -> None:
+    """No axe violation on the page as it is now, whatever its impact."""
+    found = axe_violations(page)
+    assert not found, f"axe on {name}:\n{describe(found)}"
+
+
+assert_no_serious = assert_axe_clean  # the older name, for branches still using it
 
 
 def test_citizen_follows_own_cases_after_mitid_login(page, sandbox, shots):
@@ -448,7 +451,7 @@ def test_citizen_follows_own_cases_after_mitid_login(page, sandbox, shots):
     expect(page.get_by_role("heading", level=1, name="Mine sager")).to_be_visible()
     expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible()
     shots(page, "10-mine-sager")
-    assert_no_serious(page, "Mine sager")
+    assert_axe_clean(page, "Mine sager")
     # The CPR number is nowhere on the page or in its address.
     cpr = sandbox.municipality.demo.typical
     assert cpr not in page.content() and cpr[:6] not in page.url
@@ -457,7 +460,7 @@ def test_citizen_follows_own_cases_after_mitid_login(page, sandbox, shots):
     expect(page.get_by_role("heading", name="Sagens forløb")).to_be_visible()
     expect(page.get_by_role("link", name="Mine sager").first).to_be_visible()
     shots(page, "11-citizen-case")
-    assert_no_serious(page, "a citizen's case")
+    assert_axe_clean(page, "a citizen's case")
 
 
 def test_low_assurance_citizen_is_refused_with_an_explanation(page, shots):
@@ -465,7 +468,7 @@ def test_low_assurance_citizen_is_refused_with_an_explanation(page, shots):
     expect(page.get_by_role("heading", level=1)).to_have_text("Du kan ikke logge ind")
     expect(page.get_by_text("mindst sikringsniveau betydelig")).to_be_visible()
     shots(page, "12-loa-low")
-    assert_no_serious(page, "the LoA-low refusal")
+    assert_axe_clean(page, "the LoA-low refusal")
     page.goto("/mine-sager")
     expect(page).to_have_url(re.compile(r"/log-ind$"))
 
@@ -503,7 +506,7 @@ def test_idle_session_warns_can_be_extended_and_then_ends(browser, short_session
         expect(dialog).to_contain_text("Du bliver snart logget ud")
         expect(dialog).to_be_focused()
         shots(page, "13-idle-warning")
-        assert_no_serious(page, "the idle warning")
+        assert_axe_clean(page, "the idle warning")
         dialog.get_by_role("button", name="Forbliv logget ind").click()
         expect(dialog).to_be_hidden()
 
@@ -574,7 +577,7 @@ def test_first_answers_are_shown_before_the_slowest_source_and_the_end_announced
         expect(live).to_have_attribute("aria-live", "polite")
         expect(live).to_contain_text("systemer har svaret")
         shots(page, "20-pending-1280")
-        assert_no_serious(page, "a pending overview")
+        assert_axe_clean(page, "a pending overview")
         page.set_viewport_size({"width": 390, "height": 844})
         top = shots(page, "21-pending-390")
         page.screenshot(path=str(top.with_name("21-pending-390-top.png")))
@@ -587,7 +590,7 @@ def test_first_answers_are_shown_before_the_slowest_source_and_the_end_announced
         building = page.locator("table.case-table tbody tr").filter(has_text="Med fordi: ejer af")
         expect(building.first).to_be_visible()
         shots(page, "22-complete-1280")
-        assert_no_serious(page, "a completed overview")
+        assert_axe_clean(page, "a completed overview")
         page.set_viewport_size({"width": 390, "height": 844})
         top = shots(page, "23-complete-390")
         page.screenshot(path=str(top.with_name("23-complete-390-top.png")))
@@ -617,7 +620,7 @@ def test_the_officer_searches_the_log_and_prints_a_persons_log(new_page, sandbox
     page.locator("button.idp-person").filter(has_text="Databeskyttelsesrådgiver").click()
     expect(page.get_by_role("heading", level=1, name="Søg i loggen over opslag")).to_be_visible()
     expect(page.get_by_role("link", name="Nyt opslag")).to_have_count(0)
-    assert_no_serious(page, "the officer's search form")
+    assert_axe_clean(page, "the officer's search form")
     page.get_by_label("CPR-nummer (frivilligt)").fill(dashed(demo.typical))
     page.get_by_label("Formål med søgningen (frivilligt)").select_option("Kontrol af opslag")
     page.get_by_role("button", name="Søg i loggen").click()
@@ -628,7 +631,7 @@ def test_the_officer_searches_the_log_and_prints_a_persons_log(new_page, sandbox
     rows = page.locator("table.dpo-table tbody tr")
     expect(rows.filter(has_text=f"Medarbejder {demo.caseworker}").first).to_be_visible()
     assert demo.typical not in page.url and demo.typical not in page.content()
-    assert_no_serious(page, "the officer's results")
+    assert_axe_clean(page, "the officer's results")
     shots(page, "30-dpo-results-1280")
     page.set_viewport_size({"width": 390, "height": 844})
     shots(page, "31-dpo-results-390")
@@ -679,11 +682,11 @@ def remembering_server(sandbox):
 def both_widths(page: Page, shots, name: str) -> None:
     """Screenshots at 1280 and 390 px (the latter also of the first screen), axe on both."""
     shots(page, f"{name}-1280")
-    assert_no_serious(page, f"{name} at 1280 px")
+    assert_axe_clean(page, f"{name} at 1280 px")
     page.set_viewport_size({"width": 390, "height": 844})
     top = shots(page, f"{name}-390")
     page.screenshot(path=str(top.with_name(f"{name}-390-top.png")))
-    assert_no_serious(page, f"{name} at 390 px")
+    assert_axe_clean(page, f"{name} at 390 px")
     page.set_viewport_size({"width": 1280, "height": 720})
 
 
@@ -796,7 +799,7 @@ def test_the_heavy_citizen_pages_searches_and_filters_mine_sager(page, sandbox, 
     expect(page.locator("#narrow-q-error")).to_contain_text("ikke på CPR-nummer")
     assert demo.heavy[:6] not in page.url
     shots(page, "42-heavy-citizen-cpr-refused")
-    assert_no_serious(page, "Mine sager with a refused search")
+    assert_axe_clean(page, "Mine sager with a refused search")
 
 
 def test_a_caseworker_narrows_a_big_overview_and_the_desk(signed_in, sandbox, demo, shots):
@@ -929,6 +932,8 @@ WIDER_THAN_SCREEN = (
     + """const past = (e) => e.getBoundingClientRect().right > window.innerWidth + 0.5;
   return [...document.querySelectorAll("body *")]
     .filter((e) => past(e) && ![...e.children].some(past))
+    .map((e) => (e.tagName === "BR" ? e.parentElement : e))
+    .filter((e, i, all) => all.indexOf(e) === i)
     .slice(0, 5)
     .map(name);
 }"""
@@ -1094,9 +1099,12 @@ def test_every_officer_and_citizen_page_at_both_widths(new_page, demo, screens):
     staff_sign_in(officer, "Databeskyttelsesrådgiver")
     expect(officer.get_by_role("heading", level=1, name="Søg i loggen over opslag")).to_be_visible()
     screens(officer, "dpo-search")
-    officer.get_by_label("CPR-nummer (frivilligt)").fill(dashed(demo.typical))
-    officer.get_by_role("button", name="Søg i loggen").click()
-    expect(officer.locator("table.dpo-table tbody tr").first).to_be_visible()
+    for _ in range(2):  # the second search finds the first: the officer's own, longer rows
+        officer.goto("/databeskyttelse")
+        officer.get_by_label("CPR-nummer (frivilligt)").fill(dashed(demo.typical))
+        officer.get_by_role("button", name="Søg i loggen").click()
+        expect(officer.locator("table.dpo-table tbody tr").first).to_be_visible()
+    expect(officer.locator("table.dpo-table tbody tr").first).to_contain_text("Søgte i loggen")
     screens(officer, "dpo-results")
     officer.get_by_role("link", name="Borgerens log til udskrift").click()
     expect(officer.locator("table.dpo-table tbody tr").first).to_be_visible()
