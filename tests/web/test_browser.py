@@ -1235,3 +1235,25 @@ def test_a_citizen_works_by_keyboard_only(new_page, shots):
     shots(page, "81-keyboard-seen-by-390")
     follow(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Log ud")  # the provider's page
+
+
+def test_the_officer_works_by_keyboard_only(new_page, demo):
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.goto("/log-ind")
+    tab_to(page, page.get_by_role("link", name="Log ind med kommunens login"))
+    follow(page)
+    tab_to(page, page.locator("button.idp-person").filter(has_text="Databeskyttelsesrådgiver"))
+    follow(page)
+    expect(page.get_by_role("heading", level=1, name="Søg i loggen over opslag")).to_be_visible()
+    tab_to(page, page.get_by_label("CPR-nummer (frivilligt)"))
+    page.keyboard.type(dashed(demo.typical))
+    tab_to(page, page.get_by_role("button", name="Søg i loggen"))
+    follow(page)
+    expect(
+        page.get_by_role("heading", level=1, name="Søgning i loggen over opslag")
+    ).to_be_visible()
+    tab_to(page, page.get_by_role("link", name="Borgerens log til udskrift"))
+    follow(page)
+    expect(
+        page.get_by_role("heading", level=1, name="Udtræk af loggen over opslag")
+    ).to_be_visible()
