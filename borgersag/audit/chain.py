@@ -147,6 +147,7 @@ def row_fields(row: Mapping[str, Any]) -> dict[str, Any]:
             "case_ids": _strings(json.loads(row["case_ids"])),
             "request_id": row["request_id"],
             "detail": row["detail"],
+            "persons": _strings(list(row.get("persons") or ())),
         }
     except (TypeError, AttributeError) as exc:
         raise ValueError(str(exc)) from None

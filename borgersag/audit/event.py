@@ -190,6 +190,7 @@ class AuditEvent:
             "case_ids": list(self.case_ids),
             "request_id": self.request_id,
             "detail": self.detail,
+            "persons": list(self.persons),
         }
 
 
@@ -215,6 +216,8 @@ def iso_utc(moment: dt.datetime) -> str:
 def canonical_bytes(seq: int, prev: str, fields: Mapping[str, Any]) -> bytes:
     """The bytes a row's hash is computed over (see the module docstring)."""
     document = {name: fields[name] for name in CANONICAL_FIELDS}
+    if fields.get("persons"):  # only when there are any: older rows keep their form
+        document["persons"] = sorted(fields["persons"])
     document["seq"] = seq
     document["prev"] = prev
     return json.dumps(

@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -461,25 +461,15 @@ class AuditLog:
                 )
                 self._check_checkpoints(checkpoints, findings)
                 anchor_seq, anchor_hash = self._anchor(conn)
-                query = (
-                    select(audit_event)
-                    .where(audit_event.c.seq > anchor_seq)
-                    .order_by(audit_event.c.seq)
-                    .execution_options(yield_per=1000)
+                return check_chain(
+                    _rows_with_persons(conn, after=anchor_seq),
+                    anchor_seq=anchor_seq,
+                    anchor_hash=anchor_hash,
+                    key=self._hmac_key,
+                    tolerance=self.clock_tolerance,
+                    expected=expected,
+                    findings=findings,
                 )
-                result = conn.execute(query)
-                try:
-                    return check_chain(
-                        result.mappings(),
-                        anchor_seq=anchor_seq,
-                        anchor_hash=anchor_hash,
-                        key=self._hmac_key,
-                        tolerance=self.clock_tolerance,
-                        expected=expected,
-                        findings=findings,
-                    )
-                finally:
-                    result.close()
         except sa_exc.SQLAlchemyError as exc:
             raise self._unavailable("could not be read", exc) from None
 
@@ -570,9 +560,7 @@ class AuditLog:
                     up_to = first_kept - 1
                 if up_to is None or up_to <= anchor_seq:
                     return 0
-                rows = conn.execute(
-                    select(audit_event).where(seq > anchor_seq, seq <= up_to + 1).order_by(seq)
-                ).mappings()
+                rows = _rows_with_persons(conn, after=anchor_seq, up_to=up_to + 1)
                 checked = check_chain(
                     rows, anchor_seq=anchor_seq, anchor_hash=anchor_hash, key=self._hmac_key
                 )
@@ -616,3 +604,34 @@ class AuditLog:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+_CHUNK_ROWS = 1000
+
+
+def _rows_with_persons(
+    conn: Connection, *, after: int, up_to: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """``audit_event`` rows with ``seq`` after ``after`` (to ``up_to``), in order, each with
+    its ``persons`` from ``audit_person``: the chain hash covers them. Read a thousand rows
+    at a time, so a long log is checked in bounded memory."""
+    last = after
+    while True:
+        query = select(audit_event).where(audit_event.c.seq > last)
+        if up_to is not None:
+            query = query.where(audit_event.c.seq <= up_to)
+        rows = conn.execute(query.order_by(audit_event.c.seq).limit(_CHUNK_ROWS)).mappings().all()
+        if not rows:
+            return
+        low, high = rows[0]["seq"], rows[-1]["seq"]
+        persons: dict[int, list[str]] = {}
+        shown = select(audit_person.c.seq, audit_person.c.person).where(
+            audit_person.c.seq.between(low, high)
+        )
+        for seq, person in conn.execute(shown):
+            persons.setdefault(seq, []).append(person)
+        for row in rows:
+            yield {**row, "persons": sorted(persons.get(row["seq"], ()))}
+        if len(rows) < _CHUNK_ROWS:
+            return
+        last = high

@@ -213,6 +213,17 @@ def _health_of(sources: dict[str, Connector], skip: set[str]) -> dict[str, Healt
     return checks.check(wanted, HEALTH_DEADLINE_SECONDS)
 
 
+def _switch_view(switch: dict[str, str] | None) -> dict[str, Any] | None:
+    """A stored switch for the page: its time as a datetime (shown in local time)."""
+    if switch is None:
+        return None
+    try:
+        at: Any = dt.datetime.fromisoformat(switch.get("at", ""))
+    except ValueError:
+        at = switch.get("at", "")  # another instance's odd value: shown as it is
+    return {**switch, "at": at}
+
+
 @bp.get("/drift")
 @administrator_required
 def page() -> Any:
@@ -234,7 +245,7 @@ def page() -> Any:
                 if connector
                 else [],
                 "configured_off": source.name in portal.configured_off,
-                "switch": switches.get(source.name),
+                "switch": _switch_view(switches.get(source.name)),
                 "paused": wording.paused() if portal.engine.breakers.is_open(source.name) else "",
                 "health": health.get(source.name),
                 "last_at": last[0] if last else None,

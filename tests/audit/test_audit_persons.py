@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from borgersag.audit import AuditEvent, AuditLog
 from borgersag.audit.search import AuditQuery, export_rows, search
 
-from support.audit_db import keyed_log
+from support.audit_db import keyed_log, tampering
 
 OWNER = "cpr:0101011234"
 CO_OWNER = "cpr:0202025678"
@@ -128,3 +128,31 @@ def test_pruning_removes_the_persons_of_the_rows_it_removes(log):
     assert log.verify().ok
     with pytest.raises(DBAPIError, match="audit_person"), log.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_person WHERE seq = 2"))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "DELETE FROM audit_person WHERE seq = 2 AND person = 'cpr:0202025678'",
+        "INSERT INTO audit_person (seq, person) VALUES (1, 'cpr:0303039012')",
+        "UPDATE audit_person SET person = 'cpr:0303039012'"
+        " WHERE seq = 2 AND person = 'cpr:0101011234'",
+    ],
+    ids=["removed", "added", "swapped"],
+)
+def test_a_person_removed_added_or_swapped_behind_the_guards_is_named_by_verify(log, change):
+    """The persons are in the chain hash: someone past the triggers (the tables' owner, a
+    superuser, the SQLite file's owner) cannot hide whom a row showed without verify noticing."""
+    log.record(staff(persons=(OWNER,)))
+    log.record(staff(persons=(OWNER, CO_OWNER)))
+    log.record(staff())
+    assert log.verify().ok
+
+    with tampering(log) as conn:
+        conn.execute(text(change))
+
+    result = log.verify()
+    assert not result.ok
+    assert any(
+        problem.startswith(f"row {2 if 'seq = 2' in change else 1}") for problem in result.problems
+    )

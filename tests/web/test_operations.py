@@ -84,6 +84,7 @@ def test_kill_switch_takes_a_source_out_everywhere_without_a_restart(two_instanc
     assert response.status_code == 303
     text = client.get("/drift").get_data(as_text=True)
     assert "Slået fra" in text and "Jonas Bach Holm (JH1177)" in text
+    assert re.search(r"JH1177\), \d{2}\.\d{2}\.\d{4} kl\. \d{2}\.\d{2}", text)  # local time
     assert f"Årsag: {REASON}" in text
 
     # The other instance leaves SBSYS out of its next lookup too.
