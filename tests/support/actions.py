@@ -114,7 +114,7 @@ def seen_by_rows(client, page: int = 1) -> list[tuple[str, str, str, str]]:
     response = client.get(f"/mine-sager/hvem-har-set?side={page}")
     assert response.status_code == 200, response.status_code
     return re.findall(
-        r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>",
+        r"<tr>\s*<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>",
         response.get_data(as_text=True),
         re.S,
     )

@@ -52,7 +52,9 @@ def rows(page: str) -> dict[str, str]:
     """Case title → the row's first cell, from the overview's case tables."""
     return {
         m[2]: m[1]
-        for m in re.finditer(r'<td><a href="[^"]*/sag/[^"]*">(([^<]*)</a>.*?)</td>', page, re.S)
+        for m in re.finditer(
+            r'<td[^>]*><a href="[^"]*/sag/[^"]*">(([^<]*)</a>.*?)</td>', page, re.S
+        )
     }
 
 

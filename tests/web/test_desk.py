@@ -24,8 +24,8 @@ def test_desk_lists_the_caseworkers_open_cases_deadlines_first(live_app, sandbox
     systems = set(re.findall(r"/sag/([a-z0-9_-]+)/", page))
     assert {"sbsys", "byggesag", "zgw", "momentum"} <= systems, systems
     row = (
-        r'<td class="nowrap">([^<]*)(?:<span[^>]*>[^<]*</span>)?</td>'
-        r'\s*<td><a href="(/oversigt/[^"]+)"'
+        r'<td class="nowrap"[^>]*>([^<]*)(?:<span[^>]*>[^<]*</span>)?</td>'
+        r'\s*<td[^>]*><a href="(/oversigt/[^"]+)"'
     )
     rows = re.findall(row, page)
     while following := re.search(r'href="([^"]+)" rel="next"', page):  # every page
