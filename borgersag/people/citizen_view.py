@@ -27,6 +27,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from flask_babel import LazyString, gettext
+from flask_babel import lazy_gettext as _l
+
 from borgersag.domain.keys import Key
 from borgersag.domain.model import (
     Case,
@@ -82,51 +85,66 @@ def citizen_status(text: str | None) -> str | None:
     return text.strip()
 
 
-_STEPS: dict[Progress, tuple[str, str]] = {
+# Lazy: translated when shown, in the page's language (Danish outside a request).
+_STEPS: dict[Progress, tuple[LazyString, LazyString]] = {
     Progress.OPSTAAET: (
-        "Modtaget",
-        "Kommunen har modtaget eller oprettet sagen.",
+        _l("Modtaget"),
+        _l("Kommunen har modtaget eller oprettet sagen."),
     ),
     Progress.OPLYST: (
-        "Under behandling",
-        "Kommunen har de oplysninger, der skal til, og behandler sagen.",
+        _l("Under behandling"),
+        _l("Kommunen har de oplysninger, der skal til, og behandler sagen."),
     ),
     Progress.AFGJORT: (
-        "Afgjort",
-        "Kommunen har truffet en afgørelse. Afgørelsen sendes til sagens parter,"
-        " som regel med Digital Post.",
+        _l("Afgjort"),
+        _l(
+            "Kommunen har truffet en afgørelse. Afgørelsen sendes til sagens parter,"
+            " som regel med Digital Post."
+        ),
     ),
     Progress.AFSLUTTET: (
-        "Afsluttet",
-        "Sagen er afsluttet. Kommunen arbejder ikke længere på den.",
+        _l("Afsluttet"),
+        _l("Sagen er afsluttet. Kommunen arbejder ikke længere på den."),
     ),
 }
 
 
 def step_label(progress: Progress) -> str:
     """The plain-language name of a progress step, e.g. ``Under behandling``."""
-    return _STEPS[progress][0]
+    return str(_STEPS[progress][0])
 
 
 def step_explanation(progress: Progress) -> str:
     """One sentence on what a progress step means for the citizen."""
-    return _STEPS[progress][1]
+    return str(_STEPS[progress][1])
 
 
-_DOCUMENT_KINDS = {
-    DocumentType.BREV_INDGAAENDE: "Brev til kommunen",
-    DocumentType.BREV_UDGAAENDE: "Brev fra kommunen",
+_DOCUMENT_KINDS: dict[DocumentType, LazyString] = {
+    DocumentType.BREV_INDGAAENDE: _l("Brev til kommunen"),
+    DocumentType.BREV_UDGAAENDE: _l("Brev fra kommunen"),
+    DocumentType.DAGSORDEN: _l("Dagsorden"),
+    DocumentType.EKSTERNT_NOTAT: _l("Notat"),
+    DocumentType.FAKTURA: _l("Faktura"),
+    DocumentType.RAPPORT: _l("Rapport"),
+    DocumentType.PLAN: _l("Plan"),
+    DocumentType.ANDET: _l("Andet"),
 }
 
 
 def document_kind(kind: DocumentType) -> str:
     """What kind of document it is, in the citizen's words (``Brev fra kommunen``)."""
-    return _DOCUMENT_KINDS.get(kind, kind.label)
+    known = _DOCUMENT_KINDS.get(kind)
+    return str(known) if known is not None else kind.label
 
 
 def progress_text(progress: Progress) -> str:
     """``"Trin 2 af 4: Under behandling"``."""
-    return f"Trin {progress.step} af {len(Progress)}: {step_label(progress)}"
+    return gettext(
+        "Trin %(step)s af %(steps)s: %(label)s",
+        step=progress.step,
+        steps=len(Progress),
+        label=step_label(progress),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from borgersag.web import (
     errors,
     health,
     index_hook,
+    language,
     limits,
     login,
     metrics,
@@ -166,7 +167,7 @@ def create_app(config: Config | None = None, *, portal: Portal | None = None) ->
     app.before_request(_start_request)
     app.after_request(_secure_headers)
     app.teardown_request(_end_request)
-    for part in (errors, present, csrf, login, caseworker, citizen, operations, dpo, api):
+    for part in (errors, present, csrf, language, login, caseworker, citizen, operations, dpo, api):
         part.init_app(app)
     notify_pages.init_app(app, config)
     csrf.exempt_blueprint(app, api.bp.name)  # JSON only: a cross-site form cannot send it

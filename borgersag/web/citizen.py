@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from borgersag.audit import AUDIT, AuditUnavailable, subject_key
 from borgersag.lookup import cases
@@ -45,14 +46,18 @@ log = logging.getLogger(__name__)
 bp = Blueprint("citizen", __name__)
 
 NOT_FOUND = (
-    "Sagen findes ikke blandt dine sager",
-    "Vi kan ikke vise sagen. Enten er adressen forkert, eller også er sagen ikke en af"
-    " dine sager i Mine sager. Gå tilbage til Mine sager for at se dine sager.",
+    _l("Sagen findes ikke blandt dine sager"),
+    _l(
+        "Vi kan ikke vise sagen. Enten er adressen forkert, eller også er sagen ikke en af"
+        " dine sager i Mine sager. Gå tilbage til Mine sager for at se dine sager."
+    ),
 )
 DOCUMENT_NOT_FOUND = (
-    "Dokumentet findes ikke blandt dine dokumenter",
-    "Vi kan ikke vise dokumentet. Enten er adressen forkert, eller også er dokumentet ikke"
-    " et af dem, du kan se i Mine sager. Gå tilbage til sagen.",
+    _l("Dokumentet findes ikke blandt dine dokumenter"),
+    _l(
+        "Vi kan ikke vise dokumentet. Enten er adressen forkert, eller også er dokumentet ikke"
+        " et af dem, du kan se i Mine sager. Gå tilbage til sagen."
+    ),
 )
 
 
@@ -88,7 +93,7 @@ def overview() -> Any:
         changed=lambda case: case.latest_activity,
         systems_of=lambda case: case.sources,
         citizen=True,
-        search_hint="Sagens titel eller sagsnummer",
+        search_hint=_l("Sagens titel eller sagsnummer"),
     )
     return render_template(
         "citizen/overview.html",
@@ -96,7 +101,7 @@ def overview() -> Any:
         shown=shown,
         user=current_user(),
         notice=citizen_notice(mine.view.shortfalls),
-        mark=RowMarks(mine.overview, stale=CITIZEN_STALE_MARK, cut=False),
+        mark=RowMarks(mine.overview, stale=str(CITIZEN_STALE_MARK), cut=False),
         delivery_failures=notify_pages.unseen_failures(),
         notify_on=notify_pages.enabled(),
     ), shown.status
@@ -130,15 +135,17 @@ def document(case_id: str, doc_id: str) -> Any:
     except DocumentGone:
         return error_response(
             404,
-            "Dokumentet findes ikke længere",
-            "Kommunens system kender ikke dokumentet længere. Kontakt kommunen, hvis du"
-            " har brug for det.",
+            _l("Dokumentet findes ikke længere"),
+            _l(
+                "Kommunens system kender ikke dokumentet længere. Kontakt kommunen, hvis du"
+                " har brug for det."
+            ),
         )
     except DocumentUnavailable:
         return error_response(
             502,
-            "Dokumentet kunne ikke hentes lige nu",
-            "Kommunens system svarede ikke, da vi bad om dokumentet. Prøv igen om lidt.",
+            _l("Dokumentet kunne ikke hentes lige nu"),
+            _l("Kommunens system svarede ikke, da vi bad om dokumentet. Prøv igen om lidt."),
         )
     return send_download(download)
 
@@ -168,8 +175,8 @@ def seen_by() -> Any:
         log.error("the audit log could not be read for a citizen's 'hvem har set' page")
         return error_response(
             503,
-            "Oplysningerne kan ikke vises lige nu",
-            "Vi kan ikke læse loggen over opslag lige nu. Prøv igen om lidt.",
+            _l("Oplysningerne kan ikke vises lige nu"),
+            _l("Vi kan ikke læse loggen over opslag lige nu. Prøv igen om lidt."),
         )
     pages = max(1, -(-total // SEEN_PER_PAGE))
     config = current_app.extensions["borgersag"].config

@@ -24,6 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
 from borgersag.domain.model import Case, Overview, SourceResult, SourceStatus
 from borgersag.web.present import join_da
 from borgersag.web.wording import age_text, partial_text
@@ -40,8 +43,8 @@ __all__ = [
 ]
 
 OVERVIEW_HEADING = "Oversigten er ikke komplet"
-CITIZEN_HEADING = "Nogle af dine sager kan mangle lige nu"
-CITIZEN_STALE_MARK = "Vist fra et tidligere opslag"
+CITIZEN_HEADING = _l("Nogle af dine sager kan mangle lige nu")
+CITIZEN_STALE_MARK = _l("Vist fra et tidligere opslag")
 STALE_MARK = "Gemt svar"
 TRUNCATED_MARK = "Afkortet svar"
 
@@ -112,24 +115,31 @@ def citizen_notice(shortfalls: Iterable[SourceResult]) -> Notice | None:
     texts = []
     if any(not r.status.answered for r in results):
         texts.append(
-            "Vi kunne ikke hente sager fra alle kommunens systemer lige nu. Det betyder"
-            " ikke, at du ikke har sager der."
+            gettext(
+                "Vi kunne ikke hente sager fra alle kommunens systemer lige nu. Det betyder"
+                " ikke, at du ikke har sager der."
+            )
         )
     if any(r.status is SourceStatus.STALE for r in results):
         texts.append(
-            "Nogle sager vises, som de så ud ved et tidligere opslag, fordi et af"
-            f" kommunens systemer ikke svarede. De er mærket »{CITIZEN_STALE_MARK}«, og"
-            " der kan være sket nyt i dem siden."
+            gettext(
+                "Nogle sager vises, som de så ud ved et tidligere opslag, fordi et af"
+                " kommunens systemer ikke svarede. De er mærket »%(mark)s«, og"
+                " der kan være sket nyt i dem siden.",
+                mark=str(CITIZEN_STALE_MARK),
+            )
         )
     if any(r.status.answered and r.partial for r in results):
         texts.append(
-            "Vi kunne ikke vise alle dine sager fra et af kommunens systemer. Nogle sager"
-            " kan mangle – det betyder ikke, at de ikke findes."
+            gettext(
+                "Vi kunne ikke vise alle dine sager fra et af kommunens systemer. Nogle sager"
+                " kan mangle – det betyder ikke, at de ikke findes."
+            )
         )
     return Notice(
-        CITIZEN_HEADING,
+        str(CITIZEN_HEADING),
         (),
-        "Prøv igen senere. Kontakt kommunen, hvis du savner en sag.",
+        gettext("Prøv igen senere. Kontakt kommunen, hvis du savner en sag."),
         tuple(texts),
     )
 

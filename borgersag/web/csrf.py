@@ -17,6 +17,8 @@ from typing import Any
 from flask import Flask, g, jsonify, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
+from borgersag.web.language import ensure_babel
+
 __all__ = ["csrf_token", "init_app"]
 
 FIELD = "csrf_token"
@@ -35,7 +37,7 @@ def _refused(exc: CSRFError) -> Any:
     from borgersag.web.errors import CSRF_MESSAGE, error_response
 
     if request.path.startswith("/session/"):  # called by session.js, which reads JSON
-        response = jsonify(error={"field": None, "message": CSRF_MESSAGE[1]})
+        response = jsonify(error={"field": None, "message": str(CSRF_MESSAGE[1])})
         response.headers["Cache-Control"] = "no-store"
         return response, 400
     if "user" not in session:  # signed out meanwhile: nothing to protect, ask for login
@@ -54,6 +56,7 @@ def init_app(app: Flask) -> None:
     # Behind HTTPS Flask-WTF also checks the Referer, which our Referrer-Policy suppresses.
     app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
     _protect.init_app(app)
+    ensure_babel(app)  # its refusal is translated
     app.register_error_handler(CSRFError, _refused)
     app.jinja_env.globals["csrf_token"] = csrf_token
 

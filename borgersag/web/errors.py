@@ -13,55 +13,74 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask.globals import request_ctx
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from borgersag.web.language import ensure_babel
 
 __all__ = ["init_app"]
 
 log = logging.getLogger(__name__)
 
-MESSAGES: dict[int, tuple[str, str]] = {
+MESSAGES: dict[int, tuple[LazyString, LazyString]] = {
     400: (
-        "Forespørgslen kunne ikke behandles",
-        "Siden fik noget, den ikke kunne bruge. Gå tilbage og prøv igen.",
+        _l("Forespørgslen kunne ikke behandles"),
+        _l("Siden fik noget, den ikke kunne bruge. Gå tilbage og prøv igen."),
     ),
-    401: ("Du er ikke logget ind", "Log ind for at se siden."),
+    401: (_l("Du er ikke logget ind"), _l("Log ind for at se siden.")),
     403: (
-        "Du har ikke adgang",
-        "Siden hører ikke til det, du er logget ind til. Gå til forsiden for at se, hvad du kan.",
+        _l("Du har ikke adgang"),
+        _l(
+            "Siden hører ikke til det, du er logget ind til. Gå til forsiden for at se,"
+            " hvad du kan."
+        ),
     ),
     404: (
-        "Siden findes ikke",
-        "Adressen er forkert, eller siden findes ikke længere. Tjek adressen, eller"
-        " gå til forsiden.",
+        _l("Siden findes ikke"),
+        _l(
+            "Adressen er forkert, eller siden findes ikke længere. Tjek adressen, eller"
+            " gå til forsiden."
+        ),
     ),
     405: (
-        "Handlingen er ikke tilladt",
-        "Siden kan ikke bruges på den måde. Gå til forsiden og prøv igen.",
+        _l("Handlingen er ikke tilladt"),
+        _l("Siden kan ikke bruges på den måde. Gå til forsiden og prøv igen."),
     ),
-    413: ("Forespørgslen er for stor", "Indtastningen var for stor. Prøv igen med mindre."),
-    415: ("Forkert dataformat", "API'et modtager kun JSON (Content-Type: application/json)."),
+    413: (_l("Forespørgslen er for stor"), _l("Indtastningen var for stor. Prøv igen med mindre.")),
+    415: (
+        _l("Forkert dataformat"),
+        _l("API'et modtager kun JSON (Content-Type: application/json)."),
+    ),
     500: (
-        "Der opstod en fejl hos os",
-        "Det er ikke din skyld. Prøv igen om lidt. Hvis fejlen bliver ved, så kontakt"
-        " support og oplys fejl-id'et nedenfor.",
+        _l("Der opstod en fejl hos os"),
+        _l(
+            "Det er ikke din skyld. Prøv igen om lidt. Hvis fejlen bliver ved, så kontakt"
+            " support og oplys fejl-id'et nedenfor."
+        ),
     ),
     502: (
-        "Kildesystemet svarede ikke",
-        "Et af kommunens systemer svarede ikke. Prøv igen om lidt.",
+        _l("Kildesystemet svarede ikke"),
+        _l("Et af kommunens systemer svarede ikke. Prøv igen om lidt."),
     ),
 }
 
 CSRF_MESSAGE = (
-    "Formularen er udløbet",
-    "Siden har været åben for længe, eller du er logget ud imens. Hent siden igen og prøv igen.",
+    _l("Formularen er udløbet"),
+    _l(
+        "Siden har været åben for længe, eller du er logget ud imens. Hent siden igen og prøv igen."
+    ),
 )
 
 
-def error_response(code: int, title: str | None = None, text: str | None = None) -> Any:
+def error_response(
+    code: int, title: str | LazyString | None = None, text: str | LazyString | None = None
+) -> Any:
     """An error page (HTML) or ``{"error": ...}`` (under /api/) with status ``code``."""
     default_title, default_text = MESSAGES.get(code, MESSAGES[500])
-    title, text = title or default_title, text or default_text
+    # Lazy strings (the tables here and in the pages) are translated now, in the page's language.
+    title, text = str(title or default_title), str(text or default_text)
     if request.path.startswith("/api/"):
         body = {"error": {"field": None, "message": text, "request_id": g.get("request_id")}}
         return jsonify(body), code
@@ -117,3 +136,4 @@ def init_app(app: Flask) -> None:
     """Register the handlers for every HTTP error and for unhandled exceptions."""
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _server_error)
+    ensure_babel(app)  # the pages are translated

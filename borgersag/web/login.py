@@ -55,6 +55,7 @@ from borgersag.people.permissions import Permission
 from borgersag.people.sections import AUTH, ROLES, LoginSettings
 from borgersag.sdk.errors import ConfigError
 from borgersag.web import auditing, index_hook
+from borgersag.web.language import SESSION_KEY as LANGUAGE_KEY
 from borgersag.web.limits import LOGIN, limited
 from borgersag.web.sections import SESSIONS
 from borgersag.web.sessions import end_session, rotate_session
@@ -296,7 +297,10 @@ def callback() -> Any:
     auditing.record("login", user=user, detail=f"login via {login_.provider.issuer}")
     index_hook.after_login(user)  # subscribe / refresh in the background (the case index)
     rotate_session()
+    language = session.get(LANGUAGE_KEY)  # the visitor's choice on the login page stays
     session.clear()
+    if language:
+        session[LANGUAGE_KEY] = language
     session["user"] = user.to_session()
     session["_login"] = audience.value
     log.info("signed in: %s %s", audience.value, user.id)

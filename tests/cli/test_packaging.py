@@ -70,6 +70,8 @@ def test_wheel_ships_templates_config_assets_and_entry_points(wheel):
         "borgersag/default_config/sources.toml",
         "borgersag/static/css/app.css",
         "borgersag/static/js/app.js",
+        # the English catalogue, compiled (committed; see DEVELOPERS.md "Languages")
+        "borgersag/translations/en/LC_MESSAGES/messages.mo",
         "borgersag/static/vendor/dkfds/css/dkfds-borgerdk.min.css",
         "borgersag/static/vendor/dkfds/js/dkfds.min.js",
         "borgersag/static/vendor/dkfds/img/all-svg-icons.svg",
