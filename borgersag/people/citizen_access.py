@@ -21,6 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
 from borgersag.domain.keys import Key, KeyKind
 from borgersag.domain.model import Case, Overview, PartyRole
 from borgersag.domain.relations import Expansion, RelationRole
@@ -43,7 +46,7 @@ BUILDING_KLE_GROUP = "02"
 
 _BUILDING_AREA = "byggeri"
 _PROPERTY_KINDS = frozenset({KeyKind.MATRIKEL, KeyKind.BFE})
-_PROPERTY_WORDS = {KeyKind.MATRIKEL: "matrikel", KeyKind.BFE: "BFE-nummer"}
+_PROPERTY_WORDS = {KeyKind.MATRIKEL: _l("matrikel"), KeyKind.BFE: _l("BFE-nummer")}
 
 
 class Access(StrEnum):
@@ -71,10 +74,12 @@ class Grant:
     def reason(self) -> str:
         """The citizen's "why is this case here", e.g. ``Du er part i sagen.``"""
         if self.access is Access.PARTY:
-            return "Du er part i sagen."
+            return gettext("Du er part i sagen.")
         key = self.properties[0]
-        whose = "din tidligere ejendom" if self.previous else "din ejendom"
-        return f"Byggesag på {whose} ({_PROPERTY_WORDS[key.kind]} {key.format()})."
+        where = f"{_PROPERTY_WORDS[key.kind]} {key.format()}"
+        if self.previous:
+            return gettext("Byggesag på din tidligere ejendom (%(where)s).", where=where)
+        return gettext("Byggesag på din ejendom (%(where)s).", where=where)
 
 
 def owned_properties(overview: Overview, policy: CitizenPolicy) -> Owned:

@@ -16,7 +16,7 @@ docs/web.md "Languages"), so an English choice shows them in Danish.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Flask, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
@@ -32,6 +32,8 @@ SESSION_KEY = "sprog"
 """Where the visitor's choice is kept in the session."""
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+_NOT_CARRIED = frozenset({"q"})  # query parameters the switch does not carry back
 
 _SWITCH_TO = {"da": ("en", "English"), "en": ("da", "Dansk")}
 
@@ -83,7 +85,10 @@ def _switch_context() -> dict[str, object]:
     if current not in _SWITCH_TO:
         current = DEFAULT
     other, label = _SWITCH_TO[current]
-    here = request.full_path if request.query_string else request.path
+    # Back to this page with its query, but never the free-text search: it may hold a
+    # CPR number, which must not be written into the page.
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in _NOT_CARRIED]
+    here = f"{request.path}?{urlencode(kept)}" if kept else request.path
     return {
         "page_lang": current,
         "other_lang": other,

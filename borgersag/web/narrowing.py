@@ -32,6 +32,9 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+
 from borgersag.domain.keys import looks_like_cpr
 from borgersag.domain.model import Case
 
@@ -89,13 +92,13 @@ class Sort(StrEnum):
     @property
     def label(self) -> str:
         """What the choice reads as."""
-        return _SORT_LABELS[self]
+        return str(_SORT_LABELS[self])
 
 
 _SORT_LABELS = {
-    Sort.CHANGED: "Seneste ændring",
-    Sort.DEADLINE: "Frist",
-    Sort.OPENED: "Oprettet",
+    Sort.CHANGED: _l("Seneste ændring"),
+    Sort.DEADLINE: _l("Frist"),
+    Sort.OPENED: _l("Oprettet"),
 }
 
 
@@ -171,23 +174,32 @@ def parse_narrowing(
     """
     q = " ".join(args.get("q", "").split())
     if len(q) > MAX_QUERY:
-        raise BadNarrowing("q", f"Søgeteksten må højst være {MAX_QUERY} tegn. Gør den kortere.")
+        raise BadNarrowing(
+            "q",
+            gettext("Søgeteksten må højst være %(count)s tegn. Gør den kortere.", count=MAX_QUERY),
+        )
     if _has_cpr(q):
         raise BadNarrowing(
             "q",
-            "Søgefeltet finder sager på titel og sagsnummer, ikke på CPR-nummer."
-            " Skriv ikke et CPR-nummer her.",
+            gettext(
+                "Søgefeltet finder sager på titel og sagsnummer, ikke på CPR-nummer."
+                " Skriv ikke et CPR-nummer her."
+            ),
         )
     try:
         status = State(args.get("status", "") if states else "")
     except ValueError:
-        raise BadNarrowing("status", "Vælg åbne, afsluttede eller alle sager.") from None
+        raise BadNarrowing("status", gettext("Vælg åbne, afsluttede eller alle sager.")) from None
     omraade = args.get("omraade", "")
     if omraade and omraade not in set(areas):
-        raise BadNarrowing("omraade", "Fagområdet findes ikke i oversigten. Vælg et fra listen.")
+        raise BadNarrowing(
+            "omraade", gettext("Fagområdet findes ikke i oversigten. Vælg et fra listen.")
+        )
     system = args.get("system", "") if systems is not None else ""
     if system and system not in set(systems or ()):
-        raise BadNarrowing("system", "Systemet findes ikke i oversigten. Vælg et fra listen.")
+        raise BadNarrowing(
+            "system", gettext("Systemet findes ikke i oversigten. Vælg et fra listen.")
+        )
     sorter: Sort | None = None
     if args.get("sorter"):
         try:
@@ -195,10 +207,10 @@ def parse_narrowing(
         except ValueError:
             sorter = None
         if sorter not in sorts:
-            raise BadNarrowing("sorter", "Vælg en af sorteringerne på listen.")
+            raise BadNarrowing("sorter", gettext("Vælg en af sorteringerne på listen."))
     raw_page = args.get("side", "1") or "1"
     if not (raw_page.isascii() and raw_page.isdigit()) or not 1 <= int(raw_page) <= MAX_PAGE:
-        raise BadNarrowing("side", "Sidetallet skal være et helt tal fra 1 og opefter.")
+        raise BadNarrowing("side", gettext("Sidetallet skal være et helt tal fra 1 og opefter."))
     return Narrowing(q, status, omraade, system, sorter, int(raw_page))
 
 
@@ -233,15 +245,21 @@ class Page(Generic[T]):
     @property
     def summary(self) -> str:
         """``"Viser 1–25 af 532 sager"`` (and of how many before narrowing)."""
-        noun = "sag" if self.matching == 1 else "sager"
+        n = self.matching
         if not self.items:
-            text = "Ingen sager passer på søgningen"
-        elif self.first == 1 and self.last == self.matching:
-            text = f"Viser {self.matching} {noun}"
+            text = gettext("Ingen sager passer på søgningen")
+        elif self.first == 1 and self.last == n:
+            text = ngettext("Viser %(num)d sag", "Viser %(num)d sager", n)
         else:
-            text = f"Viser {self.first}–{self.last} af {self.matching} {noun}"
-        if self.matching != self.total:
-            text += f" (ud af {self.total} i alt)"
+            text = ngettext(
+                "Viser %(first)d–%(last)d af %(num)d sag",
+                "Viser %(first)d–%(last)d af %(num)d sager",
+                n,
+                first=self.first,
+                last=self.last,
+            )
+        if n != self.total:
+            text += " " + gettext("(ud af %(total)d i alt)", total=self.total)
         return text
 
     def numbers(self, around: int = 2) -> list[int | None]:
