@@ -11,7 +11,7 @@ import logging
 import traceback
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request, url_for
 from flask.globals import request_ctx
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
@@ -88,7 +88,13 @@ def error_response(
         # The request could not even be routed (a Host header that is no host name):
         # the page template builds links, so answer with a page that has none.
         return _bare_page(code, title, text), code
-    return render_template("error.html", code=code, title=title, text=text), code
+    # The language switch on an error page leads to the front page, as the page itself
+    # does: it never echoes the address asked for (a hidden case's 404 is the same page
+    # as a missing one's).
+    page = render_template(
+        "error.html", code=code, title=title, text=text, here_path=url_for("web.lookup")
+    )
+    return page, code
 
 
 def _bare_page(code: int, title: str, text: str) -> Any:
