@@ -463,6 +463,25 @@ def test_citizen_follows_own_cases_after_mitid_login(page, sandbox, shots):
     assert_axe_clean(page, "a citizen's case")
 
 
+def test_a_citizen_reads_mine_sager_in_english_and_back(page, shots):
+    page.set_viewport_size({"width": 390, "height": 844})  # the switch is there on a phone
+    citizen_sign_in(page, "Typisk borger")
+    expect(page.get_by_role("heading", level=1, name="Mine sager")).to_be_visible()
+    page.get_by_role("button", name="English").click()
+    expect(page).to_have_url(re.compile(r"/mine-sager$"))
+    expect(page.get_by_role("heading", level=1, name="My cases")).to_be_visible()
+    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    for width, height in ((390, 844), (1280, 720)):
+        page.set_viewport_size({"width": width, "height": height})
+        shots(page, f"12-my-cases-english-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, width
+        assert_axe_clean(page, f"My cases in English at {width} px")
+    page.get_by_role("button", name="Dansk").click()
+    expect(page.get_by_role("heading", level=1, name="Mine sager")).to_be_visible()
+    assert page.locator("html").get_attribute("lang") == "da"
+
+
 def test_low_assurance_citizen_is_refused_with_an_explanation(page, shots):
     citizen_sign_in(page, "afvises")
     expect(page.get_by_role("heading", level=1)).to_have_text("Du kan ikke logge ind")
