@@ -23,6 +23,8 @@ import re
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from borgersag.audit.event import EventKind
 from borgersag.config.loader import Config
@@ -42,12 +44,12 @@ bp = Blueprint("notify", __name__)
 _KEY = "borgersag.notify"
 EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 PHONE = re.compile(r"^(\+45)?[2-9]\d{7}$")
-CHANNEL_NAMES = {"email": "E-mail", "sms": "SMS", "digital_post": "Digital Post"}
+CHANNEL_NAMES = {"email": _l("E-mail"), "sms": _l("SMS"), "digital_post": _l("Digital Post")}
 STATE_NAMES = {
-    "queued": "Venter",
-    "sending": "Sendes",
-    "sent": "Sendt",
-    "failed": "Kunne ikke sendes",
+    "queued": _l("Venter"),
+    "sending": _l("Sendes"),
+    "sent": _l("Sendt"),
+    "failed": _l("Kunne ikke sendes"),
 }
 
 
@@ -74,14 +76,14 @@ def _subscriber_id(store: NotifyStore) -> int | None:
 def check_email(value: str) -> str:
     """What is wrong with an e-mail address ("" when nothing)."""
     if len(value) > 254 or not EMAIL.match(value):
-        return "Skriv en gyldig e-mailadresse, fx navn@eksempel.dk."
+        return gettext("Skriv en gyldig e-mailadresse, fx navn@eksempel.dk.")
     return ""
 
 
 def check_phone(value: str) -> str:
     """What is wrong with a Danish mobile number ("" when nothing)."""
     if not PHONE.match(value):
-        return "Skriv et dansk mobilnummer med 8 cifre, fx 20 30 40 50."
+        return gettext("Skriv et dansk mobilnummer med 8 cifre, fx 20 30 40 50.")
     return ""
 
 
@@ -162,11 +164,11 @@ def save_settings() -> Any:
     if email and (problem := check_email(email)):
         errors["email"] = problem
     elif "email" in chosen and not email:
-        errors["email"] = "Skriv din e-mailadresse, eller fravælg e-mail."
+        errors["email"] = gettext("Skriv din e-mailadresse, eller fravælg e-mail.")
     if phone and (problem := check_phone(phone)):
         errors["phone"] = problem
     elif "sms" in chosen and not phone:
-        errors["phone"] = "Skriv dit mobilnummer, eller fravælg SMS."
+        errors["phone"] = gettext("Skriv dit mobilnummer, eller fravælg SMS.")
     if errors:
         return _page(
             store,
@@ -278,5 +280,5 @@ def init_app(app: Flask, config: Config) -> None:
     if settings.enabled and index_hook.jobs_configured(app):
         app.extensions[_KEY] = settings
         app.extensions["borgersag.notify.operations"] = operations_view
-    app.jinja_env.filters["channel_name"] = lambda c: CHANNEL_NAMES.get(c, c)
+    app.jinja_env.filters["channel_name"] = lambda c: str(CHANNEL_NAMES.get(c, c))
     app.register_blueprint(bp)
