@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from borgersag.audit import AUDIT, AuditUnavailable, subject_key
@@ -182,12 +183,18 @@ def seen_by() -> Any:
     config = current_app.extensions["borgersag"].config
     return render_template(
         "citizen/seen_by.html",
-        rows=[(record.event, citizen_what(record.event, person)) for record in rows],
+        rows=[(record.event, _what(record.event, person)) for record in rows],
         total=total,
         page=min(page, pages),
         pages=pages,
         show_names=config.section(AUDIT).show_staff_names,
     )
+
+
+def _what(event, person: str) -> str:
+    """A "Hvem har set" row's what, in the page's language (the export stays Danish)."""
+    what = citizen_what(event, person)
+    return gettext(what) if what else ""  # gettext("") would be the catalogue's header
 
 
 @bp.context_processor

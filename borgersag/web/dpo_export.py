@@ -22,6 +22,7 @@ from typing import Any
 
 from borgersag.audit import AuditEvent, AuditRecord, mask_subject
 from borgersag.domain.keys import KeyKind
+from borgersag.web.language import N_
 from borgersag.web.present import LOCAL_TZ
 
 __all__ = [
@@ -50,22 +51,22 @@ OFFICER_KINDS = {
 """Each kind of row as the officer reads it."""
 
 CITIZEN_KINDS = {
-    "lookup": "Slog dig op",
-    "case_view": "Så en af dine sager",
-    "document": "Hentede et dokument",
-    "refused": "Blev afvist",
-    "audit_search": "Søgte i loggen over opslag",
-    "audit_export": "Lavede et udtræk af din log",
-    "index_refresh": "Tjekkede dine sager for nyt (automatisk)",
+    "lookup": N_("Slog dig op"),
+    "case_view": N_("Så en af dine sager"),
+    "document": N_("Hentede et dokument"),
+    "refused": N_("Blev afvist"),
+    "audit_search": N_("Søgte i loggen over opslag"),
+    "audit_export": N_("Lavede et udtræk af din log"),
+    "index_refresh": N_("Tjekkede dine sager for nyt (automatisk)"),
 }
 """Each kind of row as the citizen's export says it (the wording of "Hvem har set")."""
 
 LOOKUP_OF_OTHERS = {
-    KeyKind.BFE.value: "Slog en ejendom op, hvor du er nævnt",
-    KeyKind.MATRIKEL.value: "Slog en ejendom op, hvor du er nævnt",
-    KeyKind.MEDARBEJDER.value: "Så din sag i en medarbejders liste over sager",
-    KeyKind.CVR.value: "Slog en virksomhed op, hvor du er nævnt",
-    KeyKind.CPR.value: "Slog en anden person op, hvor du er nævnt",
+    KeyKind.BFE.value: N_("Slog en ejendom op, hvor du er nævnt"),
+    KeyKind.MATRIKEL.value: N_("Slog en ejendom op, hvor du er nævnt"),
+    KeyKind.MEDARBEJDER.value: N_("Så din sag i en medarbejders liste over sager"),
+    KeyKind.CVR.value: N_("Slog en virksomhed op, hvor du er nævnt"),
+    KeyKind.CPR.value: N_("Slog en anden person op, hvor du er nævnt"),
 }
 """A lookup that showed the person's data without being a lookup *of* them, by the kind
 of key looked up: a property they own or have a case about, a caseworker's desk

@@ -18,12 +18,24 @@ from babel.messages.pofile import read_po
 
 from borgersag.web.language import TRANSLATIONS
 
-from support.actions import citizen_user, csrf_token, sign_in
+from support.actions import caseworker_user, citizen_user, csrf_token, sign_in
 from support.fake_portal import TYPICAL_CPR
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 MO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo"
+
+
+def look_up_by_caseworker(app) -> None:
+    """A caseworker looks the citizen up, so "Hvem har set" has a row."""
+    staff = app.test_client()
+    sign_in(staff, caseworker_user())
+    answer = staff.post(
+        "/",
+        data={"kind": "cpr", "value": TYPICAL_CPR, "purpose": "Kontrol og opfølgning",
+              "csrf_token": csrf_token(staff)},
+    )  # fmt: skip
+    assert answer.status_code == 303, answer.status_code
 
 
 def _citizen(app):
@@ -61,6 +73,7 @@ def test_danish_is_the_default_and_the_header_offers_english(audited):
 
 def test_the_switch_shows_the_citizen_pages_in_english_and_back(audited):
     app, _portal, _log = audited
+    look_up_by_caseworker(app)
     client = _citizen(app)
     answer = _switch(client, "en")
     assert answer.status_code == 303
@@ -84,6 +97,7 @@ def test_the_switch_shows_the_citizen_pages_in_english_and_back(audited):
 
     seen = client.get("/mine-sager/hvem-har-set").get_data(as_text=True)
     assert _lang(seen) == "en"
+    assert "Looked you up" in seen  # the row of the look-up made above
     assert "<h1>Who has seen my details</h1>" in seen
     assert "Hvem har set mine oplysninger" not in seen
 
@@ -162,7 +176,7 @@ def test_the_switch_needs_the_form_token(audited):
 def _msgids_in_use() -> set[str]:
     """Every msgid the code and templates use, found the way `pybabel extract` finds them."""
     method_map = [("borgersag/**.py", "python"), ("templates/**.html", "jinja2")]
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
     found = extract_from_dir(ROOT, method_map, keywords=keywords)
     return {message for _file, _line, message, _comments, _context in found}
 
