@@ -30,7 +30,7 @@ from borgersag.people.citizen_view import (
     step_explanation,
     step_label,
 )
-from borgersag.web import auditing, notify_pages
+from borgersag.web import auditing, index_hook, notify_pages
 from borgersag.web.channel import context, send_download
 from borgersag.web.completeness import CITIZEN_STALE_MARK, RowMarks, citizen_notice
 from borgersag.web.dpo_export import citizen_what
@@ -99,6 +99,7 @@ def overview() -> Any:
         mark=RowMarks(mine.overview, stale=CITIZEN_STALE_MARK, cut=False),
         delivery_failures=notify_pages.unseen_failures(),
         notify_on=notify_pages.enabled(),
+        news=index_hook.news(current_user().cpr.value, mine.view.cases),
     ), shown.status
 
 
