@@ -232,10 +232,15 @@ def _sign_in(proxy: str, cert: Path, municipality) -> requests.Session:
 
 
 def test_a_login_and_a_lookup_through_the_proxy_open_on_either_instance(proxied):
-    proxy, instances, cert, cluster, municipality, _ = proxied
+    proxy, instances, cert, cluster, municipality, folder = proxied
     browser = _sign_in(proxy, cert, municipality)
     path = cluster.look_up(browser, proxy, municipality.demo.typical)
     assert path.startswith("/oversigt/")
+    # a search typed without JavaScript arrives in the query: the access log leaves it out
+    browser.get(proxy + path.lstrip("/") + "?q=0103854321", timeout=30)
+    logged = (folder.parent / "access.log").read_text(encoding="utf-8")  # beside config/
+    assert f"GET {path} " in logged and '"GET /log-ind/svar HTTP' in logged
+    assert "?" not in logged and "0103854321" not in logged
     for _ in range(4):  # nginx takes turns: both instances answer through it
         page = browser.get(proxy + path.lstrip("/"), timeout=30)
         assert page.status_code == 200 and "Sagsoverblik for CPR-nummer" in page.text

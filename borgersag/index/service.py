@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from borgersag.audit import AuditEvent
+from borgersag.audit.keys import create_key_file, read_key_file
 from borgersag.config.loader import Config
 from borgersag.index.queue import Jobs, Runtime, make_huey
 from borgersag.index.refresh import Refresher
@@ -18,6 +19,7 @@ from borgersag.index.section import INDEX, WORKER, IndexSettings, WorkerSettings
 from borgersag.index.store import IndexStore
 from borgersag.lookup.portal import Portal
 from borgersag.people.sections import CITIZEN
+from borgersag.runtime.statedir import private_state_dir
 
 __all__ = ["build_jobs", "index_settings", "open_store", "worker_settings"]
 
@@ -32,10 +34,27 @@ def worker_settings(config: Config) -> WorkerSettings:
     return config.section(WORKER) if "worker" in config.sections else WorkerSettings()
 
 
+SANDBOX_SEAL_KEY_NAME = "index-seal.key"
+
+
+def seal_key(config: Config, settings: IndexSettings) -> str:
+    """What seals subscribers' CPR numbers: ``[index] key``, else, in the sandbox, a key
+    file kept in the private state folder (so the demo's index, also kept there, still
+    opens after a restart, when the demo's random ``portal.secret_key`` is a new one),
+    else ``portal.secret_key``."""
+    if settings.key:
+        return settings.key
+    if config.has_table("sandbox"):
+        path = private_state_dir() / SANDBOX_SEAL_KEY_NAME
+        create_key_file(path)
+        return read_key_file(path).hex()
+    return config.portal.secret_key
+
+
 def open_store(config: Config) -> IndexStore:
     """The index database of ``config`` (not migrated: see :meth:`IndexStore.upgrade`)."""
     settings = index_settings(config)
-    return IndexStore.open(index_url(settings), CprSeal(settings.key or config.portal.secret_key))
+    return IndexStore.open(index_url(settings), CprSeal(seal_key(config, settings)))
 
 
 def build_jobs(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select, update
 
 from borgersag.index.schema import case_facts, message, notification
+from borgersag.index.sealing import SealBroken
 from borgersag.index.store import _utc, _writing
 from borgersag.notify.section import NotifySettings
 from borgersag.notify.senders import DeliveryError, Outgoing, Sender
@@ -227,6 +228,10 @@ class Deliverer:
             return self._failed_attempt(row, error, exc.retriable)
         except KeyError:
             return self._failed_attempt(row, "channel no longer configured", False)
+        except SealBroken:
+            # sealed under another key ([index] key changed): this message cannot be sent,
+            # the others still are
+            return self._failed_attempt(row, "the recipient cannot be read (key changed)", False)
         now = self.clock()
         with _writing(self.store.engine) as conn:
             conn.execute(

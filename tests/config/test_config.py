@@ -111,6 +111,7 @@ BAD_VALUES = [
     ("[index.rules.x]\ninform = ['all']\n", "index.rules.x.inform", "change kinds among"),
     ("[index.sources.nosuch]\nrefresh_minutes = 5\n", "index.sources.nosuch", "[sources."),
     ("[worker]\nqueue = 'amqp://mq'\n", "worker.queue", "redis://"),
+    ("[notify]\ndefault_channels = ['fax']\n", "notify.default_channels", "channels among"),
     ("[worker]\nthreads = 0\n", "worker.threads", "1 or more"),
     ("[citizen]\nsources = ['nosuch']\n", "citizen.sources", "names of configured sources"),
     ("[sandbox]\nseed = 'x'\n", "sandbox.seed", "an integer"),

@@ -27,6 +27,7 @@ from borgersag.config import (
 )
 from borgersag.index.section import INDEX, WORKER, IndexSettings, WorkerSettings
 from borgersag.lookup.section import CACHE, CacheSettings
+from borgersag.notify.section import NOTIFY
 from borgersag.people.case_kinds import CASE_KINDS
 from borgersag.people.citizen_policy import CitizenPolicy
 from borgersag.people.sections import (
@@ -105,6 +106,7 @@ BUILT_IN = {
     "roles": ROLES,
     "sandbox": SANDBOX,
     "sessions": SESSIONS,
+    "notify": NOTIFY,
     "worker": WORKER,
 }
 
@@ -209,8 +211,8 @@ def test_unknown_table_names_file_key_and_every_registered_table(tmp_path):
         load_config(tmp_path)
     assert str(caught.value) == (
         f"{tmp_path / 'portal.toml'}: portl: unknown table (known: accessibility, audit, auth,"
-        " cache, case_kinds, citizen, index, limits, metrics, portal, roles, sandbox, sessions,"
-        " sources, worker)"
+        " cache, case_kinds, citizen, index, limits, metrics, notify, portal, roles, sandbox,"
+        " sessions, sources, worker)"
     )
 
 
@@ -277,7 +279,7 @@ def test_a_plugin_section_is_validated_and_read_typed(tmp_path, install_plugin):
 
     (folder / "notice.toml").write_text("[portl]\n")
     with pytest.raises(
-        ConfigError, match=r"unknown table \(known: .*limits, metrics, notice, portal"
+        ConfigError, match=r"unknown table \(known: .*limits, metrics, notice, notify, portal"
     ):
         load_config(folder)
 

@@ -240,3 +240,29 @@ def test_an_error_echoing_the_address_does_not_keep_it(setup, own_sandbox):
     assert setup.deliverer({"sms": Echoing()}).run().failed == 1
     (failed,) = setup.store.history(subscriber_id)
     assert failed.last_error == "NemSMS: [modtager] is not a customer"
+
+
+def test_a_recipient_sealed_under_another_key_fails_alone_and_the_others_are_sent(
+    setup, own_sandbox
+):
+    """After a key change, one citizen's sealed number no longer opens: that message is
+    kept as failed, and the run goes on and sends the others."""
+    from sqlalchemy import update
+
+    from borgersag.index.schema import subscriber
+
+    m = own_sandbox.municipality
+    broken = setup.subscribed(m.demo.typical, channels=("digital_post",))
+    setup.news(broken, setup.open_case(m.demo.typical))
+    fine = setup.subscribed(m.demo.heavy, channels=("digital_post",))
+    setup.news(fine, setup.open_case(m.demo.heavy))
+    with setup.index.engine.begin() as conn:
+        conn.execute(
+            update(subscriber).where(subscriber.c.id == broken).values(cpr_sealed="not-a-token")
+        )
+
+    done = setup.deliverer().run()
+
+    assert (done.sent, done.failed) == (1, 1)
+    assert [post["cpr"] for post in inbox(own_sandbox, "digitalpost")] == [m.demo.heavy]
+    assert [h.state for h in setup.store.history(broken)] == ["failed"]
