@@ -11,7 +11,13 @@ in the index with fresh ones and says what a citizen would want to hear of:
 * ``document`` — a document the citizen may see appeared;
 * ``deadline`` — a deadline appeared or moved.
 
-A case seen for the first time is no change: its facts are the baseline. Each change
+Not what the citizen did themselves (:func:`changes`): the back ends name no sender, so
+the rule goes by what they do give — an incoming letter (``BREV_INDGAAENDE``: an
+application, a reply, drawings the citizen sent) is not news to its sender, nor is a
+move to a status that says the municipality received something (``receipts``, from
+``[index] receipt_statuses``: "Modtaget" by default), since what it received is what the
+citizen sent (an application, an appeal). A case seen for the first time is no
+change either: its facts are the baseline. Each change
 carries a :attr:`Change.dedup_key` that is the same whenever the same change is found
 again, so writing it twice is writing it once.
 """
@@ -23,7 +29,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from borgersag.domain.model import Progress
+from borgersag.domain.model import DocumentType, Progress
 from borgersag.people.citizen_view import CitizenCase
 
 __all__ = ["CaseFacts", "Change", "changes", "facts_of", "index_id"]
@@ -57,6 +63,9 @@ class CaseFacts:
     deadline: dt.date | None = None
     documents: tuple[tuple[str, dt.date | None], ...] = field(default=())
     systems: tuple[str, ...] = ()  # the sources the case was seen in (a joined case: several)
+    # the incoming letters among the documents: sent by the citizen as far as anyone can
+    # tell, so never news to them (known from a fresh answer only; not stored)
+    incoming: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def document_ids(self) -> frozenset[str]:
@@ -103,6 +112,7 @@ def facts_of(case: CitizenCase, deadline: dt.date | None) -> CaseFacts:
         deadline=deadline,
         documents=tuple((d.id[:255], d.date) for d in documents[:MAX_DOCUMENTS]),
         systems=tuple(sorted(name[:100] for name in case.sources)),
+        incoming=frozenset(d.id[:255] for d in documents if d.type is DocumentType.BREV_INDGAAENDE),
     )
 
 
@@ -124,13 +134,17 @@ def _day(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def changes(old: CaseFacts, new: CaseFacts) -> list[Change]:
-    """What changed from ``old`` to ``new`` (the same case), in a fixed order."""
+def changes(old: CaseFacts, new: CaseFacts, receipts: frozenset[str] = frozenset()) -> list[Change]:
+    """What changed from ``old`` to ``new`` (the same case), in a fixed order; never
+    what the citizen did themselves: their incoming letter, or its receipt (a move to
+    one of the status texts in ``receipts``, in lower case)."""
     found: list[Change] = []
     decided = (new.decided and not old.decided) or (
         new.progress is Progress.AFGJORT and old.progress is not Progress.AFGJORT
     )
     moved = new.progress is not old.progress or new.status_text != old.status_text
+    if not decided and (new.status_text or "").strip().lower() in receipts:
+        moved = False  # "Modtaget": the receipt of what the citizen sent
     if decided or moved:
         found.append(
             Change(
@@ -145,7 +159,7 @@ def changes(old: CaseFacts, new: CaseFacts) -> list[Change]:
             )
         )
     for doc_id, date in new.documents:
-        if doc_id not in old.document_ids:
+        if doc_id not in old.document_ids and doc_id not in new.incoming:
             found.append(
                 Change(new.case_id, "document", {"document_id": doc_id, "date": _day(date)})
             )

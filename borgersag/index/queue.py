@@ -27,6 +27,7 @@ from pathlib import Path
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from borgersag.index.refresh import Refreshed, Refresher
+from borgersag.index.schema import VISIT_RETENTION_DAYS
 from borgersag.index.sealing import SealBroken
 from borgersag.index.section import IndexSettings, WorkerSettings, queue_location
 
@@ -134,13 +135,16 @@ class Jobs:
 
     def _prune(self) -> int:
         runtime = self.runtime()
-        return runtime.refresher.store.prune_closed(runtime.settings.closed_retention_days)
+        store = runtime.refresher.store
+        store.prune_visits(VISIT_RETENTION_DAYS)
+        return store.prune_closed(runtime.settings.closed_retention_days)
 
     def after_login(self, cpr: str, subscribe: bool) -> int | None:
         """The login hook: subscribe ``cpr`` when the municipality says so, and enqueue
         a refresh of a subscriber at once. Returns the subscriber id (``None``: not one).
         """
         store = self.runtime().refresher.store
+        store.begin_visit(cpr)  # news on Mine sager count from the visit before this one
         subscriber_id = store.subscribe(cpr) if subscribe else store.subscriber_id(cpr)
         if subscriber_id is not None:
             self.refresh(subscriber_id, "efter login")

@@ -159,7 +159,7 @@ class Refresher:
     def _informing(self, old: CaseFacts, new: CaseFacts) -> list[Change]:
         """The changes from ``old`` to ``new`` that inform under the rules."""
         kinds = self.settings.informs(new.area, new.progress.value, new.status_text)
-        return [c for c in changes(old, new) if c.kind in kinds]
+        return [c for c in changes(old, new, self.settings.receipts) if c.kind in kinds]
 
 
 def _deadlines(overview: Overview) -> dict[str, dt.date]:

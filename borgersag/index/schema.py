@@ -12,6 +12,11 @@ exactly :data:`metadata`.
   date, the source's status text, KLE, area, unit, dates, deadline and the visible
   documents' ids and dates. Never a title or any document content.
 * ``index_source_refresh`` — when each source last answered for the subscriber.
+* ``index_visit`` — when a citizen last saw Mine sager (``seen_at``) and, from their
+  latest login, the time of the visit before (``since``): what changed after it is
+  marked "Nyt siden dit sidste besøg". Keyed by the CPR number's keyed hash, for
+  subscribers and others alike; a row not touched for :data:`VISIT_RETENTION_DAYS`
+  is dropped.
 * ``notification`` — the outbox: one row per change that informs, state ``queued``
   until a sender (to come) marks it ``sent`` or ``failed``; ``dedup_key`` is unique, so
   a job run twice writes each change once.
@@ -52,6 +57,7 @@ __all__ = [
     "source_refresh",
     "subscriber",
     "upgrade",
+    "visit",
 ]
 
 VERSION_TABLE = "index_alembic_version"
@@ -60,6 +66,8 @@ NOTIFICATION_STATES = ("queued", "planned", "sent", "failed", "skipped")
 carrying it was delivered), ``failed`` (every message carrying it failed), ``skipped``
 (the citizen chose no channel)."""
 MESSAGE_STATES = ("queued", "sending", "sent", "failed")
+VISIT_RETENTION_DAYS = 180
+"""A citizen's visit times are kept this long after their last visit."""
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 metadata = MetaData()
@@ -108,6 +116,15 @@ source_refresh = Table(
     Column("refreshed_at", DateTime(timezone=True), nullable=False),
     Column("status", String(16), nullable=False),
     PrimaryKeyConstraint("subscriber_id", "source", name="index_source_refresh_pk"),
+)
+
+visit = Table(
+    "index_visit",
+    metadata,
+    Column("cpr_hash", String(64), primary_key=True),
+    Column("seen_at", DateTime(timezone=True)),  # the latest showing of Mine sager
+    Column("since", DateTime(timezone=True)),  # seen_at as it was at the latest login
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 notification = Table(

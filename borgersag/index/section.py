@@ -100,6 +100,13 @@ INDEX_SETTINGS: tuple[Setting, ...] = (
         default=list(CHANGE_KINDS),
     ),
     Setting(
+        "receipt_statuses",
+        list,
+        "Source status texts that say the municipality received what the citizen sent (an"
+        " application, an appeal): a move to one is the citizen's own doing and not told.",
+        default=["Modtaget"],
+    ),
+    Setting(
         "fetch_details",
         bool,
         "Also fetch each open visible case's details at a refresh, to notice new documents"
@@ -195,6 +202,7 @@ class IndexSettings:
     refresh_minutes: int = 60
     closed_retention_days: int = 90
     inform: tuple[str, ...] = CHANGE_KINDS
+    receipt_statuses: tuple[str, ...] = ("Modtaget",)
     fetch_details: bool = False
     rules: tuple[InformRule, ...] = ()
     source_minutes: Mapping[str, int] = field(default_factory=dict)
@@ -206,6 +214,11 @@ class IndexSettings:
             if rule.matches(area, progress, status_text):
                 return frozenset(rule.inform)
         return frozenset(self.inform)
+
+    @property
+    def receipts(self) -> frozenset[str]:
+        """:attr:`receipt_statuses` in lower case, as change detection compares them."""
+        return frozenset(v.lower() for v in self.receipt_statuses)
 
     def minutes_for(self, source: str) -> int:
         """How many minutes a source's answer for a subscriber is fresh enough."""
@@ -248,6 +261,10 @@ def validate_index_settings(raw: Any, context: SectionContext) -> IndexSettings:
     if table["refresh_minutes"] < 1:
         raise ConfigError(file, "index.refresh_minutes", "1 or more")
     table["inform"] = _kinds(table["inform"], file, "index.inform")
+    receipts = table["receipt_statuses"]
+    if not all(isinstance(v, str) and 0 < len(v.strip()) <= 200 for v in receipts):
+        raise ConfigError(file, "index.receipt_statuses", "status texts of 1-200 characters")
+    table["receipt_statuses"] = tuple(dict.fromkeys(v.strip() for v in receipts))
     rules = []
     for name, rule_raw in _tables(rules_raw, file, "index.rules"):
         prefix = f"index.rules.{name}."

@@ -33,6 +33,7 @@ from borgersag.index.schema import (
     source_refresh,
     subscriber,
     upgrade,
+    visit,
 )
 from borgersag.index.sealing import CprSeal
 
@@ -355,6 +356,63 @@ class IndexStore:
                     case_facts.c.closed < cutoff,
                 )
             )
+        return result.rowcount or 0
+
+    # --- visits ("Nyt siden dit sidste besøg") ---------------------------------------------
+
+    def begin_visit(self, cpr: str, *, now: dt.datetime | None = None) -> None:
+        """At a citizen's login: the time they last saw Mine sager becomes the time their
+        news are counted from (``since``), until their next login."""
+        digest = self.seal.lookup_hash(cpr)
+        with _writing(self.engine) as conn:
+            conn.execute(
+                _insert_ignoring(conn, visit, ["cpr_hash"]).values(
+                    cpr_hash=digest, updated_at=now or _now()
+                )
+            )
+            conn.execute(
+                update(visit)
+                .where(visit.c.cpr_hash == digest)
+                .values(since=visit.c.seen_at, updated_at=now or _now())
+            )
+
+    def seen(self, cpr: str, *, now: dt.datetime | None = None) -> dt.datetime | None:
+        """The citizen sees Mine sager now: note it, and return the time of their visit
+        before this login (``None``: none known, so nothing is new to them)."""
+        digest = self.seal.lookup_hash(cpr)
+        now = now or _now()
+        with _writing(self.engine) as conn:
+            since = conn.execute(select(visit.c.since).where(visit.c.cpr_hash == digest)).first()
+            if since is None:
+                conn.execute(
+                    _insert_ignoring(conn, visit, ["cpr_hash"]).values(
+                        cpr_hash=digest, seen_at=now, updated_at=now
+                    )
+                )
+                return None
+            conn.execute(
+                update(visit).where(visit.c.cpr_hash == digest).values(seen_at=now, updated_at=now)
+            )
+        return None if since[0] is None else _utc(since[0])
+
+    def changed_since(self, subscriber_id: int, since: dt.datetime) -> set[str]:
+        """The index ids of the subscriber's cases with a change found after ``since``
+        (any change the outbox holds, told or not)."""
+        with self.engine.connect() as conn:
+            return set(
+                conn.execute(
+                    select(notification.c.case_id).where(
+                        notification.c.subscriber_id == subscriber_id,
+                        notification.c.created_at > since,
+                    )
+                ).scalars()
+            )
+
+    def prune_visits(self, retention_days: int, now: dt.datetime | None = None) -> int:
+        """Forget the visit times of citizens not seen for ``retention_days``; how many."""
+        cutoff = (now or _now()) - dt.timedelta(days=retention_days)
+        with _writing(self.engine) as conn:
+            result = conn.execute(delete(visit).where(visit.c.updated_at < cutoff))
         return result.rowcount or 0
 
     # --- outbox --------------------------------------------------------------------------

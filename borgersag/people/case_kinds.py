@@ -15,10 +15,19 @@ per kind of case, matched on KLE prefix (the longest wins) or area name:
     appeal_text = "Du kan klage over afgørelsen til Byggeklageenheden inden 4 uger."
     appeal_url = "https://www.kommune.dk/klage-byggesag"
 
-Without the table nothing is said about processing times, and a refusal gets the general
-appeal text (:data:`DEFAULT_APPEAL_TEXT`). Whether a decision is a refusal is read from
-the words the systems use (:func:`decision_outcome`): a system that says "Afslag", "Ikke
-visiteret" or "Delvist bevilget" has decided against the citizen, wholly or in part.
+    [case_kinds.jobcenterforloeb]
+    title = "forløb i jobcentret"
+    areas = ["Beskæftigelse"]
+    sources = ["momentum"]          # only the employment system's courses
+    steps = "forloeb"               # Modtaget / I gang / Afsluttet: no decision to wait for
+
+``steps`` chooses how the citizen's pages show the case's progress
+(:mod:`borgersag.people.steps`): the four steps towards a decision by default, or a
+course of meetings. Without the table nothing is said about processing times, and a
+refusal gets the general appeal text (:data:`DEFAULT_APPEAL_TEXT`). Whether a decision
+is a refusal is read from the words the systems use (:func:`decision_outcome`): a system
+that says "Afslag", "Ikke visiteret" or "Delvist bevilget" has decided against the
+citizen, wholly or in part.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from borgersag.sdk.settings import Setting, validate_table
 __all__ = [
     "CASE_KINDS",
     "DEFAULT_APPEAL_TEXT",
+    "STEP_MODELS",
     "CaseKind",
     "CaseKinds",
     "build_case_kinds",
@@ -81,7 +91,24 @@ CASE_KIND_SETTINGS: tuple[Setting, ...] = (
         default="",
     ),
     Setting("appeal_url", str, "A page with the full appeal guidance (https).", default=""),
+    Setting(
+        "sources",
+        list,
+        "Names of [sources.<name>] the kind is limited to (e.g. the employment system);"
+        " empty: cases from any source.",
+        default=[],
+    ),
+    Setting(
+        "steps",
+        str,
+        "How the citizen sees the case's progress: 'afgoerelse' (Modtaget, Under behandling,"
+        " Afgjort, Afsluttet) or 'forloeb' (a course of meetings: Modtaget, I gang, Afsluttet).",
+        default="afgoerelse",
+    ),
 )
+
+STEP_MODELS = ("afgoerelse", "forloeb")
+"""The step models a kind of case may have (:mod:`borgersag.people.steps`)."""
 
 DEFAULT_APPEAL_TEXT = (
     "Er du uenig i afgørelsen, kan du klage. Hvordan du klager, til hvem og inden hvornår, står"
@@ -114,6 +141,12 @@ class CaseKind:
     published_url: str = ""
     appeal_text: str = ""
     appeal_url: str = ""
+    sources: tuple[str, ...] = ()
+    steps: str = "afgoerelse"
+
+    def takes(self, sources: Iterable[str]) -> bool:
+        """Whether a case from ``sources`` may be of this kind (:attr:`sources`)."""
+        return not self.sources or bool(set(self.sources) & set(sources))
 
     @property
     def processing_time(self) -> str:
@@ -131,11 +164,13 @@ class CaseKinds:
 
     kinds: tuple[CaseKind, ...] = ()
 
-    def of(self, kle: str | None, area: str | None) -> CaseKind | None:
-        """The kind of a case with ``kle`` and ``area``: the longest KLE prefix that
-        matches, else the first kind naming the area; ``None`` when none fits."""
+    def of(self, kle: str | None, area: str | None, sources: Iterable[str] = ()) -> CaseKind | None:
+        """The kind of a case with ``kle`` and ``area`` from ``sources``: the longest KLE
+        prefix that matches, else the first kind naming the area; ``None`` when none
+        fits. A kind limited to some sources fits only their cases."""
+        sources = tuple(sources)
         best: tuple[int, CaseKind] | None = None
-        for kind in self.kinds:
+        for kind in (k for k in self.kinds if k.takes(sources)):
             for prefix in kind.kle:
                 fits = kle is not None and (kle == prefix or kle.startswith(prefix + "."))
                 if fits and (best is None or len(prefix) > best[0]):
@@ -144,12 +179,24 @@ class CaseKinds:
             return best[1]
         wanted = (area or "").casefold()
         return next(
-            (k for k in self.kinds if wanted and wanted in (a.casefold() for a in k.areas)), None
+            (
+                k
+                for k in self.kinds
+                if k.takes(sources) and wanted and wanted in (a.casefold() for a in k.areas)
+            ),
+            None,
         )
 
-    def appeal(self, kle: str | None, area: str | None) -> tuple[str, str]:
+    def steps(self, kle: str | None, area: str | None, sources: Iterable[str] = ()) -> str:
+        """The step model of such a case (``afgoerelse`` when no kind fits)."""
+        kind = self.of(kle, area, sources)
+        return kind.steps if kind else STEP_MODELS[0]
+
+    def appeal(
+        self, kle: str | None, area: str | None, sources: Iterable[str] = ()
+    ) -> tuple[str, str]:
         """The appeal text and link for a decision on such a case."""
-        kind = self.of(kle, area)
+        kind = self.of(kle, area, sources)
         if kind is None:
             return DEFAULT_APPEAL_TEXT, ""
         return kind.appeal_text or DEFAULT_APPEAL_TEXT, kind.appeal_url
@@ -172,8 +219,9 @@ def _https(file: str, key: str, url: str) -> None:
         raise ConfigError(file, key, "an https:// address")
 
 
-def build_case_kinds(raw: Any, file: str) -> CaseKinds:
-    """Validate ``[case_kinds.<name>]`` tables (``None``: no kinds configured)."""
+def build_case_kinds(raw: Any, file: str, source_names: Iterable[str] | None = None) -> CaseKinds:
+    """Validate ``[case_kinds.<name>]`` tables (``None``: no kinds configured);
+    ``source_names``: the configured sources a kind's ``sources`` must name."""
     if raw is None:
         return CaseKinds()
     if not isinstance(raw, Mapping):
@@ -201,6 +249,11 @@ def build_case_kinds(raw: Any, file: str) -> CaseKinds:
             raise ConfigError(file, prefix + "kle", "KLE prefixes or areas to know the kind by")
         if not 0 <= kind["processing_weeks"] <= 520:
             raise ConfigError(file, prefix + "processing_weeks", "a number of weeks from 0 to 520")
+        if kind["steps"] not in STEP_MODELS:
+            raise ConfigError(file, prefix + "steps", " or ".join(f"'{m}'" for m in STEP_MODELS))
+        known = None if source_names is None else set(source_names)
+        if not all(isinstance(n, str) and (known is None or n in known) for n in kind["sources"]):
+            raise ConfigError(file, prefix + "sources", "names of [sources.<name>] tables")
         _https(file, prefix + "published_url", kind["published_url"])
         _https(file, prefix + "appeal_url", kind["appeal_url"])
         kinds.append(
@@ -214,13 +267,15 @@ def build_case_kinds(raw: Any, file: str) -> CaseKinds:
                 published_url=kind["published_url"],
                 appeal_text=kind["appeal_text"].strip(),
                 appeal_url=kind["appeal_url"],
+                sources=tuple(kind["sources"]),
+                steps=kind["steps"],
             )
         )
     return CaseKinds(tuple(kinds))
 
 
 def _build(raw: Any, context: SectionContext) -> CaseKinds:
-    return build_case_kinds(raw, context.file)
+    return build_case_kinds(raw, context.file, context.source_names)
 
 
 CASE_KINDS: Section[CaseKinds] = Section(

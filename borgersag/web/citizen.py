@@ -26,13 +26,16 @@ from borgersag.lookup.cases import NotShown
 from borgersag.lookup.channels import Rejected
 from borgersag.lookup.documents import DocumentGone, DocumentUnavailable
 from borgersag.lookup.usecases import my_cases
+from borgersag.people.case_kinds import CASE_KINDS
 from borgersag.people.citizen_view import (
+    CitizenCase,
     document_kind,
     progress_text,
     step_explanation,
     step_label,
 )
-from borgersag.web import auditing, notify_pages
+from borgersag.people.steps import Steps, citizen_steps
+from borgersag.web import auditing, index_hook, notify_pages
 from borgersag.web.channel import context, send_download
 from borgersag.web.completeness import CITIZEN_STALE_MARK, RowMarks, citizen_notice
 from borgersag.web.dpo_export import citizen_what
@@ -105,6 +108,7 @@ def overview() -> Any:
         mark=RowMarks(mine.overview, stale=str(CITIZEN_STALE_MARK), cut=False),
         delivery_failures=notify_pages.unseen_failures(),
         notify_on=notify_pages.enabled(),
+        news=index_hook.news(current_user().cpr.value, mine.view.cases),
     ), shown.status
 
 
@@ -197,9 +201,17 @@ def _what(event, person: str) -> str:
     return gettext(what) if what else ""  # gettext("") would be the catalogue's header
 
 
+def steps_of(case: CitizenCase) -> Steps:
+    """The case's steps under the step model of its kind (``[case_kinds.<name>] steps``)."""
+    kinds = current_app.extensions["borgersag"].config.section(CASE_KINDS)
+    model = kinds.steps(case.kle, case.area, case.sources)
+    return citizen_steps(case.progress, case.progress_history, model)
+
+
 @bp.context_processor
 def _template_helpers() -> dict[str, Any]:
     return {
+        "steps_of": steps_of,
         "step_label": step_label,
         "step_explanation": step_explanation,
         "progress_text": progress_text,

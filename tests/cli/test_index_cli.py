@@ -4,9 +4,11 @@ line), counts; and ``borgersag worker`` refuses to run with the index off."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
+import borgersag.index
 from borgersag.cli.main import main
 
 
@@ -29,11 +31,18 @@ def run(monkeypatch, capsys, *argv, stdin: str = "") -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+# the newest migration shipped: `index upgrade` brings an empty index to it
+NEWEST_MIGRATION = max(
+    p.name[:4]
+    for p in (Path(borgersag.index.__file__).parent / "migrations" / "versions").glob("0*.py")
+)
+
+
 def test_upgrade_subscribe_unsubscribe_and_status(config_dir, monkeypatch, capsys):
     cfg = ("--config", str(config_dir))
     assert run(monkeypatch, capsys, "index", "status", *cfg)[1].startswith("migration: none")
     code, out, _ = run(monkeypatch, capsys, "index", "upgrade", *cfg)
-    assert code == 0 and "migration 0002" in out
+    assert code == 0 and f"migration {NEWEST_MIGRATION}" in out
     code, out, _ = run(
         monkeypatch, capsys, "index", "subscribe", *cfg, stdin="010101-1234\n\n0202021234\n"
     )
@@ -41,7 +50,8 @@ def test_upgrade_subscribe_unsubscribe_and_status(config_dir, monkeypatch, capsy
     code, out, _ = run(monkeypatch, capsys, "index", "unsubscribe", *cfg, stdin="0101011234\n")
     assert (code, out.strip()) == (0, "OK: 1 unsubscribed")
     status = run(monkeypatch, capsys, "index", "status", *cfg)[1]
-    assert "migration: 0002 (newest 0002)" in status and "subscribers: 1" in status
+    assert f"migration: {NEWEST_MIGRATION} (newest {NEWEST_MIGRATION})" in status
+    assert "subscribers: 1" in status
 
 
 def test_a_bad_line_stops_subscribing_without_repeating_it(config_dir, monkeypatch, capsys):

@@ -104,6 +104,7 @@ BAD_VALUES = [
     ("[audit]\nretention_days = -1\n", "audit.retention_days", "0 or more"),
     ("[citizen]\nkle_subjects = ['2']\n", "citizen.kle_subjects", "KLE prefixes"),
     ("[index]\ninform = ['status', 'gossip']\n", "index.inform", "change kinds among"),
+    ("[index]\nreceipt_statuses = ['']\n", "index.receipt_statuses", "status texts of"),
     ("[index]\nkey = 'short'\n", "index.key", "at least 32 characters"),
     ("[index]\nurl = 'mysql://db/index'\n", "index.url", "a sqlite:// or postgresql://"),
     ("[index.rules.x]\nprogress = 'done'\n", "index.rules.x.progress", "opstaaet"),

@@ -164,3 +164,19 @@ def test_a_refresh_killed_before_its_commit_and_run_again_writes_each_change_onc
     refresher.refresh(subscriber_id)  # and once more, as a duplicate in the queue would
 
     assert [n.kind for n in refresher.store.outbox(subscriber_id)] == ["status"]
+
+
+def test_no_notification_for_a_receipt_of_what_the_citizen_sent(make_refresher, own_sandbox):
+    # the sandbox's SBSYS has no "Modtaget" status: its "Opklaring" plays the receipt here
+    refresher, _ = make_refresher(index={"receipt_statuses": ["opklaring"]})
+    subscriber_id = refresher.store.subscribe(typical(own_sandbox))
+    case_id = open_esdh_case(own_sandbox)
+    set_status(own_sandbox, case_id, "Afventer")
+    refresher.refresh(subscriber_id)
+    before = len(refresher.store.outbox(subscriber_id))
+
+    set_status(own_sandbox, case_id, "Opklaring")
+    assert refresher.refresh(subscriber_id).changes == ()
+    set_status(own_sandbox, case_id, "Afventer")  # the municipality's own move is told
+    assert [c.kind for c in refresher.refresh(subscriber_id).changes] == ["status"]
+    assert len(refresher.store.outbox(subscriber_id)) == before + 1

@@ -83,3 +83,24 @@ def test_a_sender_reports_on_a_notification_and_can_queue_a_failed_one_again(sto
     assert (sent.state, sent.attempts, sent.last_error) == ("sent", 2, None)
     with pytest.raises(ValueError, match="state must be one of"):
         store.mark(queued.id, "delivered")
+
+
+def test_a_visit_counts_news_from_the_visit_before_the_login_and_is_forgotten(audit_url):
+    import datetime as dt
+
+    opened = IndexStore.open(audit_url, CprSeal(SECRET))
+    opened.upgrade()
+    try:
+        cpr, day = "0101701234", dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+        opened.begin_visit(cpr, now=day)
+        assert opened.seen(cpr, now=day) is None  # the first visit: nothing is new
+        opened.begin_visit(cpr, now=day + dt.timedelta(days=2))
+        later = day + dt.timedelta(days=2, minutes=1)
+        assert opened.seen(cpr, now=later) == day
+        assert opened.seen(cpr, now=later) == day  # paging on: the same visit before
+        assert opened.seen("0202801234", now=later) is None  # another citizen's own
+        assert opened.prune_visits(180, now=later + dt.timedelta(days=181)) == 2
+        opened.begin_visit(cpr)
+        assert opened.seen(cpr) is None
+    finally:
+        opened.close()

@@ -90,3 +90,74 @@ def test_hvem_har_set_shows_a_refresh_as_the_municipality_s_own_service(sandbox,
     assert "Kommunens eget system" in page
     assert "Tjekkede dine sager for nyt (automatisk)" in page
     assert "En medarbejder" not in page  # never shown as a person
+
+
+NEWS = "Nyt siden dit sidste besøg</span>"
+
+
+def _visit_seen_at(app, moment):
+    """Move the citizen's latest showing of Mine sager to ``moment`` (time passing)."""
+    from sqlalchemy import update
+
+    from borgersag.index.schema import visit
+
+    store = app.extensions["borgersag.index"].runtime().refresher.store
+    with store.engine.begin() as conn:
+        conn.execute(update(visit).values(seen_at=moment))
+
+
+def test_mine_sager_marks_what_changed_since_the_last_visit_without_a_subscription(
+    sandbox, tmp_path
+):
+    import datetime as dt
+
+    app = index_app(sandbox, tmp_path)
+    with app.test_client() as client:
+        sandbox_login(client, sandbox, "borger", "typical")
+        first = client.get("/mine-sager").get_data(as_text=True)
+        assert "siden dit sidste besøg" not in first  # no visit before: nothing is "new"
+
+        _visit_seen_at(app, dt.datetime(2001, 1, 2, 12, tzinfo=dt.UTC))
+        sandbox_login(client, sandbox, "borger", "typical")
+        again = client.get("/mine-sager").get_data(as_text=True)
+        assert "ændret siden dit sidste besøg 02.01.2001 kl. 13.00" in again
+        assert again.count(NEWS) >= 1
+
+        # a second page view in the same visit counts from the same earlier visit
+        assert client.get("/mine-sager").get_data(as_text=True).count(NEWS) == again.count(NEWS)
+
+        sandbox_login(client, sandbox, "borger", "typical")  # back right after: nothing new
+        later = client.get("/mine-sager").get_data(as_text=True)
+    assert "Intet nyt i dine sager siden dit sidste besøg" in later
+    assert NEWS not in later
+    raw = (tmp_path / "index.sqlite3").read_bytes()
+    assert sandbox.municipality.demo.typical.encode() not in raw  # the visit is keyed by hash
+
+
+def test_a_subscriber_s_case_is_marked_when_the_index_found_a_change_after_the_visit(
+    sandbox, tmp_path
+):
+    from borgersag.index.changes import Change
+
+    app = index_app(sandbox, tmp_path, subscribe_on_login=True)
+    refresher = app.extensions["borgersag.index"].runtime().refresher
+    with app.test_client() as client:
+        sandbox_login(client, sandbox, "borger", "typical")
+        (subscriber_id,) = refresher.store.subscriber_ids()
+        refresher.refresh(subscriber_id)
+        client.get("/mine-sager")
+        sandbox_login(client, sandbox, "borger", "typical")
+        assert NEWS not in client.get("/mine-sager").get_data(as_text=True)
+
+        facts = [f for f in refresher.store.facts(subscriber_id).values() if len(f.systems) == 1]
+        changed = facts[0]
+        refresher.store.apply(
+            subscriber_id,
+            [changed],
+            {},
+            lambda old, new: [Change(new.case_id, "status", {"progress": "x"})],
+        )
+        page = client.get("/mine-sager?side=1&q=" + changed.sagsnummer).get_data(as_text=True)
+    assert "1 sag er ændret siden dit sidste besøg" in page
+    link = page.index(f'/mine-sager/sag/{changed.case_id}"')
+    assert NEWS in page[link : page.index("</h3>", link)]
