@@ -70,6 +70,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DEADLINE_SECONDS = 2.0
 TIMEOUT_MS = 15_000  # Playwright's wait for anything; generous for a loaded machine
+expect.set_options(timeout=TIMEOUT_MS)  # assertions too (their own default is 5 s)
 
 
 # --- fixtures -------------------------------------------------------------------------------
