@@ -43,7 +43,7 @@ _LABELS = {
     SourceStatus.TIMEOUT: "Svarede ikke i tide",
     SourceStatus.CIRCUIT_OPEN: "Sat på pause",
     SourceStatus.STALE: "Gemt svar",
-    SourceStatus.NOT_APPLICABLE: "Søger ikke på denne nøgle",
+    SourceStatus.NOT_APPLICABLE: "Ikke spurgt",
     SourceStatus.FORBIDDEN: "Adgang nægtet",
     SourceStatus.DISABLED: "Slået fra",
 }
@@ -108,7 +108,7 @@ def source_explanation(result: SourceResult, restricted: bool = False) -> str:
         text += " " + partial_text(result)
     if result.age_seconds is not None:  # answered from the cache: say it was not asked now
         age = age_text(result.age_seconds)
-        text += f" Svaret er fra mellemlageret, hentet {age}."
+        text += f" Svaret blev hentet {age} og er brugt igen."
     return text
 
 

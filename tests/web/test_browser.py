@@ -315,7 +315,7 @@ def test_lookup_shows_every_source_and_the_joined_overview(signed_in, sandbox, d
 
     # The key expansion, and a building case found through the property the citizen owns.
     expect(page.get_by_role("heading", name="Også søgt på")).to_be_visible()
-    building = page.locator("table.case-table tbody tr").filter(has_text="Med fordi: ejer af")
+    building = page.locator("table.case-table tbody tr").filter(has_text="Fundet via: ejer af")
     expect(building.first).to_be_visible()
     assert building.count() >= 2
 
@@ -607,7 +607,7 @@ def test_first_answers_are_shown_before_the_slowest_source_and_the_end_announced
         expect(live).to_contain_text("Oversigten er færdig", timeout=20_000)
         expect(source_row(page, permits)).to_contain_text("Svarede")
         expect(page.get_by_text("Venter på svar")).to_have_count(0)
-        building = page.locator("table.case-table tbody tr").filter(has_text="Med fordi: ejer af")
+        building = page.locator("table.case-table tbody tr").filter(has_text="Fundet via: ejer af")
         expect(building.first).to_be_visible()
         shots(page, "22-complete-1280")
         assert_axe_clean(page, "a completed overview")

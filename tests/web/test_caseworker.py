@@ -256,7 +256,7 @@ def test_cases_grouped_by_area_with_joined_sources_and_reason(caseworker_client)
     for area in ("Beskæftigelse", "Byggeri", "Socialområdet"):
         assert f'<span class="area-title">{area}</span>' in page
     assert "SBSYS (ESDH) + Byggesag" in page
-    assert "Med fordi: ejer af matrikel 2000351-12a" in page
+    assert "Fundet via: ejer af matrikel 2000351-12a" in page
     assert "Matrikel 2000351-12a</strong> – ejer af matrikel 2000351-12a" in page
     assert "Oplyst" in page and "Afventer lægeerklæring" in page
 

@@ -47,8 +47,8 @@ def test_stale_is_worded_once_with_its_age():
 def test_an_answer_from_the_cache_says_how_old_it_is():
     fresh = source_explanation(result(SourceStatus.OK, case_count=1))
     cached = source_explanation(result(SourceStatus.OK, case_count=1, age_seconds=30.0))
-    assert "mellemlageret" not in fresh
-    assert cached == fresh + " Svaret er fra mellemlageret, hentet for 30 sekunder siden."
+    assert "brugt igen" not in fresh
+    assert cached == fresh + " Svaret blev hentet for 30 sekunder siden og er brugt igen."
     empty = source_explanation(result(SourceStatus.EMPTY, age_seconds=600.0))
     assert "har ingen sager" in empty and "for 10 minutter siden" in empty
 
