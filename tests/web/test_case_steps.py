@@ -4,47 +4,25 @@ steps towards a decision; ``[case_kinds.<name>] steps`` and ``sources`` choose."
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 
 import pytest
 
-from borgersag.domain.keys import CPR
 from borgersag.domain.model import (
-    Case,
-    Overview,
-    Party,
-    PartyRole,
     Progress,
     ProgressStep,
-    Provenance,
-    SourceResult,
-    SourceStatus,
 )
 from borgersag.people.case_kinds import build_case_kinds
 from borgersag.sdk.errors import ConfigError
-from borgersag.web import create_app
 
 from support.actions import citizen_user, sign_in
-from support.fake_portal import TYPICAL_CPR, FakePortal, make_config
+from support.citizen_cases import app_over, karens_case
+from support.fake_portal import TYPICAL_CPR
 
-AT = dt.datetime(2026, 11, 28, 9, tzinfo=dt.UTC)
-KAREN = CPR.parse(TYPICAL_CPR)
 KINDS = {"forloeb": {"title": "forløb i jobcentret", "kle": ["15.24"], "steps": "forloeb"}}
 DECISION_WORDS = "Afgørelsen sendes"
-
-
-def case(native: str, **facts) -> Case:
-    values = dict(
-        id=f"sbsys/{native}",
-        sagsnummer=f"S-{native}",
-        title=f"Sag {native}",
-        provenance=Provenance("sbsys", AT),
-        parties=(Party(KAREN, PartyRole.PRIMARY, "Karen Holm"),),
-        opened=dt.date(2026, 9, 1),
-    )
-    return Case(**{**values, **facts})
+case = karens_case
 
 
 COURSE = case(
@@ -72,21 +50,9 @@ DECISION = case(
 CASES = (COURSE, DECISION)
 
 
-class Portal(FakePortal):
-    def get_case(self, case_id: str, *, also_known_as=()) -> Case:
-        return dataclasses.replace(next(c for c in CASES if c.id == case_id), reason=None)
-
-
 @pytest.fixture
 def client():
-    def overview(key) -> Overview:
-        sources = (SourceResult("sbsys", "SBSYS", SourceStatus.OK, case_count=len(CASES)),)
-        return Overview(key, CASES, sources, AT)
-
-    portal = Portal(config=make_config(tables={"case_kinds": KINDS}), overview_for=overview)
-    app = create_app(portal.config, portal=portal)
-    app.config["TESTING"] = True
-    client = app.test_client()
+    client = app_over(CASES, case_kinds=KINDS).test_client()
     sign_in(client, citizen_user(TYPICAL_CPR, "Karen Holm"))
     return client
 

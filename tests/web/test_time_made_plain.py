@@ -4,35 +4,24 @@ processing time (issue 13, item 4)."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 
 import pytest
 
-from borgersag.domain.keys import CPR
 from borgersag.domain.model import (
-    Case,
     Event,
-    Overview,
-    Party,
-    PartyRole,
     Progress,
     ProgressStep,
-    Provenance,
-    SourceResult,
-    SourceStatus,
 )
 from borgersag.people.case_kinds import DEFAULT_APPEAL_TEXT, build_case_kinds, decision_outcome
 from borgersag.sdk.errors import ConfigError
-from borgersag.web import create_app
 
 from support.actions import citizen_user, csrf_token, login_as_caseworker, sign_in
-from support.fake_portal import TYPICAL_CPR, FakePortal, make_config
+from support.citizen_cases import app_over, karens_case
+from support.fake_portal import TYPICAL_CPR
 
 TODAY = dt.date(2026, 11, 28)
-AT = dt.datetime(2026, 11, 28, 9, tzinfo=dt.UTC)
-KAREN = CPR.parse(TYPICAL_CPR)
 KINDS = {
     "byggetilladelse": {
         "title": "byggetilladelser",
@@ -46,17 +35,7 @@ KINDS = {
 }
 
 
-def case(native: str, **facts) -> Case:
-    values = dict(
-        id=f"sbsys/{native}",
-        sagsnummer=f"S-{native}",
-        title=f"Sag {native}",
-        provenance=Provenance("sbsys", AT),
-        parties=(Party(KAREN, PartyRole.PRIMARY, "Karen Holm"),),
-        opened=dt.date(2026, 9, 1),
-        progress_history=(ProgressStep(Progress.OPSTAAET, dt.date(2026, 9, 1), "Opstået"),),
-    )
-    return Case(**{**values, **facts})
+case = karens_case
 
 
 LATE = case(
@@ -124,21 +103,9 @@ WITH_MEETING = case(
 CASES = (LATE, SOON, CLOSED_LATE, REFUSED, PARTIAL, GRANTED, WITH_MEETING)
 
 
-def overview(key) -> Overview:
-    sources = (SourceResult("sbsys", "SBSYS", SourceStatus.OK, case_count=len(CASES)),)
-    return Overview(key, CASES, sources, AT)
-
-
-class Portal(FakePortal):
-    def get_case(self, case_id: str, *, also_known_as=()) -> Case:
-        return dataclasses.replace(next(c for c in CASES if c.id == case_id), reason=None)
-
-
 @pytest.fixture
 def app():
-    portal = Portal(config=make_config(tables={"case_kinds": KINDS}), overview_for=overview)
-    app = create_app(portal.config, portal=portal)
-    app.config["TESTING"] = True
+    app = app_over(CASES, case_kinds=KINDS)
     app.jinja_env.globals["today"] = lambda: TODAY
     return app
 
